@@ -1,0 +1,96 @@
+/// A primitive, non-recursive lock that any thread may release.
+///
+/// A `Lock` is either locked or unlocked. Unlike a pthread mutex it has no owner: a thread may release a lock that
+/// another thread acquired, which is what makes it usable as a binary handoff. So it is not a held
+/// `pthread_mutex_t` but a `locked` flag behind an internal mutex, with a condition variable to block on, as
+/// CPython's `thread_pthread.h` builds it where POSIX semaphores are unavailable.
+///
+/// ```swift
+/// let lock = Lock()
+/// lock.withLock { balance += amount }
+/// ```
+///
+/// Mirrors Python's `threading.Lock`.
+public final class Lock: Lockable, @unchecked Sendable {  // `locked` is guarded by `mutex`.
+    private let mutex = Mutex()
+    /// `unlocked` is signalled by every `release()`; one thread blocked in `acquire` wakes then and takes the lock.
+    private let unlocked = ConditionVariable()
+    private var locked = false
+
+    /// Creates an unlocked lock.
+    ///
+    /// Mirrors Python's `threading.Lock()`.
+    public init() {}
+
+    /// Acquires the lock, blocking or not, with an optional timeout.
+    ///
+    /// With `blocking` `true` and no timeout, blocks until the lock is unlocked, then locks it and returns `true`.
+    ///
+    /// With `blocking` `false`, does not block: returns `false` at once if the lock is locked, otherwise locks it
+    /// and returns `true`.
+    ///
+    /// With a timeout, blocks for at most that long and returns `false` if the lock could not be acquired in time.
+    /// A zero timeout tries once. Giving a timeout with `blocking: false`, or a negative timeout, is a programming
+    /// error and traps (Python raises `ValueError`).
+    /// - Parameters:
+    ///   - blocking: Whether to wait for the lock.
+    ///   - timeout: The longest time to wait; `nil` waits as long as it takes.
+    /// - Returns: `true` if the lock was acquired, `false` if not.
+    ///
+    /// Mirrors Python's `threading.Lock.acquire`.
+    @discardableResult
+    public func acquire(blocking: Bool = true, timeout: Duration? = nil) -> Bool {
+        let deadline = Deadline.forAcquire(blocking: blocking, timeout: timeout)
+        mutex.lock()
+        defer { mutex.unlock() }
+        if locked {
+            guard blocking else { return false }
+            while locked {
+                if !unlocked.wait(on: mutex, until: deadline) && locked {
+                    return false
+                }
+            }
+        }
+        locked = true
+        return true
+    }
+
+    /// Releases the lock; one thread blocked in ``acquire(blocking:timeout:)`` may then acquire it.
+    ///
+    /// Any thread may release the lock, not only the one that acquired it. Releasing an unlocked lock is a
+    /// programming error and traps (Python raises `RuntimeError`).
+    ///
+    /// Mirrors Python's `threading.Lock.release`.
+    public func release() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        precondition(locked, "release unlocked lock")
+        locked = false
+        unlocked.signal()
+    }
+
+    /// Whether the lock is currently held by some thread.
+    ///
+    /// The answer may be stale by the time the caller acts on it.
+    ///
+    /// Mirrors Python's `threading.Lock.locked`.
+    public var isLocked: Bool {
+        mutex.withLock { locked }
+    }
+}
+
+extension Lock: ConditionLock {
+    // A Lock has no owner, so like Python's `Condition._is_owned` fallback this asks only whether anyone holds it.
+    var isOwned: Bool {
+        isLocked
+    }
+
+    func releaseForWait() -> Int {
+        release()
+        return 0
+    }
+
+    func reacquireAfterWait(_ state: Int) {
+        acquire()
+    }
+}
