@@ -1,0 +1,68 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Settings for every target. Each upcoming feature links the proposal that explains it.
+let swiftSettings: [SwiftSetting] = [
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
+    .enableUpcomingFeature("ExistentialAny"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+// Only the two targets that touch C or pthreads get strict memory safety, so every unsafe expression there is marked.
+// https://github.com/swiftlang/swift-evolution/blob/main/proposals/0458-strict-memory-safety.md
+let unsafeCodeSettings = swiftSettings + [.strictMemorySafety()]
+
+let package = Package(
+    name: "spout",
+    products: [
+        .executable(name: "spout", targets: ["spout"]),
+        .library(name: "Threading", targets: ["Threading"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .target(name: "MicroHTTPD", dependencies: ["CMicroHTTPD", "Threading"], swiftSettings: unsafeCodeSettings),
+        .target(name: "Threading", swiftSettings: unsafeCodeSettings),
+        .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(
+            name: "SpoutServer",
+            dependencies: [
+                "MicroHTTPD",
+                "Threading",
+                "JSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "spout",
+            dependencies: [
+                "SpoutServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // test targets
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpoutServerTests",
+            dependencies: ["SpoutServer", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,126 @@
+internal import CMicroHTTPD
+import Glibc
+
+// libmicrohttpd's callbacks. They are nonisolated global functions in this file, never closures in `main.swift`: Swift 6
+// traps there on a foreign thread (`reference/libmicrohttpd.md` §6.5). Context travels through `Unmanaged`; every retain
+// made here is released here:
+// - the per-request `RequestState`: retained in `accessHandler`'s first call, released in `requestCompleted`;
+// - a `ResponseStream` handed to libmicrohttpd as a body: retained in `Daemon+Responses.swift` when the response is made,
+//   released in `streamFreed` when libmicrohttpd destroys the response.
+// The `Daemon` itself is retained by `Daemon.start()` and released by `Daemon.stop(grace:)`.
+
+/// The access handler: called after the headers, once per piece of body, and once more when the request is complete.
+nonisolated func accessHandler(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ url: UnsafePointer<CChar>?,
+    _ method: UnsafePointer<CChar>?,
+    _ version: UnsafePointer<CChar>?,
+    _ uploadData: UnsafePointer<CChar>?,
+    _ uploadDataSize: UnsafeMutablePointer<Int>?,
+    _ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
+    guard let cls = unsafe cls, let connection = unsafe connection, let requestContext = unsafe requestContext,
+        let uploadDataSize = unsafe uploadDataSize
+    else { return .NO }
+    let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
+    let exchange = unsafe Exchange(daemon: daemon, connection: connection, url: url, method: method, version: version)
+
+    guard let raw = unsafe requestContext.pointee else {
+        let state = RequestState()
+        unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
+        // Refuse an oversize body from its Content-Length before reading it; libmicrohttpd then closes the connection.
+        if let declared = exchange.declaredContentLength, declared > daemon.configuration.maxBodyBytes {
+            state.tooLarge = true
+            return exchange.answer(state: state)
+        }
+        // Answering on a later call keeps the connection alive (`reference/libmicrohttpd.md` §4).
+        return .YES
+    }
+    let state = unsafe Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
+    if unsafe uploadDataSize.pointee > 0 {
+        if let uploadData = unsafe uploadData {
+            unsafe state.receive(
+                UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee),
+                limit: daemon.configuration.maxBodyBytes
+            )
+        }
+        unsafe uploadDataSize.pointee = 0
+        return .YES
+    }
+    return exchange.answer(state: state)
+}
+
+/// Called once per request that reached the access handler, however it ended.
+nonisolated func requestCompleted(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ termination: MHD_RequestTerminationCode
+) {
+    guard let cls = unsafe cls, let requestContext = unsafe requestContext, let raw = unsafe requestContext.pointee else { return }
+    unsafe requestContext.pointee = nil
+    let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
+    let state = unsafe Unmanaged<RequestState>.fromOpaque(raw).takeRetainedValue()
+    if let stream = state.stream {
+        stream.finish(StreamCloseReason(termination))
+    }
+    daemon.unregister(stream: state.stream, pending: state.pending)
+}
+
+/// The content reader of a streaming response. Never blocks: it copies what is queued or suspends.
+nonisolated func streamReader(_ cls: UnsafeMutableRawPointer?, _ position: UInt64, _ buffer: UnsafeMutablePointer<CChar>?, _ max: Int) -> Int {
+    guard let cls = unsafe cls, let buffer = unsafe buffer else { return Int(MHD_CONTENT_READER_END_WITH_ERROR) }
+    let stream = unsafe Unmanaged<ResponseStream>.fromOpaque(cls).takeUnretainedValue()
+    switch unsafe stream.pull(into: UnsafeMutableRawPointer(buffer), capacity: max) {
+    case .bytes(let count): return count
+    // Returning 0 is only safe because the connection was suspended; otherwise the event thread would spin.
+    case .suspended: return 0
+    case .end: return Int(MHD_CONTENT_READER_END_OF_STREAM)
+    case .abort: return Int(MHD_CONTENT_READER_END_WITH_ERROR)
+    }
+}
+
+/// Releases the stream retained for libmicrohttpd's response.
+nonisolated func streamFreed(_ cls: UnsafeMutableRawPointer?) {
+    guard let cls = unsafe cls else { return }
+    unsafe Unmanaged<ResponseStream>.fromOpaque(cls).release()
+}
+
+/// Formats one libmicrohttpd diagnostic and hands it to the daemon.
+nonisolated func logMessage(_ cls: UnsafeMutableRawPointer?, _ format: UnsafePointer<CChar>?, _ arguments: CVaListPointer?) {
+    guard let cls = unsafe cls, let format = unsafe format, let arguments = unsafe arguments else { return }
+    let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
+    var text = [CChar](repeating: 0, count: 512)
+    _ = unsafe vsnprintf(&text, text.count, format, arguments)
+    let length = text.firstIndex(of: 0) ?? text.count
+    var message = String(decoding: text[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    while message.last == "\n" { message.removeLast() }
+    daemon.diagnose(message)
+}
+
+/// Sets a new connection's send buffer, so that a client that stops reading is noticed sooner.
+nonisolated func connectionNotified(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ code: MHD_ConnectionNotificationCode
+) {
+    guard let cls = unsafe cls, let connection = unsafe connection, code == .CONNECTION_NOTIFY_STARTED else { return }
+    let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
+    guard var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
+    let fd = unsafe CMicroHTTPD_connection_fd(connection)
+    guard fd >= 0 else { return }
+    _ = unsafe setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+}
+
+extension StreamCloseReason {
+    fileprivate init(_ termination: MHD_RequestTerminationCode) {
+        switch termination {
+        case .REQUEST_TERMINATED_COMPLETED_OK: self = .completed
+        case .REQUEST_TERMINATED_TIMEOUT_REACHED: self = .timedOut
+        case .REQUEST_TERMINATED_DAEMON_SHUTDOWN: self = .serverStopped
+        default: self = .clientGone
+        }
+    }
+}

@@ -1,0 +1,174 @@
+internal import CMicroHTTPD
+import Glibc
+import Synchronization
+import Threading
+
+/// An HTTP server on libmicrohttpd: epoll event threads, suspended streams, and a stop that never aborts.
+///
+/// ```swift
+/// let daemon = Daemon(configuration: configuration, handler: router)
+/// try daemon.start()
+/// print(daemon.port)
+/// daemon.stop()
+/// ```
+///
+/// A started daemon keeps itself alive until ``stop(grace:)`` returns.
+@safe
+public final class Daemon: @unchecked Sendable {
+    // Everything below `lock` is guarded by it; libmicrohttpd's threads reach it only through the callbacks.
+    private enum Phase {
+        case created
+        case running
+        case stopping(forced: Bool)
+        case stopped
+    }
+
+    /// The configuration the daemon was created with.
+    public let configuration: DaemonConfiguration
+    let handler: any HTTPHandler
+
+    private let lock = Lock()
+    // `drained` is notified by the completion callback whenever an open stream or a deferred request finishes;
+    // `stop(grace:)` waits on it until none is left.
+    private let drained: Condition
+    private var phase = Phase.created
+    private var mhd: OpaquePointer?
+    private var boundPort = 0
+    private var streams: [ObjectIdentifier: ResponseStream] = [:]
+    private var pendings: [ObjectIdentifier: PendingResponse] = [:]
+    // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
+    private let lastDiagnostic = Mutex<String?>(nil)
+
+    /// Creates a daemon; it listens once started.
+    public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+        drained = Condition(lock: lock)
+    }
+
+    /// The port the daemon listens on, known once started (useful with port 0).
+    public var port: Int {
+        lock.withLock { boundPort }
+    }
+
+    /// How many streaming responses are open.
+    public var openStreams: Int {
+        lock.withLock { streams.count }
+    }
+
+    /// Whether the daemon has begun to stop; requests then get `Connection: close`.
+    public var isStopping: Bool {
+        lock.withLock {
+            if case .stopping = phase { return true }
+            return false
+        }
+    }
+
+    /// Binds and starts the event threads.
+    ///
+    /// Raises the soft open-file limit to the hard one, and unless configured otherwise allows as many connections as
+    /// that limit leaves room for. The corresponding C function is `MHD_start_daemon`.
+    /// - Throws: ``DaemonError`` when the address is invalid or cannot be bound.
+    public func start() throws(DaemonError) {
+        let outcome = lock.withLock { () -> Result<Void, DaemonError> in
+            guard case .created = phase else { return .failure(.alreadyStarted) }
+            let context = unsafe Unmanaged.passRetained(self).toOpaque()
+            do throws(DaemonError) {
+                let started = try unsafe DaemonStarter(configuration: configuration, context: context).start {
+                    lastDiagnostic.withLock { $0 }
+                }
+                unsafe mhd = started.daemon
+                boundPort = unsafe started.port
+                phase = .running
+                return .success(())
+            } catch {
+                unsafe Unmanaged<Daemon>.fromOpaque(context).release()
+                return .failure(error)
+            }
+        }
+        try outcome.get()
+    }
+
+    /// Stops gracefully and returns when the daemon is down.
+    ///
+    /// 1. Stop accepting (`MHD_quiesce_daemon`).
+    /// 2. Tell every open stream to say goodbye and end (``StreamSource/serverStopping()``), and wake it.
+    /// 3. Wait up to `grace` for streams and deferred requests to finish.
+    /// 4. Abort the streams still open, complete leftover deferred requests with
+    ///    ``HTTPHandler/serviceUnavailable()``, and wait briefly for them.
+    /// 5. `MHD_stop_daemon`, which closes the rest; no connection is suspended by then, so it never aborts.
+    /// - Parameter grace: how long streams may take to end cleanly.
+    public func stop(grace: Duration = .seconds(2)) {
+        let (daemon, open) = unsafe lock.withLock { () -> (OpaquePointer?, [ResponseStream]) in
+            guard case .running = phase, let mhd = unsafe mhd else { return (nil, []) }
+            phase = .stopping(forced: false)
+            return unsafe (mhd, Array(streams.values))
+        }
+        guard let daemon = unsafe daemon else { return }
+        let listener = unsafe MHD_quiesce_daemon(daemon)
+        for stream in open { stream.beginStop() }
+        waitUntilDrained(timeout: grace)
+
+        let (stragglers, waiting) = lock.withLock {
+            phase = .stopping(forced: true)
+            return (Array(streams.values), Array(pendings.values))
+        }
+        for stream in stragglers { stream.force() }
+        for pending in waiting { pending.complete(with: handler.serviceUnavailable()) }
+        waitUntilDrained(timeout: .seconds(1))
+
+        unsafe MHD_stop_daemon(daemon)
+        if listener >= 0 { close(listener) }
+        lock.withLock {
+            phase = .stopped
+            unsafe mhd = nil
+        }
+        unsafe Unmanaged.passUnretained(self).release()
+    }
+
+    private func waitUntilDrained(timeout: Duration) {
+        lock.withLock {
+            _ = drained.wait(for: { streams.isEmpty && pendings.isEmpty }, timeout: timeout)
+        }
+    }
+
+    // MARK: - Called from the callbacks, on event threads
+
+    /// Passes a libmicrohttpd diagnostic on to the configured log, and remembers it.
+    func diagnose(_ message: String) {
+        lastDiagnostic.withLock { $0 = message }
+        configuration.log?(message)
+    }
+
+    /// Records an open stream; one that opens while the daemon stops is told to stop at once.
+    func register(_ stream: ResponseStream) {
+        let phaseNow = lock.withLock {
+            streams[ObjectIdentifier(stream)] = stream
+            return phase
+        }
+        if case .stopping(let forced) = phaseNow {
+            stream.beginStop()
+            if forced { stream.force() }
+        }
+    }
+
+    /// Records a deferred request; one that arrives after the grace period is answered at once.
+    func register(_ pending: PendingResponse) {
+        let forced = lock.withLock {
+            pendings[ObjectIdentifier(pending)] = pending
+            if case .stopping(forced: true) = phase { return true }
+            return false
+        }
+        if forced { pending.complete(with: handler.serviceUnavailable()) }
+    }
+
+    /// Forgets a finished stream or deferred request and wakes a waiting ``stop(grace:)``.
+    func unregister(stream: ResponseStream?, pending: PendingResponse?) {
+        guard stream != nil || pending != nil else { return }
+        lock.withLock {
+            if let stream { streams[ObjectIdentifier(stream)] = nil }
+            if let pending { pendings[ObjectIdentifier(pending)] = nil }
+            if streams.isEmpty && pendings.isEmpty { drained.notifyAll() }
+        }
+    }
+}

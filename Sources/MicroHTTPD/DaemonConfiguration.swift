@@ -1,0 +1,32 @@
+/// How a ``Daemon`` listens and what it allows each connection.
+public struct DaemonConfiguration: Sendable {
+    /// The address to bind: an IPv4 or IPv6 literal, or `localhost`. Default `127.0.0.1`.
+    public var host: String = "127.0.0.1"
+    /// The TCP port; `0` picks a free one (see ``Daemon/port``).
+    public var port: Int = 0
+    /// Event threads, each with its own epoll set. Default 2.
+    public var threads: Int = 2
+    /// The most connections served at once; `nil` means as many as the open-file limit allows, less a reserve.
+    ///
+    /// libmicrohttpd's own default is 1020 even with epoll, so the daemon always sets one.
+    public var connectionLimit: Int?
+    /// Bytes of memory per connection for its request headers and the chunk being written. Default 16 KiB.
+    ///
+    /// This also bounds request headers (431 above it) and the largest chunk a stream writes at once.
+    public var connectionMemoryLimit: Int = 16 * 1024
+    /// Seconds with no byte sent or received after which an idle or stalled connection is closed. Default 60.
+    ///
+    /// Suspended streams waiting for data never time out; see ``ResponseStream``.
+    public var connectionTimeout: Int = 60
+    /// The largest request body accepted; larger ones get ``HTTPHandler/bodyTooLarge(_:limit:)``. Default 1 MiB.
+    public var maxBodyBytes: Int = 1 << 20
+    /// The listen backlog, for reconnect storms. Default 4096.
+    public var listenBacklog: Int = 4096
+    /// When set, each connection's `SO_SNDBUF`, so that a reader that stops reading is found sooner.
+    public var sendBufferSize: Int?
+    /// Receives libmicrohttpd's diagnostics, one line each.
+    public var log: (@Sendable (String) -> Void)?
+
+    /// Creates the default configuration.
+    public init() {}
+}

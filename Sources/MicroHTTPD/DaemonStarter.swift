@@ -1,0 +1,74 @@
+internal import CMicroHTTPD
+import Glibc
+
+/// Turns a ``DaemonConfiguration`` into libmicrohttpd's flags and option array, and starts the daemon.
+///
+/// The architecture is the one measured in `reference/libmicrohttpd.md` §0: epoll event threads, suspend/resume, an
+/// explicit connection limit, a per-connection memory limit and a timeout.
+@safe
+struct DaemonStarter {
+    let configuration: DaemonConfiguration
+    /// The retained ``Daemon``, handed to every callback.
+    let context: UnsafeMutableRawPointer
+
+    /// Starts the daemon and returns it with the port it bound.
+    ///
+    /// - Parameter lastDiagnostic: libmicrohttpd's last message, which says why a start failed.
+    func start(lastDiagnostic: () -> String?) throws(DaemonError) -> (daemon: OpaquePointer, port: Int) {
+        guard (0...65535).contains(configuration.port) else { throw .invalidPort(configuration.port) }
+        guard let address = SocketAddress(host: configuration.host, port: configuration.port) else {
+            throw .invalidHost(configuration.host)
+        }
+        let openFiles = FileLimit.raise()
+        let limit = configuration.connectionLimit ?? max(16, openFiles - 64)
+
+        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
+
+        let daemon = unsafe address.storage.withUnsafeBytes { sockaddr in
+            var options = unsafe options(limit: limit, sockaddr: sockaddr.baseAddress!)
+            return unsafe options.withUnsafeMutableBufferPointer { items in
+                unsafe CMicroHTTPD_start_daemon(flags, UInt16(configuration.port), accessHandler, context, items.baseAddress)
+            }
+        }
+        guard let daemon = unsafe daemon else {
+            throw unsafe .startFailed(detail: lastDiagnostic() ?? String(cString: strerror(errno)))
+        }
+        return unsafe (daemon, Int(unsafe CMicroHTTPD_bound_port(daemon)))
+    }
+
+    private func options(limit: Int, sockaddr: UnsafeRawPointer) -> [MHD_OptionItem] {
+        // The logger must come first, or libmicrohttpd warns and sends early messages to stderr (§9.11).
+        var items = unsafe [
+            unsafe MHD_OptionItem(
+                option: .EXTERNAL_LOGGER,
+                value: unsafe unsafeBitCast(logMessage as MHD_LogCallback, to: Int.self),
+                ptr_value: context
+            ),
+            unsafe MHD_OptionItem(option: .CONNECTION_LIMIT, value: limit, ptr_value: nil),
+            unsafe MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: configuration.connectionMemoryLimit, ptr_value: nil),
+            unsafe MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeout, ptr_value: nil),
+            unsafe MHD_OptionItem(option: .LISTEN_BACKLOG_SIZE, value: configuration.listenBacklog, ptr_value: nil),
+            unsafe MHD_OptionItem(
+                option: .NOTIFY_COMPLETED,
+                value: unsafe unsafeBitCast(requestCompleted as MHD_RequestCompletedCallback, to: Int.self),
+                ptr_value: context
+            ),
+            unsafe MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: sockaddr)),
+        ]
+        if configuration.threads > 1 {
+            unsafe items.append(unsafe MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threads, ptr_value: nil))
+        }
+        if configuration.sendBufferSize != nil {
+            unsafe items.append(
+                unsafe MHD_OptionItem(
+                    option: .NOTIFY_CONNECTION,
+                    value: unsafe unsafeBitCast(connectionNotified as MHD_NotifyConnectionCallback, to: Int.self),
+                    ptr_value: context
+                )
+            )
+        }
+        unsafe items.append(unsafe MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
+        return unsafe items
+    }
+}

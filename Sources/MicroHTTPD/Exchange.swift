@@ -1,0 +1,118 @@
+internal import CMicroHTTPD
+import Glibc
+
+/// One call of the access handler: reads the request off the connection and queues the handler's response.
+@safe
+struct Exchange {
+    let daemon: Daemon
+    let connection: OpaquePointer
+    let url: UnsafePointer<CChar>?
+    let method: UnsafePointer<CChar>?
+    let version: UnsafePointer<CChar>?
+
+    /// The request's `Content-Length`, if it sent a valid one.
+    var declaredContentLength: Int? {
+        guard let value = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return nil }
+        return Int(unsafe String(cString: value))
+    }
+
+    /// Answers a complete request: a deferred response that is now ready, or the handler's response.
+    func answer(state: RequestState) -> MHD_Result {
+        if let pending = state.pending {
+            guard let response = unsafe pending.takeOrSuspend(ConnectionHandle(pointer: connection)) else { return .YES }
+            return queue(response, state: state)
+        }
+        var request = makeRequest()
+        let response: Response
+        if state.tooLarge {
+            response = daemon.handler.bodyTooLarge(request, limit: daemon.configuration.maxBodyBytes)
+        } else {
+            request.body = state.body
+            state.body = []
+            response = daemon.handler.handle(request)
+        }
+        return queue(response, state: state)
+    }
+
+    /// Builds the request from the connection's headers and query arguments.
+    func makeRequest() -> Request {
+        var request = unsafe Request(
+            method: method.map { unsafe String(cString: $0) } ?? "GET",
+            path: url.map { unsafe String(cString: $0) } ?? "/",
+            version: version.map { unsafe String(cString: $0) } ?? "HTTP/1.1"
+        )
+        var fields = KeyValues()
+        unsafe withUnsafeMutablePointer(to: &fields) { pointer in
+            _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, collectKeyValue, pointer)
+        }
+        for (name, value) in fields.pairs { request.headers.add(name, value ?? "") }
+        fields.pairs.removeAll()
+        unsafe withUnsafeMutablePointer(to: &fields) { pointer in
+            _ = unsafe MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectKeyValue, pointer)
+        }
+        request.query = fields.pairs.map { (name: $0.0, value: $0.1) }
+        return request
+    }
+
+    /// Turns a response into libmicrohttpd's and queues it.
+    ///
+    /// The corresponding C functions are `MHD_create_response_from_buffer`, `MHD_create_response_from_fd64`,
+    /// `MHD_create_response_from_callback`, `MHD_add_response_header` and `MHD_queue_response`.
+    func queue(_ response: Response, state: RequestState) -> MHD_Result {
+        let made: OpaquePointer?
+        switch response.body {
+        case .deferred(let pending):
+            precondition(state.pending == nil, "a deferred response was completed with another deferred response")
+            state.pending = pending
+            daemon.register(pending)
+            return answer(state: state)
+        case .empty:
+            unsafe made = unsafe MHD_create_response_from_buffer(0, nil, .RESPMEM_PERSISTENT)
+        case .bytes(let bytes):
+            unsafe made = unsafe bytes.withUnsafeBytes { raw in
+                unsafe MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), .RESPMEM_MUST_COPY)
+            }
+        case .file(let file):
+            guard let fd = file.take() else { preconditionFailure("a file response was sent twice") }
+            unsafe made = unsafe MHD_create_response_from_fd64(UInt64(file.size), fd)
+            if unsafe made == nil { close(fd) }
+        case .stream(let stream):
+            let context = unsafe Unmanaged.passRetained(stream).toOpaque()
+            unsafe made = unsafe MHD_create_response_from_callback(CMicroHTTPD_SIZE_UNKNOWN, 1024, streamReader, context, streamFreed)
+            if unsafe made == nil {
+                unsafe Unmanaged<ResponseStream>.fromOpaque(context).release()
+            } else {
+                unsafe stream.attach(ConnectionHandle(pointer: connection))
+                state.stream = stream
+                daemon.register(stream)
+            }
+        }
+        guard let made = unsafe made else { return .NO }
+        defer { unsafe MHD_destroy_response(made) }
+        for (name, value) in response.headers {
+            _ = unsafe MHD_add_response_header(made, name, value)
+        }
+        if daemon.isStopping {
+            _ = unsafe MHD_add_response_header(made, "Connection", "close")
+        }
+        return unsafe MHD_queue_response(connection, UInt32(clamping: response.status), made)
+    }
+}
+
+/// Pairs collected by `collectKeyValue`.
+private struct KeyValues {
+    var pairs: [(String, String?)] = []
+}
+
+/// Collects one header or query argument into the `KeyValues` that `cls` points to.
+private nonisolated func collectKeyValue(
+    _ cls: UnsafeMutableRawPointer?,
+    _ kind: MHD_ValueKind,
+    _ key: UnsafePointer<CChar>?,
+    _ value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls = unsafe cls, let key = unsafe key else { return .YES }
+    let fields = unsafe cls.assumingMemoryBound(to: KeyValues.self)
+    unsafe fields.pointee.pairs.append((unsafe String(cString: key), value.map { unsafe String(cString: $0) }))
+    return .YES
+}

@@ -1,0 +1,26 @@
+/// Answers requests. The daemon calls it on an event thread, so it must not block: work that waits returns
+/// ``Response/deferred(_:)`` and finishes on another thread.
+public protocol HTTPHandler: Sendable {
+    /// Answers a complete request.
+    func handle(_ request: Request) -> Response
+
+    /// Answers a request whose body is over the daemon's limit. The request's body is empty.
+    ///
+    /// - Parameter limit: the body limit in bytes.
+    func bodyTooLarge(_ request: Request, limit: Int) -> Response
+
+    /// Answers a request that the daemon cannot serve because it is stopping.
+    func serviceUnavailable() -> Response
+}
+
+extension HTTPHandler {
+    /// A plain-text 413.
+    public func bodyTooLarge(_ request: Request, limit: Int) -> Response {
+        Response(status: 413, contentType: "text/plain; charset=utf-8", text: "request body over \(limit) bytes\n")
+    }
+
+    /// A plain-text 503 that closes the connection.
+    public func serviceUnavailable() -> Response {
+        Response(status: 503, contentType: "text/plain; charset=utf-8", text: "server stopping\n", headers: ["Connection": "close"])
+    }
+}

@@ -1,0 +1,58 @@
+import Glibc
+import Synchronization
+
+/// A regular file opened for reading, ready to be sent as a response body.
+///
+/// The descriptor is handed to libmicrohttpd when the response is queued, which closes it when done. A file that is never
+/// sent is closed when this object goes away.
+public final class OpenFile: Sendable {
+    /// Why a file could not be opened.
+    public enum Failure: Error, Equatable {
+        /// There is no such file.
+        case notFound
+        /// The file exists but may not be read.
+        case permissionDenied
+        /// The path names something other than a regular file (a directory, a device, …).
+        case notRegularFile
+        /// Any other `errno`.
+        case other(Int32)
+    }
+
+    private let descriptor: Mutex<Int32>
+    /// The file's size in bytes, when it was opened.
+    public let size: Int
+
+    /// Opens `path` read-only, following symlinks, and checks that it is a regular file.
+    ///
+    /// The corresponding C functions are `open` and `fstat`.
+    /// - Throws: ``Failure`` when the file cannot be opened or is not a regular file.
+    public init(path: String) throws(Failure) {
+        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT, ENOTDIR: throw .notFound
+            case EACCES, EPERM: throw .permissionDenied
+            case let code: throw .other(code)
+            }
+        }
+        var info = stat()
+        guard unsafe fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .notRegularFile
+        }
+        descriptor = Mutex(fd)
+        size = Int(info.st_size)
+    }
+
+    /// Hands the descriptor over; the caller must close it. Returns `nil` if it was already taken.
+    func take() -> Int32? {
+        descriptor.withLock { fd in
+            defer { fd = -1 }
+            return fd >= 0 ? fd : nil
+        }
+    }
+
+    deinit {
+        if let fd = take() { close(fd) }
+    }
+}

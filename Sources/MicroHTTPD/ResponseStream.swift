@@ -1,0 +1,137 @@
+import Synchronization
+
+/// The daemon's side of one streaming response: it pulls from a ``StreamSource`` and parks the connection when the source
+/// has nothing, until ``wake()``.
+///
+/// The suspend/resume protocol (libmicrohttpd's rules, see `reference/libmicrohttpd.md` §3.3): the event thread suspends
+/// only under this object's lock and only if no wake arrived since it started reading; a producer resumes only a connection
+/// that this lock says is suspended, exactly once, and never after the connection finished. So no wake-up is lost, and a
+/// connection is never resumed twice or after it was freed.
+public final class ResponseStream: Sendable {
+    /// What happened on the last pull, in libmicrohttpd's terms.
+    enum Pull: Equatable {
+        case bytes(Int)
+        case suspended
+        case end
+        case abort
+    }
+
+    private struct State {
+        var connection: ConnectionHandle?
+        var suspended = false
+        var wakeRequested = false
+        var finished = false
+        var stopping = false
+        var forced = false
+        var endAfterChunk = false
+    }
+
+    /// The source this stream pulls from.
+    public let source: any StreamSource
+    private let state = Mutex(State())
+
+    /// Creates a stream over `source`; return it in ``Response/Body/stream(_:)``.
+    public init(source: any StreamSource) {
+        self.source = source
+    }
+
+    /// Tells the stream that its source may have bytes. Cheap, safe from any thread, and a no-op once finished.
+    ///
+    /// The corresponding C function is `MHD_resume_connection`, called only when the connection is suspended.
+    public func wake() {
+        state.withLock { s in
+            guard !s.finished else { return }
+            if s.suspended, let connection = s.connection {
+                s.suspended = false
+                connection.resume()
+            } else {
+                s.wakeRequested = true
+            }
+        }
+    }
+
+    /// Whether the connection has finished; a finished stream is never read again.
+    public var isFinished: Bool {
+        state.withLock { $0.finished }
+    }
+
+    func attach(_ connection: ConnectionHandle) {
+        state.withLock { $0.connection = connection }
+    }
+
+    /// Pulls the next chunk into libmicrohttpd's buffer. Event thread only.
+    func pull(into base: UnsafeMutableRawPointer, capacity: Int) -> Pull {
+        let (ended, forced) = state.withLock { s in
+            s.wakeRequested = false
+            return (s.endAfterChunk, s.forced)
+        }
+        if ended { return .end }
+        if forced { return .abort }
+        while true {
+            var buffer = unsafe StreamBuffer(base: base, capacity: capacity)
+            let answer = source.read(into: &buffer)
+            let count = buffer.count
+            switch answer {
+            case .abort:
+                return .abort
+            case .end where count == 0:
+                return .end
+            case .end:
+                state.withLock { $0.endAfterChunk = true }
+                return .bytes(count)
+            case .ready where count > 0:
+                return .bytes(count)
+            case .ready, .pending:
+                switch suspendUnlessWoken() {
+                case .some(true): continue
+                case .some(false): return .suspended
+                case .none: return .abort
+                }
+            }
+        }
+    }
+
+    /// Suspends the connection unless a wake arrived meanwhile (then `true`: read again) or the stream is being forced
+    /// closed (then `nil`).
+    private func suspendUnlessWoken() -> Bool? {
+        state.withLock { s in
+            if s.wakeRequested {
+                s.wakeRequested = false
+                return true
+            }
+            if s.forced { return nil }
+            guard let connection = s.connection else { return nil }
+            s.suspended = true
+            connection.suspend()
+            return false
+        }
+    }
+
+    /// Marks the stream finished (no resume after this) and tells the source. Called once, from the completion callback.
+    func finish(_ reason: StreamCloseReason) {
+        state.withLock { s in
+            s.finished = true
+            s.suspended = false
+            s.connection = nil
+        }
+        source.closed(reason)
+    }
+
+    /// First phase of a stop: the source may say goodbye; then it is read again.
+    func beginStop() {
+        let first = state.withLock { s in
+            guard !s.stopping, !s.finished else { return false }
+            s.stopping = true
+            return true
+        }
+        guard first else { return }
+        source.serverStopping()
+        wake()
+    }
+
+    /// Second phase of a stop: the grace period is over, so the next pull aborts and nothing suspends again.
+    func force() {
+        state.withLock { $0.forced = true }
+        wake()
+    }
+}

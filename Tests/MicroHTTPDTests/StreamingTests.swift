@@ -1,0 +1,123 @@
+import Glibc
+import MicroHTTPD
+import Synchronization
+import TestSupport
+import Testing
+import Threading
+
+@Suite("Daemon: streaming responses over loopback", .serialized, .timeLimit(.minutes(2)))
+struct StreamingTests {
+    private func streamingDaemon(_ channel: Channel, _ body: (Daemon) throws -> Void) throws {
+        try withDaemon(handler: { _ in
+            Response(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream(channel.subscribe()))
+        }, body)
+    }
+
+    @Test func sendsHeadersBeforeAnyData() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let connection = try TestConnection(port: daemon.port)
+            try connection.send("GET", "/stream")
+            let head = try connection.head(timeout: 2)
+            #expect(head.status == 200)
+            #expect(head.header("Content-Type") == "text/event-stream")
+            #expect(head.header("Transfer-Encoding") == "chunked")
+        }
+    }
+
+    @Test func aThousandClientsEachReceiveEveryChunkInOrder() throws {
+        let channel = Channel()
+        let clients = 1000
+        let chunks = 200
+        try streamingDaemon(channel) { daemon in
+            let fleet = try StreamFleet(port: daemon.port, path: "/stream", count: clients)
+            try fleet.pump(timeout: 20) { $0.parsers.allSatisfy { $0.head != nil } }
+            expectEventually(timeout: 5) { channel.openStreams == clients }
+            let expected = (0..<chunks).map { "chunk \($0)\n" }.joined()
+            let publisher = NativeThread(name: "publisher") {
+                for index in 0..<chunks { channel.publish(Array("chunk \(index)\n".utf8)) }
+                channel.end()
+            }
+            publisher.start()
+            try fleet.pump(timeout: 60) { $0.parsers.allSatisfy(\.isComplete) }
+            #expect(publisher.join(timeout: .seconds(5)))
+            for parser in fleet.parsers {
+                #expect(String(decoding: parser.body, as: UTF8.self) == expected)
+            }
+            expectEventually(timeout: 5) { daemon.openStreams == 0 }
+        }
+    }
+
+    @Test func copiesAsManyQueuedChunksAsFitIntoOneRead() throws {
+        let channel = Channel()
+        // Queue 2000 events before the client comes, so they are all waiting when the stream first reads.
+        for index in 0..<2000 { channel.publish(Array("event \(index) with some padding\n".utf8)) }
+        channel.end()
+        try streamingDaemon(channel) { daemon in
+            let response = try request(port: daemon.port, "GET", "/stream", timeout: 10)
+            #expect(response.body.count > 50_000)
+            #expect(response.text.hasSuffix("event 1999 with some padding\n"))
+            // About 70 KB fit in a handful of 16 KiB chunks; one read per event would be 2000 reads.
+            let reads = channel.reads.load(ordering: .relaxed)
+            #expect(reads < 20, "the stream made \(reads) reads for 2000 queued events")
+        }
+    }
+
+    @Test func endingTheSourceSendsTheTerminatingChunk() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let connection = try TestConnection(port: daemon.port)
+            try connection.send("GET", "/stream")
+            _ = try connection.head()
+            expectEventually(timeout: 5) { channel.openStreams == 1 }
+            channel.publish(Array("last words\n".utf8))
+            channel.end()
+            let response = try connection.response()
+            #expect(response.text == "last words\n")
+            expectEventually(timeout: 5) { channel.closedReasons.withLock { $0 } == [.completed] }
+        }
+    }
+
+    @Test func aClientThatDisconnectsIsCleanedUp() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let stay = try TestConnection(port: daemon.port)
+            try stay.send("GET", "/stream")
+            _ = try stay.head()
+            for reset in [false, true] {
+                let leave = try TestConnection(port: daemon.port)
+                try leave.send("GET", "/stream")
+                _ = try leave.head()
+                expectEventually { channel.openStreams == 2 }
+                if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
+                // A suspended stream notices a vanished client only when it writes, so keep writing (as heartbeats do).
+                let noticed = Monotonic.wait(timeout: 10) {
+                    channel.publish(Array(": ping\n".utf8))
+                    return channel.openStreams == 1
+                }
+                #expect(noticed, "the daemon did not notice a client that went away (reset: \(reset))")
+            }
+            #expect(daemon.openStreams == 1)
+            let reasons = channel.closedReasons.withLock { $0 }
+            #expect(reasons == [.clientGone, .clientGone])
+            try stay.read(timeout: 5) { String(decoding: $0.body, as: UTF8.self).contains(": ping") }
+        }
+    }
+
+    @Test func aSlowReaderDoesNotHoldBackTheOthers() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let slow = try TestConnection(port: daemon.port)
+            try slow.send("GET", "/stream")
+            _ = try slow.head()
+            let fast = try TestConnection(port: daemon.port)
+            try fast.send("GET", "/stream")
+            _ = try fast.head()
+            expectEventually(timeout: 5) { channel.openStreams == 2 }
+            let line = [UInt8](repeating: 120, count: 1023) + [10]
+            for _ in 0..<8000 { channel.publish(line) }
+            try fast.read(timeout: 20) { $0.body.count >= 8000 * 1024 }
+            #expect(fast.parser.body.count == 8000 * 1024)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Glibc
+
+/// Seconds on the monotonic clock, for test deadlines.
+public enum Monotonic {
+    /// Now, in seconds since an arbitrary start.
+    public static var now: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` seconds.
+    ///
+    /// For observing another process or the server from outside, where there is nothing to block on.
+    /// - Returns: whether the condition came true.
+    @discardableResult
+    public static func wait(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = now + timeout
+        while !condition() {
+            if now > deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+}
