@@ -1,0 +1,105 @@
+import MicroHTTPD
+
+/// Dispatches requests to routes by path pattern and method, and answers what no route takes: 404, 405 with `Allow`,
+/// and `OPTIONS` with 204 and `Allow`.
+struct Router: HTTPHandler {
+    /// A handler for one method of one route; it gets the request and the path's parameters in order.
+    typealias Handler = @Sendable (Request, [String]) throws(HTTPError) -> Response
+
+    /// One path pattern, such as `/topics/{name}/events`, with a handler per method.
+    struct Route: Sendable {
+        enum Segment: Sendable, Equatable {
+            case literal(String)
+            case parameter
+        }
+
+        let template: String
+        let segments: [Segment]
+        var handlers: [String: Handler] = [:]
+
+        init(_ template: String) {
+            self.template = template
+            segments = template.split(separator: "/").map { $0.hasPrefix("{") ? .parameter : .literal(String($0)) }
+        }
+
+        /// The parameters if `path` matches this pattern.
+        func match(_ path: [Substring]) -> [String]? {
+            guard path.count == segments.count else { return nil }
+            var parameters: [String] = []
+            for (segment, part) in zip(segments, path) {
+                switch segment {
+                case .literal(let text): guard part == text else { return nil }
+                case .parameter:
+                    guard !part.isEmpty else { return nil }
+                    parameters.append(String(part))
+                }
+            }
+            return parameters
+        }
+
+        /// The methods this route answers, `HEAD` with `GET`, and `OPTIONS`.
+        var allowed: [String] {
+            var methods = Set(handlers.keys)
+            if methods.contains("GET") { methods.insert("HEAD") }
+            methods.insert("OPTIONS")
+            return methods.sorted()
+        }
+    }
+
+    private(set) var routes: [Route] = []
+    /// Answers paths no route matches (static files); `nil` means 404.
+    var fallback: (@Sendable (Request) throws(HTTPError) -> Response?)?
+    /// Answers a request whose body is over the limit.
+    var tooLarge: @Sendable (Int) -> Response = { HTTPError.payloadTooLarge(limit: $0).response }
+    /// Called with every request and its response status, for the access log.
+    var observe: (@Sendable (Request, Int) -> Void)?
+
+    /// Adds a handler for `method` on `template` (`{name}` segments are parameters).
+    mutating func on(_ method: String, _ template: String, _ handler: @escaping Handler) {
+        if let index = routes.firstIndex(where: { $0.template == template }) {
+            routes[index].handlers[method] = handler
+        } else {
+            var route = Route(template)
+            route.handlers[method] = handler
+            routes.append(route)
+        }
+    }
+
+    func handle(_ request: Request) -> Response {
+        let response: Response
+        do {
+            response = try dispatch(request)
+        } catch {
+            response = error.response
+        }
+        observe?(request, response.status)
+        return response
+    }
+
+    func bodyTooLarge(_ request: Request, limit: Int) -> Response {
+        tooLarge(limit)
+    }
+
+    func serviceUnavailable() -> Response {
+        HTTPError.shuttingDown.response
+    }
+
+    private func dispatch(_ request: Request) throws(HTTPError) -> Response {
+        var parts = Array(request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        if parts == [""] { parts = [] }
+        for route in routes {
+            guard let parameters = route.match(parts) else { continue }
+            let method = request.method == "HEAD" ? "GET" : request.method
+            if let handler = route.handlers[method] { return try handler(request, parameters) }
+            if request.method == "OPTIONS" { return Self.options(allow: route.allowed) }
+            throw .methodNotAllowed(request.method, allow: route.allowed)
+        }
+        if let fallback, let response = try fallback(request) { return response }
+        throw .notFound("no route for \(request.path)")
+    }
+
+    /// 204 with `Allow`.
+    static func options(allow: [String]) -> Response {
+        Response(status: 204, headers: ["Allow": allow.joined(separator: ", ")])
+    }
+}

@@ -1,0 +1,26 @@
+/// Everything `spout serve` can be told; see `API.md`, "Command line".
+public struct ServerConfiguration: Sendable {
+    /// The address to bind. Default loopback.
+    public var host = "127.0.0.1"
+    /// The port; `0` picks a free one.
+    public var port = 8080
+    /// The only directories whose files may be tailed.
+    public var allowRoots: [String] = []
+    /// Where the viewer's files are.
+    public var publicDirectory = "public"
+    /// The OpenAPI document served at `/openapi.yaml`.
+    public var openAPIFile = "openapi.yaml"
+    /// Idle time after which a stream gets a heartbeat comment.
+    public var heartbeat: Duration = .seconds(15)
+    /// The largest request body accepted.
+    public var maxBodyBytes = 1 << 20
+    /// Origins allowed by CORS; empty means CORS is off.
+    public var corsOrigins: [String] = []
+    /// Event threads.
+    public var threads = 2
+    /// How long streams get to end cleanly when the server stops.
+    public var shutdownGrace: Duration = .seconds(2)
+
+    /// The defaults.
+    public init() {}
+}

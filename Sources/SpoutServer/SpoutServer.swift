@@ -1,0 +1,65 @@
+import JSON
+public import Logging
+public import MicroHTTPD
+
+/// The Spout service: routes, handlers and static files, wired onto a ``MicroHTTPD/Daemon``.
+public final class SpoutServer: Sendable {
+    /// The configuration it runs with.
+    public let configuration: ServerConfiguration
+    private let logger: Logger
+    private let daemon: Daemon
+
+    /// Creates a server; it listens once started.
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var daemonConfiguration = DaemonConfiguration()
+        daemonConfiguration.host = configuration.host
+        daemonConfiguration.port = configuration.port
+        daemonConfiguration.threads = configuration.threads
+        daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
+        daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
+        daemon = Daemon(configuration: daemonConfiguration, handler: Self.router(configuration: configuration, logger: logger))
+    }
+
+    /// The port it listens on, once started.
+    public var port: Int { daemon.port }
+
+    /// Starts listening and logs `listening on http://HOST:PORT`.
+    /// - Throws: ``MicroHTTPD/DaemonError`` when the address cannot be bound.
+    public func start() throws(DaemonError) {
+        try daemon.start()
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        logger.notice("listening on http://\(host):\(daemon.port)")
+    }
+
+    /// Stops: ends every stream with a control event, closes cleanly, and returns when the daemon is down.
+    public func stop() {
+        logger.notice("stopping: ending \(daemon.openStreams) open streams")
+        daemon.stop(grace: configuration.shutdownGrace)
+        logger.notice("stopped")
+    }
+
+    private static func router(configuration: ServerConfiguration, logger: Logger) -> Router {
+        var router = Router()
+        let files = StaticFiles(directory: configuration.publicDirectory)
+        let openAPIFile = configuration.openAPIFile
+        router.on("GET", "/healthz") { _, _ in
+            Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
+        }
+        router.on("GET", "/openapi.yaml") { _, _ throws(HTTPError) in
+            guard let file = try? OpenFile(path: openAPIFile) else {
+                throw HTTPError(404, "not_found", "the OpenAPI document is not installed at \(openAPIFile)")
+            }
+            return Response(status: 200, headers: ["Content-Type": "application/yaml; charset=utf-8"], body: .file(file))
+        }
+        router.fallback = { request throws(HTTPError) in try files.respond(request) }
+        router.observe = { request, status in
+            logger.debug("\(request.method) \(request.path) \(status)")
+        }
+        if files.root == nil {
+            logger.warning("public directory \(configuration.publicDirectory) not found: the viewer is not served")
+        }
+        return router
+    }
+}

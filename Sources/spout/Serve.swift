@@ -1,0 +1,63 @@
+import ArgumentParser
+import Glibc
+import Logging
+import SpoutServer
+
+/// `spout serve`: runs the server until SIGINT or SIGTERM. Every flag can also come from `SPOUT_<FLAG>`.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server.",
+        discussion: """
+            Every flag can also be set in the environment as SPOUT_<FLAG>, for example SPOUT_PORT=9000. \
+            Repeatable flags take several values there: SPOUT_ALLOW_ROOT is split on ':' and SPOUT_CORS_ORIGIN on ','.
+            """
+    )
+
+    @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).")
+    var host: String?
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+    @Option(name: .customLong("allow-root"), help: "A directory whose files may be tailed (repeatable).")
+    var allowRoots: [String] = []
+    @Option(name: .customLong("public-dir"), help: "Directory of the viewer's files (default: the repo's public/).")
+    var publicDirectory: String?
+    @Option(name: .customLong("openapi-file"), help: "The OpenAPI document served at /openapi.yaml (default: the repo's).")
+    var openAPIFile: String?
+    @Option(help: "Seconds of idle time before a stream gets a heartbeat comment (default 15).")
+    var heartbeat: Double?
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
+    var maxBodyBytes: Int?
+    @Option(name: .customLong("cors-origin"), help: "An origin allowed by CORS (repeatable; default none).")
+    var corsOrigins: [String] = []
+    @Option(help: "Event threads (default 2).")
+    var threads: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func validate() throws {
+        let settings = try Settings(self)
+        _ = settings
+    }
+
+    func run() throws {
+        let settings = try Settings(self)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "spout")
+        // Block the stop signals before any thread starts, so every thread inherits the mask and only `sigwait` sees them.
+        let signals = StopSignals()
+        let server = SpoutServer(configuration: settings.server, logger: logger)
+        do {
+            try server.start()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+        let signal = signals.wait()
+        logger.notice("received \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+        server.stop()
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Glibc
+import Logging
+import SpoutServer
+
+/// The server's configuration from flags, then `SPOUT_<FLAG>` environment variables, then the embedded defaults.
+struct Settings {
+    var server = ServerConfiguration()
+    var logLevel = Logger.Level.info
+
+    /// The repository this binary was built from, where the default `public/` and `openapi.yaml` live.
+    static let repository: String = {
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    init(_ flags: Serve) throws {
+        server.host = flags.host ?? Self.environment("HOST") ?? server.host
+        server.port = try flags.port ?? Self.number("PORT") ?? server.port
+        server.allowRoots = flags.allowRoots.isEmpty ? Self.list("ALLOW_ROOT", separator: ":") : flags.allowRoots
+        server.corsOrigins = flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins
+        server.publicDirectory = flags.publicDirectory ?? Self.environment("PUBLIC_DIR") ?? Self.inRepository("public")
+        server.openAPIFile = flags.openAPIFile ?? Self.environment("OPENAPI_FILE") ?? Self.inRepository("openapi.yaml")
+        server.maxBodyBytes = try flags.maxBodyBytes ?? Self.number("MAX_BODY_BYTES") ?? server.maxBodyBytes
+        server.threads = try flags.threads ?? Self.number("THREADS") ?? server.threads
+        if let seconds = try flags.heartbeat ?? Self.environment("HEARTBEAT").map(Self.seconds) {
+            guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds between 0 and 3600") }
+            server.heartbeat = .milliseconds(Int64(seconds * 1000))
+        }
+        let level = flags.logLevel ?? Self.environment("LOG_LEVEL") ?? "info"
+        guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown --log-level '\(level)'") }
+        logLevel = parsed
+        guard (0...65535).contains(server.port) else { throw ValidationError("--port takes 0…65535") }
+        guard server.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard (1...64).contains(server.threads) else { throw ValidationError("--threads takes 1…64") }
+    }
+
+    private static func environment(_ flag: String) -> String? {
+        guard let value = getenv("SPOUT_" + flag) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
+    private static func number(_ flag: String) throws -> Int? {
+        guard let text = environment(flag) else { return nil }
+        guard let value = Int(text) else { throw ValidationError("SPOUT_\(flag) must be a whole number, not '\(text)'") }
+        return value
+    }
+
+    private static func seconds(_ text: String) throws -> Double {
+        guard let value = Double(text) else { throw ValidationError("SPOUT_HEARTBEAT must be a number of seconds") }
+        return value
+    }
+
+    private static func list(_ flag: String, separator: Character) -> [String] {
+        environment(flag)?.split(separator: separator).map(String.init) ?? []
+    }
+
+    private static func inRepository(_ name: String) -> String {
+        let path = repository + "/" + name
+        return access(path, F_OK) == 0 ? path : name
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `spout`: the command-line entry point.
+struct SpoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spout",
+        abstract: "Stream files and messages over HTTP as Server-Sent Events.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,22 @@
+import Glibc
+
+/// SIGINT and SIGTERM, blocked on creation and then awaited with `sigwait`, so no handler runs on an arbitrary thread.
+struct StopSignals {
+    private var set = sigset_t()
+
+    /// Blocks SIGINT and SIGTERM in this thread and in every thread started after.
+    init() {
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits for SIGINT or SIGTERM and returns which arrived.
+    func wait() -> Int32 {
+        var set = self.set
+        var signal: Int32 = 0
+        while sigwait(&set, &signal) != 0 {}
+        return signal
+    }
+}
