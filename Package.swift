@@ -61,7 +61,8 @@ let package = Package(
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",
-            dependencies: ["SpoutServer", "TestSupport"],
+            // The executable is a dependency so that the end-to-end tests can start the binary built with them.
+            dependencies: ["SpoutServer", "JSON", "TestSupport", "spout", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -75,10 +75,13 @@ struct DaemonTests {
 
     @Test func drainsAChunkedBodyOverTheLimitAndAnswers413() throws {
         let handled = Atomic(0)
-        try withDaemon({ $0.maxBodyBytes = 1000 }, handler: { _ in
-            handled.add(1, ordering: .relaxed)
-            return Response(status: 200)
-        }) { daemon in
+        try withDaemon(
+            { $0.maxBodyBytes = 1000 },
+            handler: { _ in
+                handled.add(1, ordering: .relaxed)
+                return Response(status: 200)
+            }
+        ) { daemon in
             let connection = try TestConnection(port: daemon.port)
             try connection.send("POST", "/", headers: [("Transfer-Encoding", "chunked")], contentLength: false)
             for _ in 0..<10 {

@@ -1,0 +1,37 @@
+# Spout in a container: built with the Swift toolchain, run on slim Debian with only libmicrohttpd's runtime library.
+#
+#   docker build -t spout .
+#   docker run -p 8080:8080 -v /var/log/app:/logs:ro -e SPOUT_ALLOW_ROOT=/logs spout
+
+FROM swift:6.3.1-bookworm AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Resolve dependencies in their own layer, so that a source change does not fetch them again.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+RUN swift build -c release --product spout --static-swift-stdlib \
+    && install -D -m 0755 "$(swift build -c release --show-bin-path)/spout" /out/spout
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmicrohttpd12 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin spout
+COPY --from=build /out/spout /usr/local/bin/spout
+COPY public /usr/share/spout/public
+COPY openapi.yaml /usr/share/spout/openapi.yaml
+ENV SPOUT_HOST=0.0.0.0 \
+    SPOUT_PORT=8080 \
+    SPOUT_PUBLIC_DIR=/usr/share/spout/public \
+    SPOUT_OPENAPI_FILE=/usr/share/spout/openapi.yaml
+USER spout
+EXPOSE 8080
+# bash's /dev/tcp keeps the image free of curl.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${SPOUT_PORT}; printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3; head -n 1 <&3 | grep -q ' 200 '"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/spout"]
+CMD ["serve"]

@@ -1,0 +1,64 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("spout serve, as a real process", .serialized, .timeLimit(.minutes(2)))
+struct ServerProcessTests {
+    @Test func answersHealthzOnTheLoggedPort() throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        let response = try request(port: server.port, "GET", "/healthz")
+        #expect(response.status == 200)
+        #expect(response.text == #"{"status":"ok"}"#)
+        #expect(response.header("Content-Type") == "application/json; charset=utf-8")
+    }
+
+    @Test func bindsLoopbackByDefault() throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        #expect(server.log.contains("listening on http://127.0.0.1:\(server.port)"))
+        // /proc/net/tcp lists listening sockets (state 0A) with hex local addresses; 0100007F is 127.0.0.1.
+        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let port = String(format: "%04X", server.port)
+        let listeners = table.split(separator: "\n").filter { $0.contains(":\(port) ") && $0.contains(" 0A ") }
+        #expect(!listeners.isEmpty)
+        let loopbackOnly = listeners.allSatisfy { $0.contains("0100007F:\(port)") }
+        #expect(loopbackOnly, "\(listeners)")
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func exitsZeroPromptlyOnASignal(signal: Int32) throws {
+        let server = try SpoutProcess()
+        let idle = try TestConnection(port: server.port)
+        try idle.send("GET", "/healthz")
+        _ = try idle.response()
+        let started = Monotonic.now
+        let status = server.signal(signal, timeout: 5)
+        #expect(status == 0, "log:\n\(server.log)")
+        #expect(Monotonic.now - started < 2)
+        #expect(server.log.contains("stopped"))
+    }
+
+    @Test func takesSettingsFromTheEnvironment() throws {
+        let server = try SpoutProcess(environment: ["SPOUT_MAX_BODY_BYTES": "10"])
+        defer { server.stop() }
+        let response = try request(port: server.port, "POST", "/healthz", body: Array("more than ten bytes".utf8))
+        #expect(response.status == 413)
+    }
+
+    @Test func refusesABadFlagWithAMessage() throws {
+        let server = try SpoutProcess(["--threads", "0"], waitForListening: false)
+        let status = server.waitForExit(timeout: 10)
+        #expect(status != nil && status != 0)
+        #expect(server.log.contains("--threads"))
+    }
+
+    @Test func reportsAPortInUse() throws {
+        let first = try SpoutProcess()
+        defer { first.stop() }
+        let second = try SpoutProcess(port: first.port, waitForListening: false)
+        let status = second.waitForExit(timeout: 10)
+        #expect(status != nil && status != 0)
+        #expect(second.log.contains("did not start"), "log:\n\(second.log)")
+    }
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Spout's two set-up commands, for a Debian or Ubuntu machine that has the Swift toolchain:
+#
+#   ./spout.sh run [FLAGS]   install what is missing, build, and run `spout serve` on the embedded defaults
+#   ./spout.sh test          install what the tests need, build, and run the whole suite
+#
+# Also: ./spout.sh build (release build only), ./spout.sh deps (system packages only).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build needs, and the ones only the tests need.
+BUILD_PACKAGES=(libmicrohttpd-dev pkg-config)
+TEST_PACKAGES=(curl procps)
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        echo "spout.sh: need root (or sudo) to run: $*" >&2
+        exit 1
+    fi
+}
+
+# Installs the packages that are not installed yet; runs apt-get update only when something is missing.
+install_packages() {
+    local missing=()
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "spout.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+require_swift() {
+    command -v swift >/dev/null || {
+        echo "spout.sh: the Swift toolchain (6.2 or later) is not on PATH; see https://www.swift.org/install/" >&2
+        exit 1
+    }
+}
+
+# Long-lived streams need file descriptors: raise the soft limit to the hard one.
+raise_open_files() {
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}
+
+case "${1:-}" in
+    run)
+        shift
+        require_swift
+        install_packages "${BUILD_PACKAGES[@]}"
+        swift build -c release --product spout
+        raise_open_files
+        exec .build/release/spout serve "$@"
+        ;;
+    build)
+        require_swift
+        install_packages "${BUILD_PACKAGES[@]}"
+        swift build -c release --product spout
+        ;;
+    test)
+        require_swift
+        install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        raise_open_files
+        swift build --build-tests
+        swift test --skip-build
+        # The Threading library runs again under ThreadSanitizer, in its own build folder.
+        swift test --sanitize=thread --scratch-path .build-tsan --filter ThreadingTests
+        ;;
+    deps)
+        install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        ;;
+    *)
+        echo "usage: ./spout.sh run [serve flags] | test | build | deps" >&2
+        exit 2
+        ;;
+esac
