@@ -8,9 +8,11 @@ import Threading
 @Suite("Daemon: requests and plain responses over loopback", .timeLimit(.minutes(1)))
 struct DaemonTests {
     @Test func servesBytesWithStatusAndHeaders() throws {
-        try withDaemon(handler: { _ in
-            Response(status: 201, contentType: "text/plain", text: "hello", headers: ["X-Test": "yes"])
-        }) { daemon in
+        try withDaemon(
+            TestHandler { _ in
+                Response(status: 201, contentType: "text/plain", text: "hello", headers: ["X-Test": "yes"])
+            }
+        ) { daemon in
             let response = try request(port: daemon.port, "GET", "/anything")
             #expect(response.status == 201)
             #expect(response.text == "hello")
@@ -22,10 +24,12 @@ struct DaemonTests {
 
     @Test func passesMethodPathQueryHeadersAndBody() throws {
         let seen = Mutex<Request?>(nil)
-        try withDaemon(handler: { request in
-            seen.withLock { $0 = request }
-            return Response(status: 200, body: .bytes(request.body))
-        }) { daemon in
+        try withDaemon(
+            TestHandler { request in
+                seen.withLock { $0 = request }
+                return Response(status: 200, body: .bytes(request.body))
+            }
+        ) { daemon in
             let response = try request(
                 port: daemon.port,
                 "POST",
@@ -50,9 +54,11 @@ struct DaemonTests {
 
     @Test func keepsTheConnectionAliveBetweenRequests() throws {
         let count = Atomic(0)
-        try withDaemon(handler: { _ in
-            Response(status: 200, contentType: "text/plain", text: "\(count.add(1, ordering: .relaxed).newValue)")
-        }) { daemon in
+        try withDaemon(
+            TestHandler { _ in
+                Response(status: 200, contentType: "text/plain", text: "\(count.add(1, ordering: .relaxed).newValue)")
+            }
+        ) { daemon in
             let connection = try TestConnection(port: daemon.port)
             for expected in 1...3 {
                 try connection.send("GET", "/")
@@ -64,7 +70,7 @@ struct DaemonTests {
     }
 
     @Test func refusesABodyDeclaredOverTheLimitWith413() throws {
-        try withDaemon({ $0.maxBodyBytes = 1000 }, handler: { _ in Response(status: 200) }) { daemon in
+        try withDaemon(TestHandler { _ in Response(status: 200) }, maxBodyBytes: 1000) { daemon in
             let connection = try TestConnection(port: daemon.port)
             try connection.send("POST", "/", headers: [("Content-Length", "5000")], contentLength: false)
             let response = try connection.response()
@@ -75,13 +81,11 @@ struct DaemonTests {
 
     @Test func drainsAChunkedBodyOverTheLimitAndAnswers413() throws {
         let handled = Atomic(0)
-        try withDaemon(
-            { $0.maxBodyBytes = 1000 },
-            handler: { _ in
-                handled.add(1, ordering: .relaxed)
-                return Response(status: 200)
-            }
-        ) { daemon in
+        let counting = TestHandler { _ in
+            handled.add(1, ordering: .relaxed)
+            return Response(status: 200)
+        }
+        try withDaemon(counting, maxBodyBytes: 1000) { daemon in
             let connection = try TestConnection(port: daemon.port)
             try connection.send("POST", "/", headers: [("Transfer-Encoding", "chunked")], contentLength: false)
             for _ in 0..<10 {
@@ -95,7 +99,7 @@ struct DaemonTests {
     }
 
     @Test func acceptsABodyExactlyAtTheLimit() throws {
-        try withDaemon({ $0.maxBodyBytes = 1000 }, handler: { Response(status: 200, contentType: "text/plain", text: "\($0.body.count)") }) {
+        try withDaemon(TestHandler { Response(status: 200, contentType: "text/plain", text: "\($0.body.count)") }, maxBodyBytes: 1000) {
             daemon in
             let response = try request(port: daemon.port, "POST", "/", body: [UInt8](repeating: 1, count: 1000))
             #expect(response.status == 200)
@@ -110,10 +114,12 @@ struct DaemonTests {
         fputs(content, file)
         fclose(file)
         defer { unlink(path) }
-        try withDaemon(handler: { _ in
-            guard let opened = try? OpenFile(path: path) else { return Response(status: 500) }
-            return Response(status: 200, headers: ["Content-Type": "text/plain"], body: .file(opened))
-        }) { daemon in
+        try withDaemon(
+            TestHandler { _ in
+                guard let opened = try? OpenFile(path: path) else { return Response(status: 500) }
+                return Response(status: 200, headers: ["Content-Type": "text/plain"], body: .file(opened))
+            }
+        ) { daemon in
             let response = try request(port: daemon.port, "GET", "/file")
             #expect(response.status == 200)
             #expect(response.body.count == content.utf8.count)
@@ -136,15 +142,17 @@ struct DaemonTests {
     }
 
     @Test func answersADeferredResponseCompletedOnAnotherThread() throws {
-        try withDaemon(handler: { request in
-            let pending = PendingResponse()
-            let worker = NativeThread(name: "worker") {
-                _ = Event().wait(timeout: .milliseconds(100))
-                pending.complete(with: Response(status: 202, contentType: "text/plain", text: "later \(request.path)"))
+        try withDaemon(
+            TestHandler { request in
+                let pending = PendingResponse()
+                let worker = NativeThread(name: "worker") {
+                    _ = Event().wait(timeout: .milliseconds(100))
+                    pending.complete(with: Response(status: 202, contentType: "text/plain", text: "later \(request.path)"))
+                }
+                worker.start()
+                return .deferred(pending)
             }
-            worker.start()
-            return .deferred(pending)
-        }) { daemon in
+        ) { daemon in
             let connection = try TestConnection(port: daemon.port)
             for path in ["/one", "/two"] {
                 try connection.send("GET", path)
@@ -156,19 +164,21 @@ struct DaemonTests {
     }
 
     @Test func answersADeferredResponseCompletedBeforeItWasQueued() throws {
-        try withDaemon(handler: { _ in
-            let pending = PendingResponse()
-            pending.complete(with: Response(status: 200, contentType: "text/plain", text: "already"))
-            #expect(!pending.complete(with: Response(status: 500)))
-            return .deferred(pending)
-        }) { daemon in
+        try withDaemon(
+            TestHandler { _ in
+                let pending = PendingResponse()
+                pending.complete(with: Response(status: 200, contentType: "text/plain", text: "already"))
+                #expect(!pending.complete(with: Response(status: 500)))
+                return .deferred(pending)
+            }
+        ) { daemon in
             let response = try request(port: daemon.port, "GET", "/")
             #expect(response.text == "already")
         }
     }
 
     @Test func failsToStartOnAPortInUse() throws {
-        try withDaemon(handler: { _ in Response(status: 200) }) { daemon in
+        try withDaemon(TestHandler { _ in Response(status: 200) }) { daemon in
             var configuration = DaemonConfiguration()
             configuration.port = daemon.port
             let second = Daemon(configuration: configuration, handler: TestHandler { _ in Response(status: 200) })
@@ -197,7 +207,7 @@ struct DaemonTests {
     }
 
     @Test func listensOnIPv6Loopback() throws {
-        try withDaemon({ $0.host = "::1" }, handler: { _ in Response(status: 204) }) { daemon in
+        try withDaemon(TestHandler { _ in Response(status: 204) }, host: "::1") { daemon in
             #expect(daemon.port > 0)
             let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }

@@ -8,10 +8,10 @@ import Threading
 @Suite("Daemon: streaming responses over loopback", .serialized, .timeLimit(.minutes(2)))
 struct StreamingTests {
     private func streamingDaemon(_ channel: Channel, _ body: (Daemon) throws -> Void) throws {
-        try withDaemon(
-            handler: { _ in
-                Response(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream(channel.subscribe()))
-            }, body)
+        let handler = TestHandler { _ in
+            Response(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream(channel.subscribe()))
+        }
+        try withDaemon(handler, body)
     }
 
     @Test func sendsHeadersBeforeAnyData() throws {

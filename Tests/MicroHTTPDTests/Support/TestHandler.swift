@@ -13,15 +13,17 @@ struct TestHandler: HTTPHandler {
     }
 }
 
-/// Starts a daemon on 127.0.0.1 and a free port, runs `body`, and stops it.
+/// Starts a daemon with `handler` on 127.0.0.1 and a free port, runs `body`, and stops it.
 func withDaemon<T>(
-    _ configure: (inout DaemonConfiguration) -> Void = { _ in },
-    handler: @escaping @Sendable (Request) -> Response,
+    _ handler: TestHandler,
+    maxBodyBytes: Int? = nil,
+    host: String? = nil,
     _ body: (Daemon) throws -> T
 ) throws -> T {
     var configuration = DaemonConfiguration()
-    configure(&configuration)
-    let daemon = Daemon(configuration: configuration, handler: TestHandler(handler))
+    if let maxBodyBytes { configuration.maxBodyBytes = maxBodyBytes }
+    if let host { configuration.host = host }
+    let daemon = Daemon(configuration: configuration, handler: handler)
     try daemon.start()
     defer { daemon.stop(grace: .milliseconds(500)) }
     return try body(daemon)
