@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "MicroHTTPD", dependencies: ["CMicroHTTPD", "Threading"], swiftSettings: unsafeCodeSettings),
         .target(name: "Threading", swiftSettings: unsafeCodeSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(name: "EventStream", swiftSettings: swiftSettings),
         .target(
             name: "SpoutServer",
             dependencies: [
@@ -58,6 +59,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",

@@ -1,0 +1,74 @@
+/// Turns ``ServerSentEvent`` frames into the bytes of a `text/event-stream`. This is the only place those bytes are made.
+///
+/// The rules, from the HTML standard §9.2.5–9.2.6 and Mercure's `event.go`:
+/// - A comment comes first, then `id`, `event`, the extra fields, `retry`, then one `data:` line per line of data;
+///   a blank line ends the frame.
+/// - Data is split on CR, LF and CRLF alike, since a client treats each as a line break; each line is written after
+///   exactly one space, so leading spaces survive.
+/// - `id`, `event`, field values and comments can never carry CR, LF or NUL: that would let a value inject fields. A
+///   caller that passes one has a bug, and the encoder traps.
+public enum SSEEncoder {
+    /// The bytes of one frame.
+    public static func encode(_ event: ServerSentEvent) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity((event.data?.utf8.count ?? 0) + 64)
+        encode(event, into: &out)
+        return out
+    }
+
+    /// Appends the bytes of one frame to `out`.
+    public static func encode(_ event: ServerSentEvent, into out: inout [UInt8]) {
+        if let comment = event.comment {
+            precondition(!comment.utf8.contains { $0 == 0x0A || $0 == 0x0D }, "an SSE comment cannot contain a line break")
+            out.append(UInt8(ascii: ":"))
+            if !comment.isEmpty {
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: comment.utf8)
+            }
+            out.append(0x0A)
+        }
+        if let id = event.id { field("id", id, into: &out) }
+        if let type = event.event { field("event", type, into: &out) }
+        for extra in event.fields {
+            precondition(!extra.name.isEmpty && !extra.name.utf8.contains(UInt8(ascii: ":")), "invalid SSE field name")
+            field(extra.name, extra.value, into: &out)
+        }
+        if let retry = event.retry {
+            precondition(retry >= 0, "retry must be a non-negative number of milliseconds")
+            field("retry", String(retry), into: &out)
+        }
+        if let data = event.data { encodeData(data, into: &out) }
+        out.append(0x0A)
+    }
+
+    private static func field(_ name: String, _ value: String, into out: inout [UInt8]) {
+        precondition(ServerSentEvent.isValidFieldValue(value), "SSE \(name) cannot contain CR, LF or NUL")
+        out.append(contentsOf: name.utf8)
+        out.append(contentsOf: ": ".utf8)
+        out.append(contentsOf: value.utf8)
+        out.append(0x0A)
+    }
+
+    private static func encodeData(_ data: String, into out: inout [UInt8]) {
+        out.append(contentsOf: "data: ".utf8)
+        var text = data
+        text.withUTF8 { bytes in
+            // Copy the runs between line breaks in bulk.
+            var runStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 0x0A || byte == 0x0D {
+                    out.append(contentsOf: bytes[runStart..<index])
+                    out.append(contentsOf: "\ndata: ".utf8)
+                    // A CRLF is one break, not two.
+                    if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
+                    runStart = index + 1
+                }
+                index += 1
+            }
+            out.append(contentsOf: bytes[runStart..<bytes.count])
+        }
+        out.append(0x0A)
+    }
+}
