@@ -81,7 +81,7 @@ struct BarrierTests {
         #expect(passed.value == 0)
         #expect(broken.value == Self.parties - 1)
         #expect(barrier.isBroken)
-        #expect(throws: BrokenBarrierError()) { try barrier.wait() }
+        expectThrows(BrokenBarrierError()) { try barrier.wait() }
     }
 
     @Test func resetFreesTheWaitingThreads() throws {
@@ -168,10 +168,8 @@ struct BarrierTests {
         let timeout = Duration.milliseconds(100)
         let barrier = Barrier(parties: 2, timeout: timeout)
         let results = Recorder<(Bool, Duration)>()
-        try #require(
-            Bunch(1) {
-                results.append(measure { (try? barrier.wait()) == nil })
-            }.join())
+        let waiter = Bunch(1) { results.append(measure { (try? barrier.wait()) == nil }) }
+        try #require(waiter.join())
         let (threw, elapsed) = try #require(results.values.first)
         #expect(threw)
         expectTimeout(elapsed, timeout)
@@ -189,7 +187,7 @@ struct BarrierTests {
         #expect(barrier.waitingCount == 0)
         let count = 2
         let bunch = Bunch(count) { _ = try? barrier.wait(timeout: watchdog) }
-        try #require(waitUntil { barrier.waitingCount >= count })
+        try requireEventually { barrier.waitingCount >= count }
         #expect(barrier.waitingCount == 2)
         try barrier.wait(timeout: watchdog)
         try #require(bunch.join())

@@ -74,7 +74,7 @@ struct BaseLockTests {
         lock.withLock {}
         try #require(Bunch(1, acquireAndRelease).join())
 
-        #expect(throws: Failure.self) {
+        expectThrows(Failure.self) {
             try lock.withLock { throw Failure() }
         }
         try #require(Bunch(1, acquireAndRelease).join())
@@ -83,7 +83,8 @@ struct BaseLockTests {
     @Test(arguments: LockKind.allCases)
     func withLockReturnsTheBodysValue(kind: LockKind) {
         let lock = kind.make()
-        #expect(lock.withLock { 42 } == 42)
+        let value = lock.withLock { 42 }
+        #expect(value == 42)
     }
 
     @Test(arguments: LockKind.allCases)
@@ -122,7 +123,8 @@ struct BaseLockTests {
         let lock = kind.make()
         #expect(lock.acquire(timeout: .zero))
         let results = Recorder<Bool>()
-        try #require(Bunch(1) { results.append(lock.acquire(timeout: .zero)) }.join())
+        let contender = Bunch(1) { results.append(lock.acquire(timeout: .zero)) }
+        try #require(contender.join())
         #expect(results.values == [false])
         lock.release()
     }

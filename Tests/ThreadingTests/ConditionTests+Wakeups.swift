@@ -9,8 +9,10 @@ extension ConditionTests {
         func waitForDoesNotWaitWhenThePredicateAlreadyHolds(kind: ConditionLockKind) {
             let condition = kind.makeCondition()
             condition.withLock {
-                #expect(condition.wait(for: { true }, timeout: .zero))
-                #expect(condition.wait(for: { true }))
+                let withTimeout = condition.wait(for: { true }, timeout: .zero)
+                #expect(withTimeout)
+                let withoutTimeout = condition.wait(for: { true })
+                #expect(withoutTimeout)
             }
         }
 
@@ -32,12 +34,12 @@ extension ConditionTests {
                 thread.start()
                 threads.append(thread)
                 // Once this thread recorded itself under the lock, acquiring the lock proves it is queued in `wait`.
-                try #require(waitUntil { ready.count == index + 1 })
+                try requireEventually { ready.count == index + 1 }
                 condition.withLock {}
             }
             for expected in 1...4 {
                 condition.withLock { condition.notify() }
-                try #require(waitUntil { woken.count == expected })
+                try requireEventually { woken.count == expected }
             }
             #expect(woken.values == [0, 1, 2, 3])
             for thread in threads {
@@ -59,9 +61,9 @@ extension ConditionTests {
                     }
                 }
             }
-            try #require(waitUntil { ready.value == count })
+            try requireEventually { ready.value == count }
             condition.withLock { condition.notify(2) }
-            try #require(waitUntil { woken.value == 2 })
+            try requireEventually { woken.value == 2 }
             waitThreadsBlocked(count)
             #expect(woken.value == 2)
             condition.withLock {

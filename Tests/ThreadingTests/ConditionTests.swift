@@ -60,7 +60,7 @@ struct ConditionTests {
             condition.release()
             second.append(Wake(notified: notified, phase: phase.value))
         }
-        try #require(waitUntil { ready.count >= count })
+        try requireEventually { ready.count >= count }
         ready.removeAll()
         #expect(first.values.isEmpty)
 
@@ -71,18 +71,18 @@ struct ConditionTests {
         waitThreadsBlocked(count1)
         phase.value = 1
         condition.release()
-        try #require(waitUntil { first.count >= count1 })
+        try requireEventually { first.count >= count1 }
         #expect(first.values == Array(repeating: Wake(notified: true, phase: 1), count: count1))
         #expect(second.values.isEmpty)
 
         // Notify 5 threads: they may be in their first or their second wait.
-        try #require(waitUntil { ready.count >= count1 })
+        try requireEventually { ready.count >= count1 }
         condition.acquire()
         condition.notify(5)
         waitThreadsBlocked(count)
         phase.value = 2
         condition.release()
-        try #require(waitUntil { first.count + second.count >= count + count1 })
+        try requireEventually { first.count + second.count >= count + count1 }
         let count2 = count - count1
         #expect(
             first.values
@@ -91,13 +91,13 @@ struct ConditionTests {
         #expect(second.values == Array(repeating: Wake(notified: true, phase: 2), count: count1))
 
         // Notify all threads: they are all in their second wait.
-        try #require(waitUntil { ready.count >= count })
+        try requireEventually { ready.count >= count }
         condition.acquire()
         condition.notifyAll()
         waitThreadsBlocked(count)
         phase.value = 3
         condition.release()
-        try #require(waitUntil { second.count >= count })
+        try requireEventually { second.count >= count }
         #expect(
             second.values
                 == Array(repeating: Wake(notified: true, phase: 2), count: count1)

@@ -64,7 +64,8 @@ struct EventTests {
         event.set()
         try #require(Bunch(count, waitTwice).join())
         #expect(immediate.values == Array(repeating: true, count: count))
-        #expect(timed.values.allSatisfy { $0.0 })
+        let allNotified = timed.values.allSatisfy { $0.0 }
+        #expect(allNotified)
     }
 
     @Test func negativeTimeoutCountsAsZero() {

@@ -14,7 +14,7 @@ struct LockTests {
             lock.acquire()
             phase.append(2)
         }
-        try #require(waitUntil { phase.count == 1 })
+        try requireEventually { phase.count == 1 }
         waitThreadsBlocked(1)
         #expect(phase.count == 1)
         lock.release()
@@ -26,7 +26,8 @@ struct LockTests {
     func releasedFromAnotherThread(kind: LockKind) throws {
         let lock = kind.make()
         lock.acquire()
-        try #require(Bunch(1) { lock.release() }.join())
+        let releaser = Bunch(1) { lock.release() }
+        try #require(releaser.join())
         #expect(lock.acquire(blocking: false))
         lock.release()
     }
@@ -48,7 +49,8 @@ struct LockTests {
         lock.acquire()
         #expect(lock.isLocked)
         let seen = Recorder<Bool>()
-        try #require(Bunch(1) { seen.append(lock.isLocked) }.join())
+        let observer = Bunch(1) { seen.append(lock.isLocked) }
+        try #require(observer.join())
         #expect(seen.values == [true])
         lock.release()
         #expect(!lock.isLocked)
@@ -62,7 +64,7 @@ struct LockTests {
         waitThreadsBlocked(count)
         for expected in 1...count {
             lock.release()
-            try #require(waitUntil { bunch.finished == expected })
+            try requireEventually { bunch.finished == expected }
             waitThreadsBlocked(1)
             #expect(bunch.finished == expected, "one release lets exactly one waiter through")
         }
@@ -125,10 +127,10 @@ struct RLockTests {
             lock.release()
             phase.append(3)
         }
-        try #require(waitUntil { phase.count == 1 })
+        try requireEventually { phase.count == 1 }
         #expect(lock.recursionCount == 0, "another thread's acquisitions do not count")
         phase.append(2)
-        try #require(waitUntil { phase.count == 3 })
+        try requireEventually { phase.count == 3 }
         #expect(lock.recursionCount == 0)
         try #require(bunch.join())
     }
@@ -141,7 +143,8 @@ struct RLockTests {
         lock.acquire()
         #expect(lock.isOwnedByCurrentThread)
         let seen = Recorder<Bool>()
-        try #require(Bunch(1) { seen.append(lock.isOwnedByCurrentThread) }.join())
+        let observer = Bunch(1) { seen.append(lock.isOwnedByCurrentThread) }
+        try #require(observer.join())
         #expect(seen.values == [false])
         lock.release()
         #expect(lock.isOwnedByCurrentThread)

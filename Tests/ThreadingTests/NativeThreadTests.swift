@@ -17,7 +17,8 @@ struct NativeThreadTests {
     }
 
     @Test func nameIsGivenOrNumbered() {
-        #expect(NativeThread(name: "myname1") {}.name == "myname1")
+        let named = NativeThread(name: "myname1") {}
+        #expect(named.name == "myname1")
         let first = NativeThread {}
         let second = NativeThread {}
         #expect(first.name.hasPrefix("Thread-"))
@@ -108,7 +109,8 @@ struct NativeThreadTests {
             try #require(thread.join(timeout: watchdog))
             #expect(!thread.isAlive)
         }
-        #expect(mutex.withLock { running.value } == 0)
+        let stillRunning = mutex.withLock { running.value }
+        #expect(stillRunning == 0)
         #expect(mostRunning.value <= 3)
         #expect(semaphore.value == 3)
     }

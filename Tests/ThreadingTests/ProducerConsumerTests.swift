@@ -231,7 +231,8 @@ struct ProducerConsumerTests {
         let all = receivedBy.flatMap(\.values)
         #expect(all.count == producers * Self.messageCount)
         #expect(Set(all).count == all.count, "no message arrives twice")
-        #expect(Set(all) == Set((0..<producers).flatMap { p in (0..<Self.messageCount).map { Tagged(producer: p, sequence: $0) } }))
+        let sent = (0..<producers).flatMap { p in (0..<Self.messageCount).map { Tagged(producer: p, sequence: $0) } }
+        #expect(Set(all) == Set(sent))
         for (consumer, recorder) in receivedBy.enumerated() {
             for producer in 0..<producers {
                 let sequences = recorder.values.filter { $0.producer == producer }.map(\.sequence)

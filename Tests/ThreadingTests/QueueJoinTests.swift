@@ -7,7 +7,7 @@ struct QueueJoinTests {
     @Test(arguments: QueueKind.allCases)
     func taskDoneOnAFreshQueueThrows(kind: QueueKind) {
         let queue = kind.make()
-        #expect(throws: QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
+        expectThrows(QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
         #expect(queue.unfinishedTasks == 0)
     }
 
@@ -17,7 +17,7 @@ struct QueueJoinTests {
         let queue = kind.make()
         try queueJoinTest(queue)
         try queueJoinTest(queue)
-        #expect(throws: QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
+        expectThrows(QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
     }
 
     private func queueJoinTest(_ queue: any TestQueue<Int>) throws {
@@ -46,12 +46,14 @@ struct QueueJoinTests {
         for item in 0..<100 {
             try queue.put(item)
         }
-        try #require(withWatchdog { queue.join() } != nil)
+        let firstJoin = withWatchdog { queue.join() }
+        try #require(firstJoin != nil)
         #expect(total.value == (0..<100).reduce(0, +), "join() did not block until all tasks were done")
         // Tell the workers to stop, and check that joining twice works.
         try queue.put(-1)
         try queue.put(-1)
-        try #require(withWatchdog { queue.join() } != nil)
+        let secondJoin = withWatchdog { queue.join() }
+        try #require(secondJoin != nil)
         for worker in workers {
             try #require(worker.join(timeout: watchdog))
         }
@@ -74,7 +76,8 @@ struct QueueJoinTests {
     @Test(arguments: QueueKind.allCases)
     func joinReturnsAtOnceWithNothingUnfinished(kind: QueueKind) throws {
         let queue = kind.make()
-        try #require(withWatchdog { queue.join() } != nil)
+        let joined = withWatchdog { queue.join() }
+        try #require(joined != nil)
     }
 
     @Test(arguments: QueueKind.allCases)

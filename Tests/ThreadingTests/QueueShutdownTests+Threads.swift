@@ -43,7 +43,8 @@ extension QueueShutdownTests {
             #expect(queue.unfinishedTasks == 1)
             try queue.taskDone()
             #expect(queue.unfinishedTasks == 0)
-            try #require(withWatchdog { queue.join() } != nil)
+            let joined = withWatchdog { queue.join() }
+            try #require(joined != nil)
         }
 
         @Test(arguments: QueueKind.allCases, [false, true])

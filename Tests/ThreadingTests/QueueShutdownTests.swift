@@ -8,8 +8,9 @@ struct QueueShutdownTests {
     func shutdownEmptyQueueRefusesPutAndGet(kind: QueueKind) {
         let queue = kind.make()
         queue.shutdown()
-        #expect(throws: QueueError.shutDown) { try queue.put(1) }
-        #expect(withWatchdog { try queue.get() }?.queueError == .shutDown)
+        expectThrows(QueueError.shutDown) { try queue.put(1) }
+        let get = withWatchdog { try queue.get() }
+        #expect(get?.queueError == .shutDown)
     }
 
     @Test(arguments: QueueKind.allCases)
@@ -18,7 +19,8 @@ struct QueueShutdownTests {
         try queue.put(1)
         queue.shutdown()
         #expect(try queue.get() == 1)
-        #expect(withWatchdog { try queue.get() }?.queueError == .shutDown)
+        let secondGet = withWatchdog { try queue.get() }
+        #expect(secondGet?.queueError == .shutDown)
     }
 
     @Test(arguments: QueueKind.allCases)
@@ -26,7 +28,8 @@ struct QueueShutdownTests {
         let queue = kind.make()
         try queue.put(1)
         queue.shutdown(immediate: true)
-        #expect(withWatchdog { try queue.get() }?.queueError == .shutDown)
+        let get = withWatchdog { try queue.get() }
+        #expect(get?.queueError == .shutDown)
         #expect(queue.isEmpty)
         #expect(queue.unfinishedTasks == 0)
     }
@@ -50,23 +53,28 @@ struct QueueShutdownTests {
         try queue.put(1)
         try queue.putNowait(2)
         queue.shutdown(immediate: immediate)
-        #expect(throws: QueueError.shutDown) { try queue.put(3) }
-        #expect(throws: QueueError.shutDown) { try queue.putNowait(4) }
+        expectThrows(QueueError.shutDown) { try queue.put(3) }
+        expectThrows(QueueError.shutDown) { try queue.putNowait(4) }
         if immediate {
-            #expect(withWatchdog { try queue.get() }?.queueError == .shutDown)
-            #expect(throws: QueueError.shutDown) { try queue.getNowait() }
-            #expect(throws: QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
-            try #require(withWatchdog { queue.join() } != nil)
+            let get = withWatchdog { try queue.get() }
+            #expect(get?.queueError == .shutDown)
+            expectThrows(QueueError.shutDown) { try queue.getNowait() }
+            expectThrows(QueueError.taskDoneTooManyTimes) { try queue.taskDone() }
+            let joined = withWatchdog { queue.join() }
+            try #require(joined != nil)
         } else {
             #expect([1, 2].contains(try queue.get()))
             try queue.taskDone()
             #expect([1, 2].contains(try queue.get()))
             try queue.taskDone()
-            try #require(withWatchdog { queue.join() } != nil)
+            let joined = withWatchdog { queue.join() }
+            try #require(joined != nil)
             // Once the queue is empty after a shutdown, every kind of get throws.
-            #expect(withWatchdog { try queue.get() }?.queueError == .shutDown)
-            #expect(throws: QueueError.shutDown) { try queue.getNowait() }
-            #expect(withWatchdog { try queue.get(timeout: .seconds(1)) }?.queueError == .shutDown)
+            let get = withWatchdog { try queue.get() }
+            #expect(get?.queueError == .shutDown)
+            expectThrows(QueueError.shutDown) { try queue.getNowait() }
+            let timedGet = withWatchdog { try queue.get(timeout: .seconds(1)) }
+            #expect(timedGet?.queueError == .shutDown)
         }
     }
 
@@ -88,7 +96,8 @@ struct QueueShutdownTests {
         if immediate {
             #expect(gotItem.values == [false, false])
         } else {
-            #expect(gotItem.values.filter { $0 }.count == 2)
+            let itemsGot = gotItem.values.filter { $0 }.count
+            #expect(itemsGot == 2)
             #expect(gotItem.values.count == 3)
         }
     }
@@ -149,7 +158,7 @@ struct QueueShutdownTests {
         queue.shutdown(immediate: immediate)
         go.set()
         if immediate {
-            #expect(throws: QueueError.shutDown) { try queue.getNowait() }
+            expectThrows(QueueError.shutDown) { try queue.getNowait() }
         } else {
             #expect(try queue.get() == 1)
             try queue.taskDone()

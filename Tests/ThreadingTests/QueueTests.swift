@@ -37,8 +37,8 @@ struct QueueTests {
         #expect(isFullBySize(queue))
         #expect(!queue.isEmpty)
         #expect(queue.isFull)
-        #expect(throws: QueueError.full) { try queue.put(full, block: false) }
-        #expect(throws: QueueError.full) { try queue.put(full, timeout: .milliseconds(10)) }
+        expectThrows(QueueError.full) { try queue.put(full, block: false) }
+        expectThrows(QueueError.full) { try queue.put(full, timeout: .milliseconds(10)) }
         // Blocking puts, unblocked by a get.
         let put = doBlockingTest({ try queue.put(full) }, trigger: { _ = try queue.get() })
         _ = try #require(put).get()
@@ -48,8 +48,8 @@ struct QueueTests {
             _ = try queue.get()
         }
         #expect(queue.qsize == 0)
-        #expect(throws: QueueError.empty) { try queue.get(block: false) }
-        #expect(throws: QueueError.empty) { try queue.get(timeout: .milliseconds(10)) }
+        expectThrows(QueueError.empty) { try queue.get(block: false) }
+        expectThrows(QueueError.empty) { try queue.get(timeout: .milliseconds(10)) }
         // Blocking gets, unblocked by a put.
         let get = doBlockingTest({ try queue.get() }, trigger: { try queue.put(-1) })
         #expect(try #require(get).get() == -1)
@@ -63,11 +63,11 @@ struct QueueTests {
         for _ in 0..<Self.queueSize {
             try queue.putNowait(1)
         }
-        #expect(throws: QueueError.full) { try queue.putNowait(1) }
+        expectThrows(QueueError.full) { try queue.putNowait(1) }
         for _ in 0..<Self.queueSize {
             _ = try queue.getNowait()
         }
-        #expect(throws: QueueError.empty) { try queue.getNowait() }
+        expectThrows(QueueError.empty) { try queue.getNowait() }
     }
 
     @Test(arguments: QueueKind.allCases)
@@ -77,10 +77,10 @@ struct QueueTests {
         try queue.put(1)
         try queue.put(2)
         try queue.put(3)
-        #expect(throws: QueueError.full) { try queue.putNowait(4) }
+        expectThrows(QueueError.full) { try queue.putNowait(4) }
         #expect(queue.qsize == 3)
         queue.maxsize = 2
-        #expect(throws: QueueError.full) { try queue.putNowait(4) }
+        expectThrows(QueueError.full) { try queue.putNowait(4) }
     }
 
     @Test(arguments: QueueKind.allCases)

@@ -28,7 +28,8 @@ struct StressTests {
         }
         try #require(bunch.join())
         #expect(violations.value == 0)
-        #expect(lock.withLock { total.value } == threads * iterations)
+        let counted = lock.withLock { total.value }
+        #expect(counted == threads * iterations)
     }
 
     @Test(arguments: SemaphoreKind.allCases)
@@ -172,7 +173,8 @@ struct StressTests {
         try #require(consumers.join())
         #expect(failures.value == 0)
         #expect(consumed.value == threads * tokensPerThread)
-        #expect(condition.withLock { tokens.value } == 0)
+        let left = condition.withLock { tokens.value }
+        #expect(left == 0)
     }
 
     @Test func conditionTimedWaitsRacingNotifiesStayConsistent() throws {
@@ -205,7 +207,8 @@ struct StressTests {
         try #require(producers.join())
         try #require(consumers.join())
         #expect(consumed.value == threads * tokensPerThread)
-        #expect(condition.withLock { tokens.value } == 0)
+        let left = condition.withLock { tokens.value }
+        #expect(left == 0)
     }
 
     @Test func barrierCyclesManyTimes() throws {
@@ -245,7 +248,7 @@ struct StressTests {
         }
         for (round, event) in go.enumerated() {
             event.set()
-            try #require(waitUntil { woken.value == (round + 1) * waiters })
+            try requireEventually { woken.value == (round + 1) * waiters }
         }
         try #require(bunch.join())
         #expect(woken.value == rounds * waiters)
