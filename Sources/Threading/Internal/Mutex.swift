@@ -4,8 +4,10 @@ import Glibc
 ///
 /// This is the only mutual exclusion the module uses: every public primitive keeps its state behind one of these and
 /// waits on a ``ConditionVariable`` tied to it. Debug builds create an error-checking mutex, so unlocking a mutex the
-/// calling thread does not hold traps instead of corrupting state.
+/// calling thread does not hold traps instead of corrupting state. ``LockedValue/withLock(_:)`` is inlined into other
+/// modules, so what it calls here is `@usableFromInline`; those stay calls, and the pointer and Glibc stay internal.
 @safe
+@usableFromInline
 final class Mutex: @unchecked Sendable {  // The pthread mutex is itself the synchronization; sharing it is its purpose.
     /// The mutex; ``ConditionVariable`` passes it to `pthread_cond_wait`.
     let pointer: UnsafeMutablePointer<pthread_mutex_t>
@@ -33,12 +35,14 @@ final class Mutex: @unchecked Sendable {  // The pthread mutex is itself the syn
     }
 
     /// Blocks until the calling thread holds the mutex. The corresponding C function is `pthread_mutex_lock`.
+    @usableFromInline
     func lock() {
         let err = unsafe pthread_mutex_lock(pointer)
         precondition(err == 0, "\(#function) failed in pthread_mutex_lock with error \(err)")
     }
 
     /// Releases the mutex, which the calling thread must hold. The corresponding C function is `pthread_mutex_unlock`.
+    @usableFromInline
     func unlock() {
         let err = unsafe pthread_mutex_unlock(pointer)
         precondition(err == 0, "\(#function) failed in pthread_mutex_unlock with error \(err)")
