@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,10 +37,17 @@ let package = Package(
         .target(name: "JSON", swiftSettings: swiftSettings),
         .target(name: "EventStream", swiftSettings: swiftSettings),
         .target(
+            name: "Hub",
+            dependencies: ["Threading", "EventStream", "JSON", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SpoutServer",
             dependencies: [
                 "MicroHTTPD",
+                "Hub",
                 "Threading",
+                "EventStream",
                 "JSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,6 +68,7 @@ let package = Package(
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "EventStream", "JSON", "Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",

@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var corsOrigins: [String] = []
     /// Event threads.
     public var threads = 2
+    /// The most topics at once.
+    public var maxTopics = 10_000
+    /// How long a publisher waits for room under the `block` policy before a 503.
+    public var publishTimeout: Duration = .seconds(5)
     /// How long streams get to end cleanly when the server stops.
     public var shutdownGrace: Duration = .seconds(2)
 

@@ -1,3 +1,4 @@
+import Hub
 import JSON
 public import Logging
 public import MicroHTTPD
@@ -8,6 +9,8 @@ public final class SpoutServer: Sendable {
     public let configuration: ServerConfiguration
     private let logger: Logger
     private let daemon: Daemon
+    private let hub: Hub
+    private let heartbeats: Heartbeats
 
     /// Creates a server; it listens once started.
     public init(configuration: ServerConfiguration, logger: Logger) {
@@ -19,7 +22,15 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.threads = configuration.threads
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
-        daemon = Daemon(configuration: daemonConfiguration, handler: Self.router(configuration: configuration, logger: logger))
+        var limits = Hub.Limits()
+        limits.maxTopics = configuration.maxTopics
+        limits.publishTimeout = configuration.publishTimeout
+        hub = Hub(limits: limits)
+        heartbeats = Heartbeats(interval: configuration.heartbeat)
+        var router = Self.router(configuration: configuration, logger: logger)
+        TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
+        MetricsRoute(hub: hub, heartbeats: heartbeats).install(into: &router)
+        daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }
 
     /// The port it listens on, once started.
@@ -29,6 +40,7 @@ public final class SpoutServer: Sendable {
     /// - Throws: ``MicroHTTPD/DaemonError`` when the address cannot be bound.
     public func start() throws(DaemonError) {
         try daemon.start()
+        heartbeats.start()
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.notice("listening on http://\(host):\(daemon.port)")
     }
@@ -36,7 +48,9 @@ public final class SpoutServer: Sendable {
     /// Stops: ends every stream with a control event, closes cleanly, and returns when the daemon is down.
     public func stop() {
         logger.notice("stopping: ending \(daemon.openStreams) open streams")
+        hub.stop()
         daemon.stop(grace: configuration.shutdownGrace)
+        heartbeats.stop()
         logger.notice("stopped")
     }
 

@@ -29,6 +29,10 @@ struct Serve: ParsableCommand {
     var maxBodyBytes: Int?
     @Option(name: .customLong("cors-origin"), help: "An origin allowed by CORS (repeatable; default none).")
     var corsOrigins: [String] = []
+    @Option(name: .customLong("max-topics"), help: "The most topics at once (default 10000).")
+    var maxTopics: Int?
+    @Option(name: .customLong("publish-timeout"), help: "Seconds a publisher waits for room under the block policy (default 5).")
+    var publishTimeout: Double?
     @Option(help: "Event threads (default 2).")
     var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")

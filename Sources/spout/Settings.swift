@@ -28,6 +28,12 @@ struct Settings {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds between 0 and 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
         }
+        server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics
+        guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
+        if let seconds = try flags.publishTimeout ?? Self.environment("PUBLISH_TIMEOUT").map(Self.seconds) {
+            guard seconds > 0, seconds <= 300 else { throw ValidationError("--publish-timeout takes seconds between 0 and 300") }
+            server.publishTimeout = .milliseconds(Int64(seconds * 1000))
+        }
         let level = flags.logLevel ?? Self.environment("LOG_LEVEL") ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown --log-level '\(level)'") }
         logLevel = parsed
@@ -49,7 +55,7 @@ struct Settings {
     }
 
     private static func seconds(_ text: String) throws -> Double {
-        guard let value = Double(text) else { throw ValidationError("SPOUT_HEARTBEAT must be a number of seconds") }
+        guard let value = Double(text) else { throw ValidationError("'\(text)' is not a number of seconds") }
         return value
     }
 

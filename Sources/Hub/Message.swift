@@ -1,0 +1,41 @@
+import EventStream
+import JSON
+
+/// A published message, encoded once for each stream format and shared by every log and subscriber that holds it.
+final class Message: Sendable {
+    /// Its place in the run's sequence.
+    let sequence: UInt64
+    /// Its id, `<epoch>-<sequence>`.
+    let id: String
+    /// The topic it was published to.
+    let topic: String
+    /// When it was published, in milliseconds since 1970.
+    let time: Int64
+    /// The SSE frame for `raw` streams: `id`, the publisher's `event`, `topic`, and the data verbatim.
+    let raw: [UInt8]
+    /// The SSE frame for `json` streams: `id` and one `data:` line with the JSON envelope.
+    let json: [UInt8]
+
+    init(sequence: UInt64, epoch: String, topic: String, time: Int64, publication: Publication) {
+        self.sequence = sequence
+        self.id = "\(epoch)-\(sequence)"
+        self.topic = topic
+        self.time = time
+        raw = SSEEncoder.encode(
+            ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: publication.payload.rawText)
+        )
+        var envelope: [(String, JSONValue)] = [("topic", .string(topic)), ("id", .string(id))]
+        if let event = publication.event { envelope.append(("event", .string(event))) }
+        envelope.append(("time", .string(Timestamp.iso8601(milliseconds: time))))
+        envelope.append(("data", publication.payload.jsonValue))
+        json = SSEEncoder.encode(ServerSentEvent(id: id, data: JSONValue.object(envelope).text))
+    }
+
+    /// The frame for a stream format.
+    func frame(_ format: StreamFormat) -> [UInt8] {
+        format == .raw ? raw : json
+    }
+
+    /// The bytes it counts for in retention and queue limits.
+    var size: Int { raw.count }
+}

@@ -1,0 +1,74 @@
+import Glibc
+import MicroHTTPD
+import Synchronization
+import Threading
+
+/// One thread that gives every idle stream a heartbeat: a comment whenever a stream has written nothing for the
+/// heartbeat interval (default 15 s). Proxies then keep the connection, and a vanished client is noticed at the write.
+final class Heartbeats: Sendable {
+    private struct Entry {
+        let source: SubscriptionStream
+        let stream: ResponseStream
+    }
+
+    private let interval: Int64
+    private let entries = LockedValue<[ObjectIdentifier: Entry]>([:])
+    // `stopped` is set by `stop()`; the heartbeat thread waits on it between rounds, so it wakes at once to exit.
+    private let stopped = Event()
+    private let thread: LockedValue<NativeThread?> = LockedValue(nil)
+
+    /// Heartbeats every `interval`.
+    init(interval: Duration) {
+        let (seconds, attoseconds) = interval.components
+        self.interval = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Monotonic milliseconds.
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    /// Starts the heartbeat thread.
+    func start() {
+        let worker = NativeThread(name: "spout-heartbeat") { [self] in run() }
+        thread.withLock { $0 = worker }
+        worker.start()
+    }
+
+    /// Stops the thread and waits for it.
+    func stop() {
+        stopped.set()
+        thread.withLock { $0 }?.join(timeout: .seconds(5))
+    }
+
+    /// How many streams are open.
+    var count: Int {
+        entries.withLock { $0.count }
+    }
+
+    func register(_ source: SubscriptionStream, stream: ResponseStream) {
+        entries.withLock { $0[ObjectIdentifier(source)] = Entry(source: source, stream: stream) }
+    }
+
+    func unregister(_ source: SubscriptionStream) {
+        _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(source)) }
+    }
+
+    private func run() {
+        // Check four times per interval, so no stream waits more than 1.25 intervals for its heartbeat.
+        let tick = Duration.milliseconds(max(50, interval / 4))
+        while !stopped.wait(timeout: tick) {
+            let now = Self.now()
+            let idle = entries.withLock { entries in
+                entries.values.filter { now - $0.source.lastWrite.load(ordering: .relaxed) >= interval }
+            }
+            for entry in idle {
+                entry.source.heartbeatDue.store(true, ordering: .relaxed)
+                entry.source.lastWrite.store(now, ordering: .relaxed)
+                entry.stream.wake()
+            }
+        }
+    }
+}

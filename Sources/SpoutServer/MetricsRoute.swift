@@ -1,0 +1,59 @@
+import Hub
+import MicroHTTPD
+import Synchronization
+
+/// `GET /metrics`: Prometheus text format. No metric has a per-topic label, so the output does not grow with topics.
+struct MetricsRoute: Sendable {
+    let hub: Hub
+    let heartbeats: Heartbeats
+
+    func install(into router: inout Router) {
+        router.on("GET", "/metrics") { _, _ in render() }
+    }
+
+    private func render() -> Response {
+        let metrics = hub.metrics
+        var lines: [String] = []
+        func add(_ name: String, _ type: String, _ help: String, _ value: Int) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            lines.append("\(name) \(value)")
+        }
+        add("spout_topics", "gauge", "Topics that exist.", hub.topicCount)
+        add("spout_subscriptions", "gauge", "Open topic subscriptions.", metrics.subscriptions.load(ordering: .relaxed))
+        add("spout_streams_open", "gauge", "Open SSE streams of every kind.", heartbeats.count)
+        add("spout_retained_bytes", "gauge", "Bytes retained over all topic logs.", hub.retainedByteCount)
+        add("spout_messages_published_total", "counter", "Messages published.", metrics.published.load(ordering: .relaxed))
+        add(
+            "spout_messages_delivered_total",
+            "counter",
+            "Messages written to subscribers, one per message per subscriber.",
+            metrics.delivered.load(ordering: .relaxed)
+        )
+        add("spout_messages_dropped_total", "counter", "Messages dropped by the drop-oldest policy.", metrics.dropped.load(ordering: .relaxed))
+        add(
+            "spout_slow_disconnects_total",
+            "counter",
+            "Subscribers disconnected by the disconnect policy.",
+            metrics.slowDisconnects.load(ordering: .relaxed)
+        )
+        add("spout_gaps_total", "counter", "Gap control events sent.", metrics.gaps.load(ordering: .relaxed))
+        add(
+            "spout_publishers_waiting",
+            "gauge",
+            "Publishers waiting for room under the block policy.",
+            metrics.waitingPublishers.load(ordering: .relaxed)
+        )
+        add(
+            "spout_publish_timeouts_total",
+            "counter",
+            "Publishes refused because no room came under the block policy.",
+            metrics.publishTimeouts.load(ordering: .relaxed)
+        )
+        return Response(
+            status: 200,
+            contentType: "text/plain; version=0.0.4; charset=utf-8",
+            text: lines.joined(separator: "\n") + "\n"
+        )
+    }
+}

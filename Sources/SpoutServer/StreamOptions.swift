@@ -1,0 +1,35 @@
+import Hub
+import MicroHTTPD
+
+/// What a stream request asks for: its format, where to resume, how much backlog.
+struct StreamOptions {
+    /// The format (`?format=raw|json`).
+    let format: StreamFormat
+    /// The resume id: the `Last-Event-ID` header, else the `lastEventId` query argument; the header wins.
+    let resumeID: String?
+    private let request: Request
+
+    init(_ request: Request, defaultFormat: StreamFormat) throws(HTTPError) {
+        self.request = request
+        if let text = request.queryValue("format") {
+            guard let format = StreamFormat(rawValue: text) else {
+                throw HTTPError(400, "invalid_parameter", "format must be raw or json")
+            }
+            self.format = format
+        } else {
+            format = defaultFormat
+        }
+        let header = request.headers["Last-Event-ID"].flatMap { $0.isEmpty ? nil : $0 }
+        let query = request.queryValue("lastEventId").flatMap { $0.isEmpty ? nil : $0 }
+        resumeID = header ?? query
+    }
+
+    /// `?backlog=N`, 0 to 1,000,000.
+    func backlog() throws(HTTPError) -> Int? {
+        guard let text = request.queryValue("backlog") else { return nil }
+        guard let count = Int(text), (0...TopicSettings.Bounds.messages.upperBound).contains(count) else {
+            throw HTTPError(400, "invalid_parameter", "backlog must be a whole number from 0 to \(TopicSettings.Bounds.messages.upperBound)")
+        }
+        return count
+    }
+}

@@ -1,0 +1,66 @@
+import EventStream
+import Hub
+import MicroHTTPD
+import Synchronization
+
+/// Streams a hub ``Hub/Subscription`` over HTTP: the ``MicroHTTPD/StreamSource`` for topic streams, with heartbeats.
+///
+/// When the subscription has nothing and the stream has been idle for the heartbeat interval, it writes a comment;
+/// that also lets libmicrohttpd notice a client that went away while the stream was suspended.
+final class SubscriptionStream: StreamSource {
+    private let subscription: Subscription
+    private let heartbeats: Heartbeats
+    /// When the stream last wrote, in monotonic milliseconds; read by the heartbeat thread.
+    let lastWrite = Atomic<Int64>(Heartbeats.now())
+    /// Set by the heartbeat thread when the stream has been idle too long.
+    let heartbeatDue = Atomic<Bool>(false)
+
+    /// The heartbeat comment.
+    static let heartbeat = SSEEncoder.encode(ServerSentEvent(comment: "heartbeat"))
+
+    init(_ subscription: Subscription, heartbeats: Heartbeats) {
+        self.subscription = subscription
+        self.heartbeats = heartbeats
+    }
+
+    /// Creates the response stream, wires wake-ups and heartbeats, and returns the SSE response.
+    static func response(for subscription: Subscription, heartbeats: Heartbeats) -> Response {
+        let source = SubscriptionStream(subscription, heartbeats: heartbeats)
+        let stream = ResponseStream(source: source)
+        subscription.onWake { [weak stream] in stream?.wake() }
+        heartbeats.register(source, stream: stream)
+        return Response(status: 200, headers: sseHeaders, body: .stream(stream))
+    }
+
+    /// The headers of every SSE response.
+    static let sseHeaders: HTTPHeaders = [
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+    ]
+
+    func read(into buffer: inout StreamBuffer) -> StreamRead {
+        let result = subscription.read(capacity: buffer.freeCapacity) { bytes in buffer.append(contentsOf: bytes) }
+        switch result {
+        case .wrote:
+            lastWrite.store(Heartbeats.now(), ordering: .relaxed)
+            return .ready
+        case .end:
+            return .end
+        case .waiting:
+            guard heartbeatDue.exchange(false, ordering: .relaxed), buffer.freeCapacity >= Self.heartbeat.count else { return .pending }
+            buffer.append(contentsOf: Self.heartbeat)
+            lastWrite.store(Heartbeats.now(), ordering: .relaxed)
+            return .ready
+        }
+    }
+
+    func serverStopping() {
+        subscription.end(.shutdown)
+    }
+
+    func closed(_ reason: StreamCloseReason) {
+        heartbeats.unregister(self)
+        subscription.close()
+    }
+}

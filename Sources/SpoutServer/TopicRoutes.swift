@@ -1,0 +1,111 @@
+import Hub
+import JSON
+import MicroHTTPD
+
+/// The `/topics` routes: the registry, publishing and subscribing.
+struct TopicRoutes: Sendable {
+    let hub: Hub
+    let heartbeats: Heartbeats
+
+    func install(into router: inout Router) {
+        router.on("POST", "/topics") { request, _ throws(HTTPError) in try create(request) }
+        router.on("GET", "/topics") { _, _ in list() }
+        router.on("GET", "/topics/{name}") { _, parameters throws(HTTPError) in try show(parameters[0]) }
+        router.on("DELETE", "/topics/{name}") { _, parameters throws(HTTPError) in try delete(parameters[0]) }
+        router.on("POST", "/topics/{name}/messages") { request, parameters throws(HTTPError) in try publish(request, parameters[0]) }
+        router.on("GET", "/topics/{name}/events") { request, parameters throws(HTTPError) in try subscribe(request, parameters[0]) }
+    }
+
+    static func name(_ text: String) throws(HTTPError) -> TopicName {
+        guard let name = TopicName(text) else { throw HTTPError(400, "invalid_name", TopicCodec.nameRule) }
+        return name
+    }
+
+    private func create(_ request: Request) throws(HTTPError) -> Response {
+        try RequestBody.requireJSON(request)
+        let (name, settings) = try TopicCodec.createRequest(try RequestBody.json(request))
+        do throws(HubError) {
+            let (info, created) = try hub.createTopic(name, settings: settings)
+            var headers: HTTPHeaders = [:]
+            if created { headers.set("Location", "/topics/\(info.name)") }
+            return JSONResponse.make(created ? 201 : 200, TopicCodec.json(info), headers: headers)
+        } catch {
+            throw error.http
+        }
+    }
+
+    private func list() -> Response {
+        JSONResponse.make(200, .object([("topics", .array(hub.topics().map(TopicCodec.json)))]))
+    }
+
+    private func show(_ text: String) throws(HTTPError) -> Response {
+        let name = try Self.name(text)
+        do throws(HubError) {
+            return JSONResponse.make(200, TopicCodec.json(try hub.topic(name)))
+        } catch {
+            throw error.http
+        }
+    }
+
+    private func delete(_ text: String) throws(HTTPError) -> Response {
+        let name = try Self.name(text)
+        do throws(HubError) {
+            try hub.deleteTopic(name)
+            return Response(status: 204)
+        } catch {
+            throw error.http
+        }
+    }
+
+    private func publish(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+        let name = try Self.name(text)
+        let (messages, batch) = try TopicCodec.publications(request)
+        do throws(HubError) {
+            return Self.published(try hub.publish(messages, to: name), batch: batch)
+        } catch .noRoom(_) {
+            return try publishWhenRoom(messages, to: name, batch: batch)
+        } catch {
+            throw error.http
+        }
+    }
+
+    /// Under the `block` policy: answer later, from a waiting thread, so that the event thread never waits.
+    private func publishWhenRoom(_ messages: [Publication], to name: TopicName, batch: Bool) throws(HTTPError) -> Response {
+        let pending = PendingResponse()
+        do throws(HubError) {
+            try hub.publishWaiting(messages, to: name) { result in
+                switch result {
+                case .success(let receipt): pending.complete(with: Self.published(receipt, batch: batch))
+                case .failure(let error): pending.complete(with: error.http.response)
+                }
+            }
+        } catch {
+            throw error.http
+        }
+        return .deferred(pending)
+    }
+
+    private static func published(_ receipt: PublishReceipt, batch: Bool) -> Response {
+        let ids: (String, JSONValue) = batch ? ("ids", .array(receipt.ids.map(JSONValue.string))) : ("id", .string(receipt.ids[0]))
+        return JSONResponse.make(201, .object([ids, ("subscribers", .integer(Int64(receipt.subscribers)))]))
+    }
+
+    private func subscribe(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+        let name = try Self.name(text)
+        let options = try StreamOptions(request, defaultFormat: .raw)
+        let start: Hub.Start
+        if let resume = options.resumeID {
+            start = .after(resume)
+        } else if let backlog = try options.backlog() {
+            start = .backlog(backlog)
+        } else {
+            start = .new
+        }
+        do throws(HubError) {
+            let subscription = try hub.subscribe(to: name, format: options.format, from: start)
+            return SubscriptionStream.response(for: subscription, heartbeats: heartbeats)
+        } catch {
+            throw error.http
+        }
+    }
+}
