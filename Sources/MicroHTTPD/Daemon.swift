@@ -1,6 +1,5 @@
 internal import CMicroHTTPD
 import Glibc
-import Synchronization
 import Threading
 
 /// An HTTP server on libmicrohttpd: epoll event threads, suspended streams, and a stop that never aborts.
@@ -37,7 +36,7 @@ public final class Daemon: @unchecked Sendable {
     private var streams: [ObjectIdentifier: ResponseStream] = [:]
     private var pendings: [ObjectIdentifier: PendingResponse] = [:]
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
-    private let lastDiagnostic = Mutex<String?>(nil)
+    private let lastDiagnostic = LockedValue<String?>(nil)
 
     /// Creates a daemon; it listens once started.
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {

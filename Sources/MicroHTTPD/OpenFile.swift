@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import Threading
 
 /// A regular file opened for reading, ready to be sent as a response body.
 ///
@@ -18,7 +18,7 @@ public final class OpenFile: Sendable {
         case other(Int32)
     }
 
-    private let descriptor: Mutex<Int32>
+    private let descriptor: LockedValue<Int32>
     /// The file's size in bytes, when it was opened.
     public let size: Int
 
@@ -40,7 +40,7 @@ public final class OpenFile: Sendable {
             close(fd)
             throw .notRegularFile
         }
-        descriptor = Mutex(fd)
+        descriptor = LockedValue(fd)
         size = Int(info.st_size)
     }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// A response that another thread gives later, so that the event thread never waits.
 ///
@@ -14,7 +14,7 @@ public final class PendingResponse: Sendable {
         case delivered
     }
 
-    private let state = Mutex(State.waiting)
+    private let state = LockedValue(State.waiting)
 
     /// Creates a response to be completed later.
     public init() {}

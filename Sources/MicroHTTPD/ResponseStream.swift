@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// The daemon's side of one streaming response: it pulls from a ``StreamSource`` and parks the connection when the source
 /// has nothing, until ``wake()``.
@@ -28,7 +28,7 @@ public final class ResponseStream: Sendable {
 
     /// The source this stream pulls from.
     public let source: any StreamSource
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     /// Creates a stream over `source`; return it in ``Response/Body/stream(_:)``.
     public init(source: any StreamSource) {

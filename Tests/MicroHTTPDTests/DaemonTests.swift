@@ -23,7 +23,7 @@ struct DaemonTests {
     }
 
     @Test func passesMethodPathQueryHeadersAndBody() throws {
-        let seen = Mutex<Request?>(nil)
+        let seen = LockedValue<Request?>(nil)
         try withDaemon(
             TestHandler { request in
                 seen.withLock { $0 = request }

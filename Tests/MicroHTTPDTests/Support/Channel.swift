@@ -1,5 +1,6 @@
 import MicroHTTPD
 import Synchronization
+import Threading
 
 /// A broadcast channel for streaming tests: chunks are appended once and every reader copies them from its own cursor,
 /// as many whole chunks per read as fit.
@@ -10,11 +11,11 @@ final class Channel: Sendable {
         var streams: [ObjectIdentifier: ResponseStream] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     /// How many `read(into:)` calls all readers made.
     let reads = Atomic(0)
     /// How many readers were closed, by reason.
-    let closedReasons = Mutex<[StreamCloseReason]>([])
+    let closedReasons = LockedValue<[StreamCloseReason]>([])
     /// What a reader sends when the server stops, if anything.
     let goodbye: [UInt8]?
 
@@ -74,7 +75,7 @@ final class Channel: Sendable {
 
 private final class Reader: StreamSource {
     private let channel: Channel
-    private let local = Mutex((cursor: 0, stopping: false))
+    private let local = LockedValue((cursor: 0, stopping: false))
 
     init(channel: Channel) {
         self.channel = channel
