@@ -15,7 +15,7 @@ extension Hub {
         let now = Timestamp.nowMilliseconds()
         let outcome = registry.withLock { registry -> Result<(TopicInfo, Bool), HubError> in
             guard !registry.stopping else { return .failure(.stopping) }
-            let root = String(name.root)
+            let root = name.root
             let tree = registry.trees[root] ?? TopicTree(root: root, epoch: epoch, metrics: metrics)
             let result = tree.withTopics { topics -> Result<(TopicInfo, Bool), HubError> in
                 if let existing = topics[name.text] {
@@ -65,7 +65,7 @@ extension Hub {
     /// - Throws: ``HubError/notFound(_:)``.
     public func deleteTopic(_ name: TopicName) throws(HubError) {
         let outcome = registry.withLock { registry -> Result<(TopicTree, [@Sendable () -> Void]), HubError> in
-            let root = String(name.root)
+            let root = name.root
             guard let tree = registry.trees[root] else { return .failure(.notFound("no topic named \(name)")) }
             return tree.withTopics { topics in
                 guard let topic = topics.removeValue(forKey: name.text) else { return .failure(.notFound("no topic named \(name)")) }

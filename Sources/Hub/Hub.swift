@@ -61,7 +61,7 @@ public final class Hub: Sendable {
 
     /// The tree a name belongs to, if any topic of it exists.
     func tree(for name: TopicName) -> TopicTree? {
-        registry.withLock { $0.trees[String(name.root)] }
+        registry.withLock { $0.trees[name.root] }
     }
 
     /// Stops: publishers waiting for room give up with ``HubError/stopping``, and no new topic can be made.

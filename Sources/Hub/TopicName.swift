@@ -2,8 +2,16 @@
 ///
 /// Names form pypubsub's tree: `orders.eu.fr` is a descendant of `orders.eu` and of `orders`, never of `ordersx`.
 public struct TopicName: Sendable, Hashable, CustomStringConvertible {
+    /// Names compare by their text.
+    public static func == (a: TopicName, b: TopicName) -> Bool { a.text == b.text }
+
+    /// Hashes the text.
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
     /// The name as text.
     public let text: String
+    /// This name, then each ancestor up to the root: `a.b.c`, `a.b`, `a`.
+    public let lineage: [String]
 
     /// The longest name allowed.
     public static let maximumLength = 128
@@ -12,6 +20,12 @@ public struct TopicName: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         guard Self.isValid(text) else { return nil }
         self.text = text
+        var names = [text]
+        let bytes = Array(text.utf8)
+        for index in bytes.indices.reversed() where bytes[index] == UInt8(ascii: ".") {
+            names.append(String(decoding: bytes[..<index], as: UTF8.self))
+        }
+        lineage = names
     }
 
     /// Whether `text` is a valid name. Tails use the same syntax for their ids.
@@ -35,22 +49,11 @@ public struct TopicName: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first segment, which names the tree the topic belongs to.
-    public var root: Substring {
-        text.prefix { $0 != "." }
+    public var root: String {
+        lineage[lineage.count - 1]
     }
 
-    /// This name, then each ancestor up to the root: `a.b.c`, `a.b`, `a`.
-    public var lineage: [String] {
-        var names = [text]
-        var current = Substring(text)
-        while let dot = current.lastIndex(of: ".") {
-            current = current[..<dot]
-            names.append(String(current))
-        }
-        return names
-    }
-
-    /// The names of the missing-or-not ancestors, nearest last: `a`, `a.b` for `a.b.c`.
+    /// The ancestors' names, root first: `a`, `a.b` for `a.b.c`.
     public var ancestors: [String] {
         Array(lineage.dropFirst().reversed())
     }

@@ -78,7 +78,7 @@ struct Exchange {
             if unsafe made == nil { close(fd) }
         case .stream(let stream):
             let context = unsafe Unmanaged.passRetained(stream).toOpaque()
-            unsafe made = unsafe MHD_create_response_from_callback(CMicroHTTPD_SIZE_UNKNOWN, 1024, streamReader, context, streamFreed)
+            unsafe made = unsafe MHD_create_response_from_callback(CMicroHTTPD_SIZE_UNKNOWN, 128, streamReader, context, streamFreed)
             if unsafe made == nil {
                 unsafe Unmanaged<ResponseStream>.fromOpaque(context).release()
             } else {

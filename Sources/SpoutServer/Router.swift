@@ -85,7 +85,9 @@ struct Router: HTTPHandler {
     }
 
     private func dispatch(_ request: Request) throws(HTTPError) -> Response {
-        var parts = Array(request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        var parts = request.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
+            Substring($0)
+        }
         if parts == [""] { parts = [] }
         for route in routes {
             guard let parameters = route.match(parts) else { continue }

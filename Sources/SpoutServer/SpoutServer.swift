@@ -20,6 +20,7 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.host = configuration.host
         daemonConfiguration.port = configuration.port
         daemonConfiguration.threads = configuration.threads
+        daemonConfiguration.connectionMemoryLimit = configuration.connectionMemory
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
         var limits = Hub.Limits()

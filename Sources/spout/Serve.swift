@@ -33,6 +33,11 @@ struct Serve: ParsableCommand {
     var maxTopics: Int?
     @Option(name: .customLong("publish-timeout"), help: "Seconds a publisher waits for room under the block policy (default 5).")
     var publishTimeout: Double?
+    @Option(
+        name: .customLong("connection-memory"),
+        help: "Bytes per connection for request headers and the chunk being written (default 6144, which admits about 2.5 KB of request headers; 4096 to 1048576). Raise it for large cookies."
+    )
+    var connectionMemory: Int?
     @Option(help: "Event threads (default 2).")
     var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")

@@ -24,6 +24,10 @@ struct Settings {
         server.openAPIFile = flags.openAPIFile ?? Self.environment("OPENAPI_FILE") ?? Self.inRepository("openapi.yaml")
         server.maxBodyBytes = try flags.maxBodyBytes ?? Self.number("MAX_BODY_BYTES") ?? server.maxBodyBytes
         server.threads = try flags.threads ?? Self.number("THREADS") ?? server.threads
+        server.connectionMemory = try flags.connectionMemory ?? Self.number("CONNECTION_MEMORY") ?? server.connectionMemory
+        guard (4096...(1 << 20)).contains(server.connectionMemory) else {
+            throw ValidationError("--connection-memory takes 4096…1048576 bytes")
+        }
         if let seconds = try flags.heartbeat ?? Self.environment("HEARTBEAT").map(Self.seconds) {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds between 0 and 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
