@@ -64,7 +64,7 @@ let package = Package(
         ),
 
         // test targets
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["EventStream"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),
@@ -73,7 +73,9 @@ let package = Package(
         .testTarget(
             name: "SpoutServerTests",
             // The executable is a dependency so that the end-to-end tests can start the binary built with them.
-            dependencies: ["SpoutServer", "JSON", "TestSupport", "spout", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SpoutServer", "JSON", "EventStream", "Threading", "TestSupport", "spout", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -74,7 +74,7 @@ public final class Subscription: @unchecked Sendable {
             guard state.clientGone() == .forget else { return }
             if wasLive { node.liveCount -= 1 }
             node.subscriptions[ObjectIdentifier(self)] = nil
-            node.waiting.removeAll { $0 === self }
+            node.waiting[ObjectIdentifier(self)] = nil
             current = nil
             frames.removeAll()
         }
@@ -160,7 +160,7 @@ public final class Subscription: @unchecked Sendable {
         if wrote { return .wrote }
         if !isWaiting {
             isWaiting = true
-            node.waiting.append(self)
+            node.waiting[ObjectIdentifier(self)] = self
         }
         return .waiting
     }

@@ -8,8 +8,8 @@ final class Topic {
     var implicit: Bool
     var log = MessageLog()
     var subscriptions: [ObjectIdentifier: Subscription] = [:]
-    /// Subscriptions that found nothing to read and wait for the next message.
-    var waiting: [Subscription] = []
+    /// Subscriptions that found nothing to read and wait for the next message; keyed so that leaving is O(1).
+    var waiting: [ObjectIdentifier: Subscription] = [:]
     /// Messages published to this topic itself (not to descendants).
     var published: UInt64 = 0
     /// The id of the last message published to this topic itself.
@@ -42,7 +42,8 @@ final class Topic {
 
     /// Takes the subscriptions waiting for a message, and clears their waiting mark.
     func takeWaiting() -> [Subscription] {
-        let woken = waiting
+        guard !waiting.isEmpty else { return [] }
+        let woken = Array(waiting.values)
         waiting.removeAll(keepingCapacity: true)
         for subscription in woken { subscription.isWaiting = false }
         return woken

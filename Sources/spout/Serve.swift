@@ -35,7 +35,8 @@ struct Serve: ParsableCommand {
     var publishTimeout: Double?
     @Option(
         name: .customLong("connection-memory"),
-        help: "Bytes per connection for request headers and the chunk being written (default 6144, which admits about 2.5 KB of request headers; 4096 to 1048576). Raise it for large cookies."
+        help:
+            "Bytes per connection for request headers and the chunk being written (default 6144, which admits about 2.5 KB of request headers; 4096 to 1048576). Raise it for large cookies."
     )
     var connectionMemory: Int?
     @Option(help: "Event threads (default 2).")

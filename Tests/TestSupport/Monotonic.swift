@@ -23,3 +23,20 @@ public enum Monotonic {
         return true
     }
 }
+
+/// The test process's open-file limit.
+public enum OpenFiles {
+    /// Raises the soft limit to the hard one and returns the soft limit now in force.
+    @discardableResult
+    public static func raise() -> Int {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur == rlim_t.max ? 1 << 20 : Int(clamping: limit.rlim_cur)
+    }
+}

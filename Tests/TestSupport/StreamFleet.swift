@@ -14,6 +14,7 @@ public final class StreamFleet {
 
     /// Opens `count` connections to `127.0.0.1:port` and sends `GET path` on each.
     public init(port: Int, path: String, count: Int, headers: [(String, String)] = []) throws(TestConnectionError) {
+        OpenFiles.raise()
         fds = []
         parsers = []
         closed = []
