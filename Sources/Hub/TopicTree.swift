@@ -6,10 +6,14 @@ import Threading
 /// Publishing to `orders.eu.fr` appends the message to the logs of `orders.eu.fr`, `orders.eu` and `orders`, so that
 /// a subscriber of an ancestor reads its descendants' messages from its own log. Sequence numbers are taken and all
 /// those appends made under this one lock, so every log in the tree sees sequence numbers in increasing order.
-final class TopicTree: @unchecked Sendable {
-    // `topics`, the `Topic`s in it and their `Subscription`s are guarded by `lock`.
-    private let lock = LockedValue(())
-    private var topics: [String: Topic] = [:]
+final class TopicTree: Sendable {
+    /// The topics by name. The `Topic`s and their `Subscription`s are only touched under this lock, which is why the
+    /// wrapper may claim to be `Sendable`.
+    private struct Topics: @unchecked Sendable {
+        var byName: [String: Topic] = [:]
+    }
+
+    private let topics = LockedValue(Topics())
 
     let root: String
     let epoch: String
@@ -31,12 +35,12 @@ final class TopicTree: @unchecked Sendable {
 
     /// Runs `body` under the tree's lock.
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        try lock.withLock { _ in try body() }
+        try topics.withLock { _ in try body() }
     }
 
     /// Runs `body` under the tree's lock with the topics.
     func withTopics<R>(_ body: (inout [String: Topic]) throws -> R) rethrows -> R {
-        try lock.withLock { _ in try body(&topics) }
+        try topics.withLock { try body(&$0.byName) }
     }
 
     /// How often room has changed; a waiting publisher compares it before and after waiting.

@@ -1,4 +1,5 @@
 public import Foundation
+public import Testing
 
 /// The real `spout` executable, started as a child process for end-to-end tests.
 ///
@@ -86,8 +87,12 @@ public final class SpoutProcess {
         return exited ? process.terminationStatus : nil
     }
 
-    /// Kills the process if it still runs.
-    public func stop() {
+    /// Stops the process with SIGTERM if it still runs, and expects it to exit 0 within 10 seconds: a clean stop,
+    /// and (in a sanitizer build) no report, since a report makes the exit status non-zero.
+    public func stop(sourceLocation: SourceLocation = #_sourceLocation) {
+        guard process.isRunning else { return }
+        let status = signal(SIGTERM, timeout: 10)
+        #expect(status == 0, "spout did not stop cleanly; its log ends:\n\(log.suffix(3000))", sourceLocation: sourceLocation)
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
