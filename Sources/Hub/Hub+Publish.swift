@@ -18,6 +18,7 @@ extension Hub {
         }
         guard let tree = tree(for: name) else { throw .notFound("no topic named \(name)") }
         let now = Timestamp.nowMilliseconds()
+        let monotonic = Timestamp.monotonicMilliseconds()
         let outcome = tree.withTopics { topics -> Result<(PublishReceipt, [@Sendable () -> Void]), HubError> in
             guard let topic = topics[name.text] else { return .failure(.notFound("no topic named \(name)")) }
             let lineage = name.lineage.compactMap { topics[$0] }
@@ -27,6 +28,7 @@ extension Hub {
                     epoch: epoch,
                     topic: name.text,
                     time: now,
+                    published: monotonic,
                     publication: publication
                 )
             }
@@ -39,14 +41,8 @@ extension Hub {
             }
             var retainedDelta = 0
             for node in lineage {
-                let retention = node.settings.retention
                 for message in messages { node.log.append(message) }
-                let evicted = node.log.trim(
-                    messages: retention.messages,
-                    bytes: retention.bytes,
-                    oldestTime: now - Int64(retention.seconds) * 1000
-                )
-                retainedDelta += bytes - evicted.bytes
+                retainedDelta += bytes - node.trim(now: monotonic)
             }
             retainedBytes.add(retainedDelta, ordering: .relaxed)
             topic.published += UInt64(messages.count)

@@ -41,12 +41,18 @@ public final class Hub: Sendable {
     let registry = LockedValue(Registry())
     let stopped = Atomic<Bool>(false)
     let blocked: BlockedPublishers
+    private let expiry = Expiry()
 
     /// Creates an empty hub with a fresh epoch.
     public init(limits: Limits = Limits()) {
         self.limits = limits
         epoch = EventID.newEpoch()
         blocked = BlockedPublishers(capacity: limits.maxWaitingPublishers)
+    }
+
+    /// Starts the thread that evicts messages past their topic's retention age, every second.
+    public func start() {
+        expiry.start(self)
     }
 
     /// How many topics exist.
@@ -75,6 +81,7 @@ public final class Hub: Sendable {
             tree.roomLock.withLock { tree.roomChanged.notifyAll() }
         }
         blocked.stop()
+        expiry.stop()
     }
 
     /// Whether ``stop()`` was called.

@@ -9,18 +9,21 @@ final class Message: Sendable {
     let id: String
     /// The topic it was published to.
     let topic: String
-    /// When it was published, in milliseconds since 1970.
+    /// When it was published, in milliseconds since 1970 (for the JSON envelope).
     let time: Int64
+    /// When it was published, in monotonic milliseconds (for retention by age, which a clock change must not upset).
+    let published: Int64
     /// The SSE frame for `raw` streams: `id`, the publisher's `event`, `topic`, and the data verbatim.
     let raw: [UInt8]
     /// The SSE frame for `json` streams: `id` and one `data:` line with the JSON envelope.
     let json: [UInt8]
 
-    init(sequence: UInt64, epoch: String, topic: String, time: Int64, publication: Publication) {
+    init(sequence: UInt64, epoch: String, topic: String, time: Int64, published: Int64, publication: Publication) {
         self.sequence = sequence
         self.id = "\(epoch)-\(sequence)"
         self.topic = topic
         self.time = time
+        self.published = published
         raw = SSEEncoder.encode(
             ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: publication.payload.rawText)
         )

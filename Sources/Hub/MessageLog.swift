@@ -47,13 +47,13 @@ struct MessageLog {
         retainedBytes += message.size
     }
 
-    /// Evicts the oldest messages until the log holds at most `messages` messages and `bytes` bytes, and none older
-    /// than `oldestTime`. Returns how many messages and bytes were evicted.
+    /// Evicts the oldest messages until the log holds at most `messages` messages and `bytes` bytes, and none
+    /// published (on the monotonic clock) before `oldest`. Returns how many messages and bytes were evicted.
     @discardableResult
-    mutating func trim(messages: Int, bytes: Int, oldestTime: Int64) -> (messages: Int, bytes: Int) {
+    mutating func trim(messages: Int, bytes: Int, oldest: Int64) -> (messages: Int, bytes: Int) {
         var evicted = (messages: 0, bytes: 0)
         while let first = entries.first,
-            entries.count > messages || retainedBytes > bytes || first.message.time < oldestTime
+            entries.count > messages || retainedBytes > bytes || first.message.published < oldest
         {
             entries.removeFirst()
             startPosition += 1

@@ -40,6 +40,12 @@ final class Topic {
         return true
     }
 
+    /// Trims the log to the retention settings at monotonic time `now`; returns the bytes freed.
+    func trim(now: Int64) -> Int {
+        let retention = settings.retention
+        return log.trim(messages: retention.messages, bytes: retention.bytes, oldest: now - Int64(retention.seconds) * 1000).bytes
+    }
+
     /// Takes the subscriptions waiting for a message, and clears their waiting mark.
     func takeWaiting() -> [Subscription] {
         guard !waiting.isEmpty else { return [] }

@@ -42,6 +42,7 @@ public final class SpoutServer: Sendable {
     public func start() throws(DaemonError) {
         try daemon.start()
         heartbeats.start()
+        hub.start()
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.notice("listening on http://\(host):\(daemon.port)")
     }

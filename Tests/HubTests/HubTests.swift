@@ -2,6 +2,7 @@ import EventStream
 import Hub
 import JSON
 import Testing
+import Threading
 
 @Suite("Hub: topics, publishing and subscribing, without sockets")
 struct HubTests {
@@ -148,6 +149,24 @@ struct HubTests {
         #expect(events.dropFirst().map(\.data) == ["m4", "m5", "m6"])
         var exact = Reader(try hub.subscribe(to: name("e"), format: .raw, from: .after(ids[2])))
         #expect(exact.drain().map(\.data) == ["m4", "m5", "m6"])
+    }
+
+    @Test func expiresMessagesPastTheRetentionAgeEvenWhenTheTopicIsQuiet() throws {
+        let hub = Hub()
+        var settings = TopicSettings()
+        settings.retention.seconds = 1
+        _ = try hub.createTopic(name("ttl"), settings: settings)
+        _ = try hub.publish([text("old")], to: name("ttl"))
+        hub.expire()
+        #expect(try hub.topic(name("ttl")).retainedMessages == 1)
+        _ = Event().wait(timeout: .milliseconds(1100))
+        hub.expire()
+        #expect(try hub.topic(name("ttl")).retainedMessages == 0)
+        #expect(hub.retainedByteCount == 0)
+        var reader = Reader(try hub.subscribe(to: name("ttl"), format: .raw, from: .backlog(10)))
+        #expect(reader.drain().isEmpty)
+        var resumed = Reader(try hub.subscribe(to: name("ttl"), format: .raw, from: .after("\(hub.epoch)-0")))
+        #expect(resumed.drain().map(\.event) == ["gap"])
     }
 
     @Test func deletingATopicEndsItsStreamsButNotItsDescendants() throws {
