@@ -16,6 +16,12 @@ public final class HubMetrics: Sendable {
     public let publishTimeouts = Atomic<Int>(0)
     /// Open subscriptions.
     public let subscriptions = Atomic<Int>(0)
+    /// Lines read from followed files.
+    public let tailLines = Atomic<Int>(0)
+    /// Control events of tails: truncations, rotations, removals, appearances.
+    public let tailEvents = Atomic<Int>(0)
+    /// Times a tail viewer fell behind the ring and went back to reading the file.
+    public let fileFallbacks = Atomic<Int>(0)
     /// Publishers waiting for room under the `block` policy.
     public let waitingPublishers = Atomic<Int>(0)
 

@@ -12,17 +12,7 @@ import Threading
 /// go out between messages.
 ///
 /// Its mutable state is guarded by its ``TopicTree``'s lock; that is why it is `@unchecked Sendable`.
-public final class Subscription: @unchecked Sendable {
-    /// What a read did.
-    public enum ReadResult: Sendable, Equatable {
-        /// Bytes were written; read again when there is room.
-        case wrote
-        /// Nothing to write; the wake handler is called when a message or an end arrives.
-        case waiting
-        /// The `end` event is written; the stream is over after these bytes.
-        case end
-    }
-
+public final class Subscription: StreamFeed, @unchecked Sendable {
     /// The topic subscribed to.
     public let topic: TopicName
     /// The stream format.
@@ -60,7 +50,7 @@ public final class Subscription: @unchecked Sendable {
     }
 
     /// Copies as much as fits in `capacity` bytes, in pieces handed to `write`.
-    public func read(capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> ReadResult {
+    public func read(capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> FeedResult {
         let (result, blocking) = tree.withLock { (read(room: capacity, write), node.settings.policy == .block) }
         // Reading made room: a publisher waiting under `block` may go on.
         if blocking && result != .waiting { tree.noteProgress() }
@@ -102,7 +92,7 @@ public final class Subscription: @unchecked Sendable {
         return wakeHandler
     }
 
-    private func read(room capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> ReadResult {
+    private func read(room capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> FeedResult {
         guard state.phase != .gone else { return .end }
         var room = capacity
         var wrote = false

@@ -7,7 +7,7 @@ import Threading
 /// heartbeat interval (default 15 s). Proxies then keep the connection, and a vanished client is noticed at the write.
 final class Heartbeats: Sendable {
     private struct Entry {
-        let source: SubscriptionStream
+        let source: FeedStream
         let stream: ResponseStream
     }
 
@@ -48,11 +48,11 @@ final class Heartbeats: Sendable {
         entries.withLock { $0.count }
     }
 
-    func register(_ source: SubscriptionStream, stream: ResponseStream) {
+    func register(_ source: FeedStream, stream: ResponseStream) {
         entries.withLock { $0[ObjectIdentifier(source)] = Entry(source: source, stream: stream) }
     }
 
-    func unregister(_ source: SubscriptionStream) {
+    func unregister(_ source: FeedStream) {
         _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(source)) }
     }
 

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var threads = 2
     /// Bytes of memory per connection, for its request headers and the chunk being written.
     public var connectionMemory = 6 * 1024
+    /// The most tails at once.
+    public var maxTails = 1024
     /// The most topics at once.
     public var maxTopics = 10_000
     /// How long a publisher waits for room under the `block` policy before a 503.

@@ -10,6 +10,7 @@ public final class SpoutServer: Sendable {
     private let logger: Logger
     private let daemon: Daemon
     private let hub: Hub
+    private let tails: TailRegistry
     private let heartbeats: Heartbeats
 
     /// Creates a server; it listens once started.
@@ -27,9 +28,17 @@ public final class SpoutServer: Sendable {
         limits.maxTopics = configuration.maxTopics
         limits.publishTimeout = configuration.publishTimeout
         hub = Hub(limits: limits)
+        var tailLimits = TailRegistry.Limits()
+        tailLimits.maxTails = configuration.maxTails
+        let roots = AllowedRoots(configuration.allowRoots)
+        for rejected in roots.rejected {
+            logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")
+        }
+        tails = TailRegistry(roots: roots, limits: tailLimits, metrics: hub.metrics)
         heartbeats = Heartbeats(interval: configuration.heartbeat)
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
+        TailRoutes(registry: tails, heartbeats: heartbeats).install(into: &router)
         MetricsRoute(hub: hub, heartbeats: heartbeats).install(into: &router)
         daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }
@@ -43,6 +52,13 @@ public final class SpoutServer: Sendable {
         try daemon.start()
         heartbeats.start()
         hub.start()
+        tails.start()
+        if tails.roots.isEmpty {
+            logger.info("tails are off: no --allow-root given")
+        } else {
+            logger.info(
+                "tails allowed under \(tails.roots.paths.joined(separator: ", "))\(tails.usesInotify ? "" : " (polling: inotify unavailable)")")
+        }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.notice("listening on http://\(host):\(daemon.port)")
     }
@@ -52,6 +68,7 @@ public final class SpoutServer: Sendable {
         logger.notice("stopping: ending \(daemon.openStreams) open streams")
         hub.stop()
         daemon.stop(grace: configuration.shutdownGrace)
+        tails.stop()
         heartbeats.stop()
         logger.notice("stopped")
     }

@@ -103,7 +103,7 @@ struct TopicRoutes: Sendable {
         }
         do throws(HubError) {
             let subscription = try hub.subscribe(to: name, format: options.format, from: start)
-            return SubscriptionStream.response(for: subscription, heartbeats: heartbeats)
+            return FeedStream.response(for: subscription, heartbeats: heartbeats)
         } catch {
             throw error.http
         }

@@ -3,12 +3,13 @@ import Hub
 import MicroHTTPD
 import Synchronization
 
-/// Streams a hub ``Hub/Subscription`` over HTTP: the ``MicroHTTPD/StreamSource`` for topic streams, with heartbeats.
+/// Streams a hub ``Hub/StreamFeed`` (a topic subscription, a tail viewer) over HTTP: the ``MicroHTTPD/StreamSource`` of
+/// every SSE stream, with heartbeats.
 ///
-/// When the subscription has nothing and the stream has been idle for the heartbeat interval, it writes a comment;
+/// When the feed has nothing and the stream has been idle for the heartbeat interval, it writes a comment;
 /// that also lets libmicrohttpd notice a client that went away while the stream was suspended.
-final class SubscriptionStream: StreamSource {
-    private let subscription: Subscription
+final class FeedStream: StreamSource {
+    private let feed: any StreamFeed
     private let heartbeats: Heartbeats
     /// When the stream last wrote, in monotonic milliseconds; read by the heartbeat thread.
     let lastWrite = Atomic<Int64>(Heartbeats.now())
@@ -18,16 +19,16 @@ final class SubscriptionStream: StreamSource {
     /// The heartbeat comment.
     static let heartbeat = SSEEncoder.encode(ServerSentEvent(comment: "heartbeat"))
 
-    init(_ subscription: Subscription, heartbeats: Heartbeats) {
-        self.subscription = subscription
+    init(_ feed: any StreamFeed, heartbeats: Heartbeats) {
+        self.feed = feed
         self.heartbeats = heartbeats
     }
 
     /// Creates the response stream, wires wake-ups and heartbeats, and returns the SSE response.
-    static func response(for subscription: Subscription, heartbeats: Heartbeats) -> Response {
-        let source = SubscriptionStream(subscription, heartbeats: heartbeats)
+    static func response(for feed: any StreamFeed, heartbeats: Heartbeats) -> Response {
+        let source = FeedStream(feed, heartbeats: heartbeats)
         let stream = ResponseStream(source: source)
-        subscription.onWake { [weak stream] in stream?.wake() }
+        feed.onWake { [weak stream] in stream?.wake() }
         heartbeats.register(source, stream: stream)
         return Response(status: 200, headers: sseHeaders, body: .stream(stream))
     }
@@ -40,7 +41,7 @@ final class SubscriptionStream: StreamSource {
     ]
 
     func read(into buffer: inout StreamBuffer) -> StreamRead {
-        let result = subscription.read(capacity: buffer.freeCapacity) { bytes in buffer.append(contentsOf: bytes) }
+        let result = feed.read(capacity: buffer.freeCapacity) { bytes in buffer.append(contentsOf: bytes) }
         switch result {
         case .wrote:
             lastWrite.store(Heartbeats.now(), ordering: .relaxed)
@@ -56,11 +57,11 @@ final class SubscriptionStream: StreamSource {
     }
 
     func serverStopping() {
-        subscription.end(.shutdown)
+        feed.end(.shutdown)
     }
 
     func closed(_ reason: StreamCloseReason) {
         heartbeats.unregister(self)
-        subscription.close()
+        feed.close()
     }
 }

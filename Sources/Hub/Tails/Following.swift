@@ -1,0 +1,89 @@
+import Glibc
+import Synchronization
+import Threading
+
+/// The follower's own state for one tail: the file it reads, where, and its watches. Follower thread only.
+final class Following {
+    let tail: Tail
+    var file: TailFile?
+    var splitter: LineSplitter
+    var generation: Int
+    var fileWatch: Int32?
+    var directoryWatched = false
+    /// The name is a symlink: inotify on its directory would not see its target change, so the name is polled.
+    var isSymlink = false
+
+    init(tail: Tail, file: TailFile?, position: Int64, lineCap: Int) {
+        self.tail = tail
+        self.file = file
+        generation = file == nil ? 0 : 1
+        splitter = LineSplitter(cap: lineCap, offset: position, before: file?.window(before: position) ?? [])
+        var info = stat()
+        isSymlink = lstat(tail.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// Whether the name must be checked by polling.
+    var polling: Bool {
+        !directoryWatched || isSymlink || (file != nil && fileWatch == nil)
+    }
+
+    /// Where the next read starts: after the committed lines and the bytes held for the unfinished one.
+    var readOffset: Int64 {
+        splitter.committed + Int64(splitter.heldCount)
+    }
+}
+
+extension Follower {
+    // MARK: - Watches
+
+    func watch(_ following: Following) {
+        let directory = following.tail.directory
+        if var entry = directories[directory] {
+            entry.tails.insert(following.tail.id)
+            directories[directory] = entry
+            following.directoryWatched = true
+        } else if let watch = try? inotify.watch(directory, mask: Inotify.directoryMask) {
+            directories[directory] = (watch, [following.tail.id])
+            directoryOfWatch[watch] = directory
+            following.directoryWatched = true
+        }
+        watchFile(following)
+    }
+
+    func watchFile(_ following: Following) {
+        guard following.fileWatch == nil, following.file != nil,
+            let watch = try? inotify.watch("/proc/self/fd/\(following.file!.fd)", mask: Inotify.fileMask)
+        else { return }
+        following.fileWatch = watch
+        fileWatches[watch, default: []].insert(following.tail.id)
+    }
+
+    func unwatchFile(_ following: Following) {
+        guard let watch = following.fileWatch else { return }
+        following.fileWatch = nil
+        fileWatches[watch]?.remove(following.tail.id)
+        if fileWatches[watch]?.isEmpty == true {
+            fileWatches[watch] = nil
+            inotify.unwatch(watch)
+        }
+    }
+
+    func unwatch(_ following: Following) {
+        unwatchFile(following)
+        let directory = following.tail.directory
+        guard var entry = directories[directory], entry.tails.remove(following.tail.id) != nil else { return }
+        if entry.tails.isEmpty {
+            directories[directory] = nil
+            directoryOfWatch[entry.watch] = nil
+            inotify.unwatch(entry.watch)
+        } else {
+            directories[directory] = entry
+        }
+        following.directoryWatched = false
+    }
+
+    /// While polling, tries again to get the watches that were missing (the directory came back, watches freed up).
+    func retryWatches(_ following: Following) {
+        if !following.directoryWatched { watch(following) } else { watchFile(following) }
+    }
+}

@@ -1,0 +1,113 @@
+import JSON
+import Synchronization
+import Threading
+
+extension TailViewer {
+    /// How much of the file one read takes at most.
+    static let readChunk = 16 * 1024
+
+    /// Queues the lines read from the file, or moves on when the file is caught up. Under the tail's lock.
+    func produce(_ shared: inout Tail.Shared, from reading: FileReading, room: Int) -> Bool {
+        var reading = reading
+        let limit: Int64
+        if reading.generation == shared.generation {
+            limit = shared.committed
+        } else if let previous = shared.previous[reading.generation] {
+            limit = previous.end
+        } else {
+            limit = reading.splitter.committed
+        }
+        let readOffset = reading.splitter.committed + Int64(reading.splitter.heldCount)
+        if readOffset < limit {
+            let bytes = reading.file.read(at: readOffset, count: Int(min(limit - readOffset, Int64(max(room, Self.readChunk)))))
+            guard !bytes.isEmpty else {
+                // The file is shorter than it was: the follower will notice the truncation and say so.
+                return false
+            }
+            let now = Timestamp.nowMilliseconds()
+            for line in reading.splitter.feed(bytes[...]) {
+                queue(line, in: reading, time: now)
+            }
+            source = .file(reading)
+            return true
+        }
+        if reading.generation == shared.generation {
+            // Caught up with the follower: join the ring where it continues, or wait for the next line.
+            guard let position = shared.ring.position(generation: reading.generation, start: reading.splitter.committed) else {
+                source = .file(reading)
+                return false
+            }
+            source = .ring(position)
+            return true
+        }
+        // An earlier file is finished: deliver its unfinished last line, then go on with the next file.
+        if let line = reading.splitter.flush() { queue(line, in: reading, time: Timestamp.nowMilliseconds()) }
+        if let position = shared.ring.position(startOf: reading.generation + 1) {
+            source = .ring(position)
+        } else {
+            gap(
+                &shared, reason: "rotated",
+                message: "lines written after the file changed were no longer held; resuming at the start of the current file")
+        }
+        return true
+    }
+
+    /// The viewer fell behind the ring: read the file from where it is.
+    func fallBackToFile(_ shared: inout Tail.Shared) {
+        let file: TailFile?
+        if lastGeneration == shared.generation {
+            file = shared.file
+        } else {
+            file = shared.previous[lastGeneration]?.file
+        }
+        guard let file else {
+            gap(&shared, reason: "rotated", message: "the file changed while this viewer was behind; resuming at the start of the current file")
+            return
+        }
+        source = .file(Self.reading(lastGeneration, file, at: lastEnd, cap: lineCap))
+        tail.metrics.fileFallbacks.add(1, ordering: .relaxed)
+    }
+
+    /// Says in-band that lines were lost, and goes on at the start of the current file.
+    func gap(_ shared: inout Tail.Shared, reason: String, message: String) {
+        tail.metrics.gaps.add(1, ordering: .relaxed)
+        let startID = Tail.startCursor(shared.file) ?? TailViewer.noFile
+        frames.append(TailFrames.control("gap", id: startID, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
+        resumeID = startID
+        if let file = shared.file {
+            source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap))
+        } else {
+            source = .ring(shared.ring.endPosition)
+        }
+        lastGeneration = shared.generation
+        lastEnd = 0
+    }
+
+    /// The resume point when there is no file: it matches no file, so resuming from it starts at the beginning.
+    static let noFile = FileCursor(device: 0, inode: 0, offset: 0, check: 0).description
+
+    /// A reading of `file` from `offset`, with the bytes before it for the checks of cursors.
+    static func reading(_ generation: Int, _ file: TailFile, at offset: Int64, cap: Int) -> FileReading {
+        FileReading(generation: generation, file: file, splitter: LineSplitter(cap: cap, offset: offset, before: file.window(before: offset)))
+    }
+
+    private func queue(_ line: LineSplitter.Line, in reading: FileReading, time: Int64) {
+        let id = FileCursor(device: reading.file.device, inode: reading.file.inode, offset: line.end, check: line.check).description
+        let frame = TailFrames.line(line.bytes, id: id, tail: tailID, continues: line.continues, time: time)
+        frames.append(format == .raw ? frame.raw : frame.json)
+        delivered(generation: reading.generation, end: line.end, id: id)
+    }
+
+    /// The last event of a stream that ends on purpose.
+    func endFrame(_ reason: EndReason) -> [UInt8] {
+        let message =
+            switch reason {
+            case .deleted: "the tail \(tailID) was deleted"
+            case .shutdown: "the server is shutting down; reconnect with the last id to resume from the file"
+            case .slowSubscriber: "this viewer fell behind; reconnect with the last id to resume from the file"
+            }
+        var members: [(String, JSONValue)] = [("reason", .string(reason.rawValue)), ("message", .string(message))]
+        if let resumeID { members.insert(("lastId", .string(resumeID)), at: 1) }
+        return TailFrames.control("end", id: resumeID ?? TailViewer.noFile, tail: tailID, members)
+    }
+}

@@ -1,0 +1,109 @@
+import Hub
+import JSON
+import MicroHTTPD
+
+/// The `/tails` routes: following files and viewing them.
+struct TailRoutes: Sendable {
+    let registry: TailRegistry
+    let heartbeats: Heartbeats
+
+    func install(into router: inout Router) {
+        router.on("POST", "/tails") { request, _ throws(HTTPError) in try create(request) }
+        router.on("GET", "/tails") { _, _ in list() }
+        router.on("GET", "/tails/{id}") { _, parameters throws(HTTPError) in try show(parameters[0]) }
+        router.on("DELETE", "/tails/{id}") { _, parameters throws(HTTPError) in try delete(parameters[0]) }
+        router.on("GET", "/tails/{id}/events") { request, parameters throws(HTTPError) in try view(request, parameters[0]) }
+    }
+
+    private func fail(_ error: TailError) -> HTTPError {
+        error.http(roots: registry.roots)
+    }
+
+    static func id(_ text: String) throws(HTTPError) -> String {
+        guard TopicName.isValid(text) else { throw HTTPError(400, "invalid_name", TopicCodec.nameRule) }
+        return text
+    }
+
+    private func create(_ request: Request) throws(HTTPError) -> Response {
+        try RequestBody.requireJSON(request)
+        var fields = try JSONFields(try RequestBody.json(request), path: "body")
+        guard let path = try fields.string("path", required: true) else { throw HTTPError(400, "missing_field", "path is required") }
+        let name = try fields.string("name")
+        var retry = false
+        if let value = fields.value("retry") {
+            guard case .bool(let flag) = value else { throw HTTPError(400, "invalid_field", "retry must be true or false") }
+            retry = flag
+        }
+        try fields.finish()
+        do throws(TailError) {
+            let (info, created) = try registry.register(path: path, name: name, retry: retry)
+            var headers: HTTPHeaders = [:]
+            if created { headers.set("Location", "/tails/\(info.id)") }
+            return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func list() -> Response {
+        JSONResponse.make(200, .object([("tails", .array(registry.list().map(Self.json)))]))
+    }
+
+    private func show(_ text: String) throws(HTTPError) -> Response {
+        let id = try Self.id(text)
+        do throws(TailError) {
+            return JSONResponse.make(200, Self.json(try registry.info(id)))
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func delete(_ text: String) throws(HTTPError) -> Response {
+        let id = try Self.id(text)
+        do throws(TailError) {
+            try registry.delete(id)
+            return Response(status: 204)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    private func view(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+        let id = try Self.id(text)
+        let options = try StreamOptions(request, defaultFormat: .raw)
+        let start: TailRegistry.Start
+        if let resume = options.resumeID {
+            start = .after(resume)
+        } else if let lines = request.queryValue("lines") {
+            if lines == "all" {
+                start = .all
+            } else {
+                guard let count = Int(lines), count >= 0 else {
+                    throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(registry.limits.maxStartLines), or all")
+                }
+                start = .lines(count)
+            }
+        } else {
+            start = .lines(10)
+        }
+        do throws(TailError) {
+            let viewer = try registry.subscribe(id, format: options.format, from: start)
+            return FeedStream.response(for: viewer, heartbeats: heartbeats)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// A tail as JSON.
+    static func json(_ info: TailInfo) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(info.id)), ("path", .string(info.path)), ("state", .string(info.state)),
+        ]
+        if let reason = info.reason { members.append(("reason", .string(reason))) }
+        members += [
+            ("position", .integer(info.position)), ("viewers", .integer(Int64(info.viewers))),
+            ("createdAt", .string(Timestamp.iso8601(milliseconds: info.createdAt))),
+        ]
+        return .object(members)
+    }
+}
