@@ -68,7 +68,11 @@ let package = Package(
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "EventStream", "JSON", "Threading"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HubTests",
+            dependencies: ["Hub", "EventStream", "JSON", "Threading", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",

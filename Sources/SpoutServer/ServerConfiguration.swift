@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var threads = 2
     /// Bytes of memory per connection, for its request headers and the chunk being written.
     public var connectionMemory = 6 * 1024
+    /// Follow files by polling instead of inotify (for file systems where inotify sees nothing, such as NFS).
+    public var followByPolling = false
     /// The most tails at once.
     public var maxTails = 1024
     /// The most topics at once.

@@ -34,7 +34,7 @@ public final class SpoutServer: Sendable {
         for rejected in roots.rejected {
             logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")
         }
-        tails = TailRegistry(roots: roots, limits: tailLimits, metrics: hub.metrics)
+        tails = TailRegistry(roots: roots, limits: tailLimits, metrics: hub.metrics, disableInotify: configuration.followByPolling)
         heartbeats = Heartbeats(interval: configuration.heartbeat)
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)

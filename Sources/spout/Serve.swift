@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
     var corsOrigins: [String] = []
     @Option(name: .customLong("max-topics"), help: "The most topics at once (default 10000).")
     var maxTopics: Int?
+    @Flag(name: .customLong("poll"), help: "Follow files by polling instead of inotify (for NFS and other remote file systems).")
+    var poll = false
     @Option(name: .customLong("max-tails"), help: "The most files followed at once (default 1024).")
     var maxTails: Int?
     @Option(name: .customLong("publish-timeout"), help: "Seconds a publisher waits for room under the block policy (default 5).")

@@ -32,6 +32,7 @@ struct Settings {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds between 0 and 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
         }
+        server.followByPolling = flags.poll || Self.environment("POLL") == "1"
         server.maxTails = try flags.maxTails ?? Self.number("MAX_TAILS") ?? server.maxTails
         guard server.maxTails >= 1 else { throw ValidationError("--max-tails must be at least 1") }
         server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics

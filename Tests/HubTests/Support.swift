@@ -2,14 +2,14 @@ import EventStream
 import Hub
 import Testing
 
-/// Reads everything a subscription has now, in reads of `capacity` bytes, and parses it.
+/// Reads everything a feed (a subscription, a tail viewer) has now, in reads of `capacity` bytes, and parses it.
 struct Reader {
-    let subscription: Subscription
+    let subscription: any StreamFeed
     var parser = SSEParser()
-    var lastResult: Subscription.ReadResult = .waiting
+    var lastResult: FeedResult = .waiting
     var bytes: [UInt8] = []
 
-    init(_ subscription: Subscription) {
+    init(_ subscription: any StreamFeed) {
         self.subscription = subscription
     }
 

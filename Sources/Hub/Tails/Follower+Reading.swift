@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import Synchronization
 import Threading
@@ -36,6 +37,8 @@ extension Follower {
         do {
             fresh = try TailFile.open(following.tail.path, roots: roots)
         } catch .missing {
+            var info = stat()
+            if stat(following.tail.directory, &info) != 0 { dropDirectory(following) }
             guard let file = following.file else { return }
             // Renamed away but still there: keep reading it (a daemon may still write to it) until the name is back.
             guard file.links == 0 else { return }

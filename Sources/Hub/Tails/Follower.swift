@@ -14,7 +14,8 @@ final class Follower: @unchecked Sendable {
     // and the wake pipe.
     enum Command: @unchecked Sendable {
         // Unchecked: a command hands its `Tail` and `TailFile` over to the follower thread, which alone uses them after.
-        case add(Tail, TailFile?, position: Int64)
+        /// Follow a tail; `before` holds the bytes before `position` as they were at registration.
+        case add(Tail, TailFile?, position: Int64, before: [UInt8])
         case remove(String)
     }
 
@@ -128,8 +129,8 @@ final class Follower: @unchecked Sendable {
 
     private func handle(_ command: Command) {
         switch command {
-        case .add(let tail, let file, let position):
-            let following = Following(tail: tail, file: file, position: position, lineCap: lineCap)
+        case .add(let tail, let file, let position, let before):
+            let following = Following(tail: tail, file: file, position: position, before: before, lineCap: lineCap)
             followings[tail.id] = following
             watch(following)
             if file == nil { dirty[tail.id, default: Work()].name = true }

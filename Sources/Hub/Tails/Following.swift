@@ -13,11 +13,11 @@ final class Following {
     /// The name is a symlink: inotify on its directory would not see its target change, so the name is polled.
     var isSymlink = false
 
-    init(tail: Tail, file: TailFile?, position: Int64, lineCap: Int) {
+    init(tail: Tail, file: TailFile?, position: Int64, before: [UInt8], lineCap: Int) {
         self.tail = tail
         self.file = file
         generation = file == nil ? 0 : 1
-        splitter = LineSplitter(cap: lineCap, offset: position, before: file?.window(before: position) ?? [])
+        splitter = LineSplitter(cap: lineCap, offset: position, before: before)
         var info = stat()
         isSymlink = lstat(tail.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
@@ -80,6 +80,23 @@ extension Follower {
             directories[directory] = entry
         }
         following.directoryWatched = false
+    }
+
+    /// Forgets the directory watch of a tail whose directory is gone, so that its name is polled until the directory
+    /// is back. (The kernel may not report the directory's deletion while a file that was in it is still open.)
+    func dropDirectory(_ following: Following) {
+        guard following.directoryWatched else { return }
+        following.directoryWatched = false
+        let directory = following.tail.directory
+        guard var entry = directories[directory] else { return }
+        entry.tails.remove(following.tail.id)
+        if entry.tails.isEmpty {
+            directories[directory] = nil
+            directoryOfWatch[entry.watch] = nil
+            inotify.unwatch(entry.watch)
+        } else {
+            directories[directory] = entry
+        }
     }
 
     /// While polling, tries again to get the watches that were missing (the directory came back, watches freed up).

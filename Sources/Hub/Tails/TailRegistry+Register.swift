@@ -35,6 +35,8 @@ extension TailRegistry {
             throw .unreadable(clean)
         }
         let position = file.map { $0.lineBoundary(before: $0.size, limit: limits.lineCap) ?? $0.size } ?? 0
+        // Read now, so that the follower can tell if the file changes before it first looks.
+        let before = file?.window(before: position) ?? []
         let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
             let key = file?.realPath ?? clean
             if let existing = tails.values.first(where: { $0.path == clean || $0.shared.withLock { $0.file?.realPath } == key }) {
@@ -53,7 +55,7 @@ extension TailRegistry {
             return .success((tail, true))
         }
         let (tail, created) = try outcome.get()
-        if created { follower.send(.add(tail, file, position: position)) }
+        if created { follower.send(.add(tail, file, position: position, before: before)) }
         return (TailInfo(tail), created)
     }
 
