@@ -133,8 +133,8 @@ final class Follower: @unchecked Sendable {
             let following = Following(tail: tail, file: file, position: position, before: before, lineCap: lineCap)
             followings[tail.id] = following
             watch(following)
-            if file == nil { dirty[tail.id, default: Work()].name = true }
-            dirty[tail.id, default: Work()].read = true
+            // Check the name once the watches exist: it may have changed between registration and now.
+            dirty[tail.id] = Work(read: true, name: true)
         case .remove(let id):
             guard let following = followings.removeValue(forKey: id) else { return }
             unwatch(following)

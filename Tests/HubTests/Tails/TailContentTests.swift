@@ -1,0 +1,78 @@
+import EventStream
+import Glibc
+import Hub
+import JSON
+import TestSupport
+import Testing
+
+/// What lines look like on the stream, whatever the file holds.
+@Suite("Tails: lines, whatever the file holds", .serialized, .timeLimit(.minutes(1)))
+struct TailContentTests {
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        for _ in 0..<count { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
+        return bytes
+    }
+
+    @Test func longLinesComeInMarkedPiecesAndMemoryStaysBounded() throws {
+        var limits = TailRegistry.Limits()
+        limits.lineCap = 1000
+        try withTails(limits: limits) { registry, directory in
+            directory.write("big.log", "")
+            _ = try registry.register(path: directory.file("big.log"), name: "big", retry: false)
+            var reader = Reader(try registry.subscribe("big", format: .json, from: .lines(0)))
+            let long = String(repeating: "0123456789", count: 250)
+            directory.append("big.log", long + "\nafter\n")
+            let events = collect(&reader) { $0.count >= 4 }
+            let pieces = events.compactMap { try? JSONParser.parse(Array(($0.data ?? "").utf8)) }
+            let texts = pieces.map { $0["line"]?.stringValue ?? "" }
+            let marks = pieces.map { $0["continues"] }
+            #expect(texts.joined() == long + "after")
+            #expect(marks == [.bool(true), .bool(true), nil, nil])
+            #expect(texts.map(\.utf8.count) == [1000, 1000, 500, 5])
+        }
+    }
+
+    @Test func invalidUTF8IsShownAsTheReplacementCharacter() throws {
+        try withTails { registry, directory in
+            directory.write("bad.log", "")
+            _ = try registry.register(path: directory.file("bad.log"), name: "bad", retry: false)
+            var reader = Reader(try registry.subscribe("bad", format: .raw, from: .lines(0)))
+            directory.append("bad.log", Array("caf".utf8) + [0xE9] + Array(" ok\n".utf8))
+            let events = collect(&reader) { lines($0).count >= 1 }
+            #expect(lines(events) == ["caf\u{FFFD} ok"])
+        }
+    }
+
+    @Test func crlfLinesLoseTheirCR() throws {
+        try withTails { registry, directory in
+            directory.write("dos.log", "")
+            _ = try registry.register(path: directory.file("dos.log"), name: "dos", retry: false)
+            var reader = Reader(try registry.subscribe("dos", format: .raw, from: .lines(0)))
+            directory.append("dos.log", "one\r\ntwo\r\n")
+            let events = collect(&reader) { lines($0).count >= 2 }
+            #expect(lines(events) == ["one", "two"])
+        }
+    }
+
+    @Test func aBinaryFileDoesNotBreakTheStream() throws {
+        try withTails { registry, directory in
+            directory.write("bin.dat", "")
+            _ = try registry.register(path: directory.file("bin.dat"), name: "bin", retry: false)
+            var json = Reader(try registry.subscribe("bin", format: .json, from: .lines(0)))
+            var raw = Reader(try registry.subscribe("bin", format: .raw, from: .lines(0)))
+            var bytes = Self.randomBytes(20_000)
+            bytes.append(contentsOf: Array("\nend of binary\n".utf8))
+            directory.append("bin.dat", bytes)
+            let events = collect(&json) { ($0.last?.data ?? "").contains("end of binary") }
+            let unparsable = events.filter { (try? JSONParser.parse(Array(($0.data ?? "").utf8))) == nil }
+            #expect(unparsable.isEmpty)
+            let rawEvents = collect(&raw) { ($0.last?.data ?? "") == "end of binary" }
+            let withoutID = rawEvents.filter { ($0.id ?? "").isEmpty }
+            #expect(rawEvents.count >= 2)
+            #expect(withoutID.isEmpty)
+        }
+    }
+}
