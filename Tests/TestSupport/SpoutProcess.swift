@@ -24,17 +24,27 @@ public final class SpoutProcess {
     }
 
     /// Starts `spout serve` with `arguments` (after `serve`) and waits until it listens.
+    ///
+    /// With `asNobody`, the server runs as the unprivileged user `nobody` (through `setpriv`), so that file permissions
+    /// apply to it even when the tests run as root.
     public init(
         _ arguments: [String] = [],
         environment: [String: String] = [:],
         port: Int = 0,
-        waitForListening: Bool = true
+        waitForListening: Bool = true,
+        asNobody: Bool = false
     ) throws {
         logPath = NSTemporaryDirectory() + "spout-test-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["serve", "--port", "\(port)"] + arguments
+        let serve = ["serve", "--port", "\(port)"] + arguments
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.executable] + serve
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = serve
+        }
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SPOUT_") }
         merged.merge(environment) { $1 }
         process.environment = merged
