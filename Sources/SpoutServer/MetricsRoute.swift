@@ -5,6 +5,7 @@ import Synchronization
 /// `GET /metrics`: Prometheus text format. No metric has a per-topic label, so the output does not grow with topics.
 struct MetricsRoute: Sendable {
     let hub: Hub
+    let tails: TailRegistry
     let heartbeats: Heartbeats
 
     func install(into router: inout Router) {
@@ -49,6 +50,20 @@ struct MetricsRoute: Sendable {
             "counter",
             "Publishes refused because no room came under the block policy.",
             metrics.publishTimeouts.load(ordering: .relaxed)
+        )
+        add("spout_tails", "gauge", "Files followed.", tails.count)
+        add("spout_tail_lines_total", "counter", "Lines read from followed files.", metrics.tailLines.load(ordering: .relaxed))
+        add(
+            "spout_tail_events_total",
+            "counter",
+            "Truncations, rotations, removals and appearances of followed files.",
+            metrics.tailEvents.load(ordering: .relaxed)
+        )
+        add(
+            "spout_tail_file_fallbacks_total",
+            "counter",
+            "Times a tail viewer fell behind and went back to reading the file.",
+            metrics.fileFallbacks.load(ordering: .relaxed)
         )
         return Response(
             status: 200,

@@ -63,6 +63,11 @@ public final class TailRegistry: Sendable {
         follower.stop()
     }
 
+    /// How many tails exist.
+    public var count: Int {
+        tails.withLock { $0.count }
+    }
+
     /// Every tail, sorted by id.
     public func list() -> [TailInfo] {
         tails.withLock { Array($0.values) }.map(TailInfo.init).sorted { $0.id < $1.id }
