@@ -50,25 +50,43 @@ public enum SSEEncoder {
     }
 
     private static func encodeData(_ data: String, into out: inout [UInt8]) {
-        out.append(contentsOf: "data: ".utf8)
         var text = data
-        text.withUTF8 { bytes in
-            // Copy the runs between line breaks in bulk.
-            var runStart = 0
-            var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == 0x0A || byte == 0x0D {
-                    out.append(contentsOf: bytes[runStart..<index])
-                    out.append(contentsOf: "\ndata: ".utf8)
-                    // A CRLF is one break, not two.
-                    if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
-                    runStart = index + 1
-                }
-                index += 1
+        text.withUTF8 { appendData($0, into: &out) }
+    }
+
+    /// Appends the `data:` lines of UTF-8 `bytes`: one per line, split on CR, LF and CRLF alike.
+    public static func appendData(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(contentsOf: "data: ".utf8)
+        // Copy the runs between line breaks in bulk.
+        var runStart = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0A || byte == 0x0D {
+                out.append(contentsOf: bytes[runStart..<index])
+                out.append(contentsOf: "\ndata: ".utf8)
+                // A CRLF is one break, not two.
+                if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
+                runStart = index + 1
             }
-            out.append(contentsOf: bytes[runStart..<bytes.count])
+            index += 1
         }
+        out.append(contentsOf: bytes[runStart..<bytes.count])
+        out.append(0x0A)
+    }
+
+    /// Appends a field line `name: value`. The value must not contain CR, LF or NUL: a caller that passes one has a
+    /// bug, and this traps.
+    public static func appendField(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        precondition(!value.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x00 }, "SSE \(name) cannot contain CR, LF or NUL")
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: ": ".utf8)
+        out.append(contentsOf: value)
+        out.append(0x0A)
+    }
+
+    /// Ends a frame: the blank line that dispatches it.
+    public static func endFrame(into out: inout [UInt8]) {
         out.append(0x0A)
     }
 }

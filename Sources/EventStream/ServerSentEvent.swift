@@ -49,6 +49,7 @@ public struct ServerSentEvent: Sendable, Equatable {
 
     /// Whether `value` can be an `id`, an `event` type or a field value: no CR, LF or NUL.
     public static func isValidFieldValue(_ value: String) -> Bool {
-        !value.utf8.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x00 }
+        var text = value
+        return text.withUTF8 { bytes in !bytes.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x00 } }
     }
 }

@@ -41,30 +41,33 @@ extension JSONValue {
 
     /// Appends `text` as a JSON string literal, escaping quotes, backslashes and control characters.
     public static func encodeString(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var copy = text
-        copy.withUTF8 { bytes in
-            // Copy runs that need no escape in bulk.
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F else { continue }
-                out.append(contentsOf: bytes[runStart..<index])
-                runStart = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-                case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-                case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-                case 0x09: out.append(contentsOf: #"\t"#.utf8)
-                default:
-                    out.append(contentsOf: #"\u00"#.utf8)
-                    out.append(hexDigit(byte >> 4))
-                    out.append(hexDigit(byte & 0xF))
-                }
+        copy.withUTF8 { encodeString(utf8: $0, into: &out) }
+    }
+
+    /// Appends the valid UTF-8 `bytes` as a JSON string literal, escaping quotes, backslashes and control characters.
+    public static func encodeString(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Copy runs that need no escape in bulk.
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F else { continue }
+            out.append(contentsOf: bytes[runStart..<index])
+            runStart = index + 1
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            default:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0xF))
             }
-            out.append(contentsOf: bytes[runStart..<bytes.count])
         }
+        out.append(contentsOf: bytes[runStart..<bytes.count])
         out.append(UInt8(ascii: "\""))
     }
 

@@ -104,7 +104,7 @@ extension Follower {
             shared.committed = 0
             shared.status = status
             if !shared.viewers.isEmpty {
-                shared.ring.append(.init(generation: generation, start: 0, end: 0, id: id, raw: frame, json: frame, isControl: true))
+                shared.ring.append(.init(generation: generation, start: 0, end: 0, id: Array(id.utf8), raw: frame, json: frame, isControl: true))
             }
             return Tail.takeWaiting(&shared)
         }
@@ -121,21 +121,20 @@ extension Follower {
             tail.shared.withLock { $0.committed = committed }
             return
         }
-        let watched = tail.shared.withLock { shared in
+        let formats = tail.shared.withLock { shared in
             shared.committed = committed
-            return !shared.viewers.isEmpty
+            return shared.formats
         }
         tail.metrics.tailLines.add(lines.count, ordering: .relaxed)
-        guard watched, let file = following.file else { return }
-        let now = Timestamp.nowMilliseconds()
+        guard !formats.isEmpty, let context = following.context(tail.id) else { return }
+        let time = TailFrames.time(Timestamp.nowMilliseconds())
         let entries = lines.map { line in
-            let id = FileCursor(device: file.device, inode: file.inode, offset: line.end, check: line.check).description
-            let frame = TailFrames.line(line.bytes, id: id, tail: tail.id, continues: line.continues, time: now)
+            let frame = TailFrames.line(line, context: context, time: time, formats: formats)
             return TailRing.Entry(
                 generation: following.generation,
                 start: line.start,
                 end: line.end,
-                id: id,
+                id: frame.id,
                 raw: frame.raw,
                 json: frame.json,
                 isControl: false

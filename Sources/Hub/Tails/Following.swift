@@ -10,6 +10,18 @@ final class Following {
     var generation: Int
     var fileWatch: Int32?
     var directoryWatched = false
+    /// What the current file's lines share, made once per file.
+    private var cachedContext: (generation: Int, context: TailFrames.LineContext)?
+
+    /// The line context of the current file, if there is one.
+    func context(_ tail: String) -> TailFrames.LineContext? {
+        guard let file else { return nil }
+        if let cached = cachedContext, cached.generation == generation { return cached.context }
+        let context = TailFrames.LineContext(tail: tail, device: file.device, inode: file.inode)
+        cachedContext = (generation, context)
+        return context
+    }
+
     /// The name is a symlink: inotify on its directory would not see its target change, so the name is polled.
     var isSymlink = false
 

@@ -42,6 +42,21 @@ final class Tail: Sendable {
         var ring: TailRing
         var viewers: [ObjectIdentifier: TailViewer] = [:]
         var waiting: [ObjectIdentifier: TailViewer] = [:]
+        /// How many viewers read each format: the follower encodes lines only in the formats someone reads.
+        var rawViewers = 0
+        var jsonViewers = 0
+
+        /// The formats to encode lines in now.
+        var formats: TailFrames.Formats {
+            var formats: TailFrames.Formats = []
+            if rawViewers > 0 { formats.insert(.raw) }
+            if jsonViewers > 0 { formats.insert(.json) }
+            return formats
+        }
+
+        mutating func count(_ format: StreamFormat, _ change: Int) {
+            if format == .raw { rawViewers += change } else { jsonViewers += change }
+        }
     }
 
     let id: String

@@ -41,7 +41,7 @@ extension TailRegistry {
                         gap = ("invalid_id", "that id is not a cursor of this server; resuming at the start of the current file")
                     }
                 }
-                source = .file(TailViewer.reading(shared.generation, file, at: offset, cap: cap))
+                source = .file(TailViewer.reading(shared.generation, file, at: offset, cap: cap, tail: id))
             } else if case .after = start {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
@@ -72,6 +72,7 @@ extension TailRegistry {
                 )
             }
             shared.viewers[ObjectIdentifier(viewer)] = viewer
+            shared.count(format, 1)
             return viewer
         }
         metrics.subscriptions.add(1, ordering: .relaxed)

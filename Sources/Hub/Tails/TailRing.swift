@@ -14,7 +14,8 @@ struct TailRing {
         let start: Int64
         /// The file offset just after the line (0 for a control event).
         let end: Int64
-        let id: String
+        let id: [UInt8]
+        /// The frames; a format nobody was viewing in when the line was read is empty.
         let raw: [UInt8]
         let json: [UInt8]
         let isControl: Bool
@@ -40,11 +41,11 @@ struct TailRing {
 
     mutating func append(_ entry: Entry) {
         entries.append(entry)
-        bytes += entry.raw.count
+        bytes += entry.raw.count + entry.json.count
         while bytes > capacity, let first = entries.first {
             entries.removeFirst()
             startPosition += 1
-            bytes -= first.raw.count
+            bytes -= first.raw.count + first.json.count
         }
     }
 
@@ -55,8 +56,8 @@ struct TailRing {
         bytes = 0
     }
 
-    /// The position of the line of `generation` that starts at `offset`, if retained.
-    func position(generation: Int, start offset: Int64) -> Int? {
+    /// The position of the line of `generation` that starts at `offset`, if retained and encoded in `format`.
+    func position(generation: Int, start offset: Int64, format: StreamFormat) -> Int? {
         var low = 0
         var high = entries.count
         while low < high {
@@ -64,7 +65,9 @@ struct TailRing {
             let entry = entries[middle]
             if (entry.generation, entry.isControl ? -1 : entry.start) < (generation, offset) { low = middle + 1 } else { high = middle }
         }
-        guard low < entries.count, entries[low].generation == generation, !entries[low].isControl, entries[low].start == offset else {
+        guard low < entries.count, entries[low].generation == generation, !entries[low].isControl, entries[low].start == offset,
+            !entries[low].frame(format).isEmpty
+        else {
             return nil
         }
         return startPosition + low

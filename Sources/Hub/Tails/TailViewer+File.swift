@@ -18,22 +18,29 @@ extension TailViewer {
             limit = reading.splitter.committed
         }
         let readOffset = reading.splitter.committed + Int64(reading.splitter.heldCount)
+        // Back to the ring as soon as it holds where this reading is (a viewer only slightly behind takes a short detour).
+        if reading.splitter.heldCount == 0, reading.generation == shared.generation,
+            let position = shared.ring.position(generation: reading.generation, start: readOffset, format: format)
+        {
+            source = .ring(position)
+            return true
+        }
         if readOffset < limit {
             let bytes = reading.file.read(at: readOffset, count: Int(min(limit - readOffset, Int64(max(room, Self.readChunk)))))
             guard !bytes.isEmpty else {
                 // The file is shorter than it was: the follower will notice the truncation and say so.
                 return false
             }
-            let now = Timestamp.nowMilliseconds()
+            let time = TailFrames.time(Timestamp.nowMilliseconds())
             for line in reading.splitter.feed(bytes[...]) {
-                queue(line, in: reading, time: now)
+                queue(line, in: reading, time: time)
             }
             source = .file(reading)
             return true
         }
         if reading.generation == shared.generation {
             // Caught up with the follower: join the ring where it continues, or wait for the next line.
-            guard let position = shared.ring.position(generation: reading.generation, start: reading.splitter.committed) else {
+            guard let position = shared.ring.position(generation: reading.generation, start: reading.splitter.committed, format: format) else {
                 source = .file(reading)
                 return false
             }
@@ -41,7 +48,7 @@ extension TailViewer {
             return true
         }
         // An earlier file is finished: deliver its unfinished last line, then go on with the next file.
-        if let line = reading.splitter.flush() { queue(line, in: reading, time: Timestamp.nowMilliseconds()) }
+        if let line = reading.splitter.flush() { queue(line, in: reading, time: TailFrames.time(Timestamp.nowMilliseconds())) }
         if let position = shared.ring.position(startOf: reading.generation + 1) {
             source = .ring(position)
         } else {
@@ -64,7 +71,7 @@ extension TailViewer {
             gap(&shared, reason: "rotated", message: "the file changed while this viewer was behind; resuming at the start of the current file")
             return
         }
-        source = .file(Self.reading(lastGeneration, file, at: lastEnd, cap: lineCap))
+        source = .file(Self.reading(lastGeneration, file, at: lastEnd, cap: lineCap, tail: tailID))
         tail.metrics.fileFallbacks.add(1, ordering: .relaxed)
     }
 
@@ -73,9 +80,9 @@ extension TailViewer {
         tail.metrics.gaps.add(1, ordering: .relaxed)
         let startID = Tail.startCursor(shared.file) ?? TailViewer.noFile
         frames.append(TailFrames.control("gap", id: startID, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
-        resumeID = startID
+        resumeBytes = Array(startID.utf8)
         if let file = shared.file {
-            source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap))
+            source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap, tail: tailID))
         } else {
             source = .ring(shared.ring.endPosition)
         }
@@ -87,15 +94,19 @@ extension TailViewer {
     static let noFile = FileCursor(device: 0, inode: 0, offset: 0, check: 0).description
 
     /// A reading of `file` from `offset`, with the bytes before it for the checks of cursors.
-    static func reading(_ generation: Int, _ file: TailFile, at offset: Int64, cap: Int) -> FileReading {
-        FileReading(generation: generation, file: file, splitter: LineSplitter(cap: cap, offset: offset, before: file.window(before: offset)))
+    static func reading(_ generation: Int, _ file: TailFile, at offset: Int64, cap: Int, tail: String) -> FileReading {
+        FileReading(
+            generation: generation,
+            file: file,
+            context: TailFrames.LineContext(tail: tail, device: file.device, inode: file.inode),
+            splitter: LineSplitter(cap: cap, offset: offset, before: file.window(before: offset))
+        )
     }
 
-    private func queue(_ line: LineSplitter.Line, in reading: FileReading, time: Int64) {
-        let id = FileCursor(device: reading.file.device, inode: reading.file.inode, offset: line.end, check: line.check).description
-        let frame = TailFrames.line(line.bytes, id: id, tail: tailID, continues: line.continues, time: time)
+    private func queue(_ line: LineSplitter.Line, in reading: FileReading, time: [UInt8]) {
+        let frame = TailFrames.line(line, context: reading.context, time: time, formats: format == .raw ? .raw : .json)
         frames.append(format == .raw ? frame.raw : frame.json)
-        delivered(generation: reading.generation, end: line.end, id: id)
+        delivered(generation: reading.generation, end: line.end, id: frame.id)
     }
 
     /// The last event of a stream that ends on purpose.
@@ -106,8 +117,7 @@ extension TailViewer {
             case .shutdown: "the server is shutting down; reconnect with the last id to resume from the file"
             case .slowSubscriber: "this viewer fell behind; reconnect with the last id to resume from the file"
             }
-        var members: [(String, JSONValue)] = [("reason", .string(reason.rawValue)), ("message", .string(message))]
-        if let resumeID { members.insert(("lastId", .string(resumeID)), at: 1) }
-        return TailFrames.control("end", id: resumeID ?? TailViewer.noFile, tail: tailID, members)
+        let members: [(String, JSONValue)] = [("reason", .string(reason.rawValue)), ("lastId", .string(resumeID)), ("message", .string(message))]
+        return TailFrames.control("end", id: resumeID, tail: tailID, members)
     }
 }

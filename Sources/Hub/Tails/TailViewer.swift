@@ -21,6 +21,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     struct FileReading {
         let generation: Int
         let file: TailFile
+        let context: TailFrames.LineContext
         var splitter: LineSplitter
     }
 
@@ -40,9 +41,10 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     var wakeHandler: (@Sendable () -> Void)?
     var lastGeneration: Int
     var lastEnd: Int64
-    var resumeID: String?
+    /// The id of the last event delivered: where a reconnect resumes.
+    var resumeBytes: [UInt8]
 
-    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, end: Int64, resumeID: String?, lineCap: Int) {
+    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, end: Int64, resumeID: String, lineCap: Int) {
         tailID = tail.id
         self.tail = tail
         self.format = format
@@ -50,8 +52,11 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         self.lineCap = lineCap
         lastGeneration = generation
         lastEnd = end
-        self.resumeID = resumeID
+        resumeBytes = Array(resumeID.utf8)
     }
+
+    /// The id of the last event delivered.
+    var resumeID: String { String(decoding: resumeBytes, as: UTF8.self) }
 
     /// Sets what to call, from any thread, when there is something new to write.
     public func onWake(_ handler: @escaping @Sendable () -> Void) {
@@ -75,6 +80,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             guard state.clientGone() == .forget else { return }
             shared.viewers[ObjectIdentifier(self)] = nil
             shared.waiting[ObjectIdentifier(self)] = nil
+            shared.count(format, -1)
             if shared.viewers.isEmpty { shared.ring.clear() }
             frames.removeAll()
             current = nil
@@ -133,8 +139,14 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             var queued = 0
             while position < shared.ring.endPosition, queued < room {
                 let entry = shared.ring.entry(at: position)
-                position += 1
                 let frame = entry.frame(format)
+                guard !frame.isEmpty else {
+                    // Read while nobody viewed in this format: read that line from the file instead.
+                    source = .ring(position)
+                    fallBackToFile(&shared)
+                    return true
+                }
+                position += 1
                 frames.append(frame)
                 queued += frame.count
                 delivered(generation: entry.generation, end: entry.end, id: entry.id)
@@ -146,9 +158,9 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         }
     }
 
-    func delivered(generation: Int, end: Int64, id: String?) {
+    func delivered(generation: Int, end: Int64, id: [UInt8]) {
         lastGeneration = generation
         lastEnd = end
-        if let id { resumeID = id }
+        resumeBytes = id
     }
 }
