@@ -19,6 +19,7 @@ let package = Package(
     name: "spout",
     products: [
         .executable(name: "spout", targets: ["spout"]),
+        .executable(name: "spout-bench", targets: ["spout-bench"]),
         .library(name: "Threading", targets: ["Threading"]),
     ],
     dependencies: [
@@ -60,6 +61,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "spout-bench",
+            dependencies: ["Threading", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

@@ -1,0 +1,4 @@
+// Kept thin: the commands live in their own files.
+import ArgumentParser
+
+BenchCommand.main()
