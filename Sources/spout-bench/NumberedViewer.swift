@@ -2,7 +2,7 @@ import Glibc
 
 /// One SSE viewer on a loopback socket that checks numbered lines as fast as they come.
 ///
-/// Each line's data is `<number>:<monotonic nanoseconds when written>:…`. The viewer undoes HTTP chunking, finds the
+/// Each line is `<number>:<monotonic nanoseconds when written>:…`, as the data (raw) or the `line` of the JSON envelope. The viewer undoes HTTP chunking, finds the
 /// `data:` lines, and counts lost, repeated and out-of-order numbers, and the delay from write to receipt.
 final class NumberedViewer {
     let fd: Int32
@@ -82,26 +82,43 @@ final class NumberedViewer {
         }
     }
 
+    /// Finds the lines in `range`, parsing each in place; only a line cut by the end of a chunk is copied, to be finished
+    /// by the next one.
     private func scan(_ range: Range<Int>, now: Int64) {
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let end = buffer.withUnsafeBytes { raw -> Int in
-                let base = raw.baseAddress! + start
-                guard let found = memchr(base, 10, range.upperBound - start) else { return range.upperBound }
-                return start + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+        buffer.withUnsafeBufferPointer { bytes in
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let base = bytes.baseAddress! + start
+                guard let found = memchr(base, 10, range.upperBound - start) else {
+                    line.append(contentsOf: bytes[start..<range.upperBound])
+                    return
+                }
+                let end = start + (UnsafeRawPointer(found) - UnsafeRawPointer(base))
+                if line.isEmpty {
+                    finishLine(UnsafeBufferPointer(rebasing: bytes[start..<end]), now: now)
+                } else {
+                    line.append(contentsOf: bytes[start..<end])
+                    line.withUnsafeBufferPointer { finishLine($0, now: now) }
+                    line.removeAll(keepingCapacity: true)
+                }
+                start = end + 1
             }
-            line.append(contentsOf: buffer[start..<end])
-            guard end < range.upperBound else { return }
-            finishLine(now: now)
-            start = end + 1
         }
     }
 
-    private func finishLine(now: Int64) {
-        defer { line.removeAll(keepingCapacity: true) }
+    private static let lineKey = Array(#""line":""#.utf8)
+
+    private func finishLine(_ line: UnsafeBufferPointer<UInt8>, now: Int64) {
         guard line.count > 6, line[0] == 100, line[1] == 97, line[2] == 116, line[3] == 97, line[4] == 58 else { return }
         var number = 0
         var index = 6
+        if line[6] == UInt8(ascii: "{") {
+            // A JSON envelope: the numbered line is the value of "line".
+            let key = Self.lineKey
+            while index + key.count <= line.count, !key.indices.allSatisfy({ line[index + $0] == key[$0] }) { index += 1 }
+            guard index + key.count <= line.count else { return }
+            index += key.count
+        }
         while index < line.count, line[index] >= 48, line[index] <= 57 {
             number = number * 10 + Int(line[index] - 48)
             index += 1

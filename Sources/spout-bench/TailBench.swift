@@ -17,6 +17,8 @@ struct TailBench: ParsableCommand {
     var seconds = 10.0
     @Option(help: "Bytes per line, newline included.")
     var lineBytes = 100
+    @Option(help: "The stream format: raw or json.")
+    var format = "raw"
     @Option(help: "The spout binary to start (default: next to this one).")
     var spout: String?
 
@@ -33,12 +35,13 @@ struct TailBench: ParsableCommand {
         defer { server.stop() }
         try HTTP.post(port: server.port, path: "/tails", body: #"{"path":"\#(path)","name":"bench"}"#)
         var open: [NumberedViewer] = []
-        for _ in 0..<viewers { open.append(try NumberedViewer(port: server.port, path: "/tails/bench/events?lines=0")) }
+        for _ in 0..<viewers { open.append(try NumberedViewer(port: server.port, path: "/tails/bench/events?lines=0&format=\(format)")) }
         Self.pump(open, until: Self.now() + 5_000_000_000) { $0.allSatisfy(\.headerDone) }
 
         let total = Int(Double(rate) * seconds)
         let writer = Writer(path: path, rate: rate, total: total, lineBytes: lineBytes)
         let cpuBefore = server.cpuSeconds
+        let ownBefore = Self.ownCPUSeconds()
         let started = Self.now()
         let thread = NativeThread(name: "writer") { writer.run() }
         thread.start()
@@ -46,7 +49,9 @@ struct TailBench: ParsableCommand {
         let finished = Self.now()
         thread.join()
         let cpu = server.cpuSeconds - cpuBefore
-        report(open, total: total, elapsed: Double(finished - started) / 1e9, cpu: cpu, written: writer.elapsed, rss: server.residentKiB)
+        let elapsed = Double(finished - started) / 1e9
+        report(open, total: total, elapsed: elapsed, cpu: cpu, written: writer.elapsed, rss: server.residentKiB)
+        print("  spout-bench's own CPU (viewers and writer) \(fixed((Self.ownCPUSeconds() - ownBefore) / elapsed * 100, 1))% of one core")
     }
 
     private func report(_ viewers: [NumberedViewer], total: Int, elapsed: Double, cpu: Double, written: Double, rss: Int) {
@@ -58,7 +63,7 @@ struct TailBench: ParsableCommand {
         let maximum = viewers.map { $0.latencies.maximum }.max() ?? 0
         print(
             """
-            spout-bench tail: \(viewers.count) viewers, \(rate) lines/s for \(seconds) s (\(total) lines of \(lineBytes) bytes)
+            spout-bench tail: \(viewers.count) \(format) viewers, \(rate) lines/s for \(seconds) s (\(total) lines of \(lineBytes) bytes)
               written in \(fixed(written, 2)) s; every viewer done after \(fixed(elapsed, 2)) s
               delivered \(delivered) of \(total * viewers.count) = \(Int(Double(delivered) / elapsed)) lines/s in all
               lost \(lost), duplicated \(duplicates), out of order \(viewers.reduce(0) { $0 + $1.outOfOrder })
@@ -79,6 +84,13 @@ struct TailBench: ParsableCommand {
                 if viewers[index].closed { pollers[index].fd = -1 }
             }
         }
+    }
+
+    /// The CPU time this process has used, user and system, in seconds.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func now() -> Int64 {

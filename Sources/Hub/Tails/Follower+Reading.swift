@@ -91,8 +91,8 @@ extension Follower {
         following.splitter = LineSplitter(cap: lineCap, offset: 0)
         let generation = following.generation
         let tail = following.tail
-        let id = Tail.startCursor(file) ?? TailViewer.noFile
-        let frame = TailFrames.control(event, id: id, tail: tail.id, details)
+        let cursor = Tail.startCursor(file) ?? TailViewer.noFile
+        let frame = TailFrames.control(event, id: cursor.description, tail: tail.id, details)
         let wakes = tail.shared.withLock { shared in
             if let old = shared.file {
                 shared.previous[previousGeneration] = (old, shared.committed)
@@ -104,7 +104,7 @@ extension Follower {
             shared.committed = 0
             shared.status = status
             if !shared.viewers.isEmpty {
-                shared.ring.append(.init(generation: generation, start: 0, end: 0, id: Array(id.utf8), raw: frame, json: frame, isControl: true))
+                shared.ring.append(control: frame, generation: generation, cursor: cursor)
             }
             return Tail.takeWaiting(&shared)
         }
@@ -128,21 +128,19 @@ extension Follower {
         tail.metrics.tailLines.add(lines.count, ordering: .relaxed)
         guard !formats.isEmpty, let context = following.context(tail.id) else { return }
         let time = TailFrames.time(Timestamp.nowMilliseconds())
-        let entries = lines.map { line in
-            let frame = TailFrames.line(line, context: context, time: time, formats: formats)
-            return TailRing.Entry(
-                generation: following.generation,
-                start: line.start,
-                end: line.end,
-                id: frame.id,
-                raw: frame.raw,
-                json: frame.json,
-                isControl: false
-            )
+        var batch = TailRing.Batch()
+        batch.entries.reserveCapacity(lines.count)
+        for line in lines {
+            let (rawStart, jsonStart) = (batch.raw.count, batch.json.count)
+            let cursor = TailFrames.line(line, context: context, time: time, formats: formats, raw: &batch.raw, json: &batch.json)
+            var entry = TailRing.Entry(generation: following.generation, start: line.start, cursor: cursor, isControl: false)
+            if formats.contains(.raw) { entry.raw = .init(at: rawStart, count: batch.raw.count - rawStart) }
+            if formats.contains(.json) { entry.json = .init(at: jsonStart, count: batch.json.count - jsonStart) }
+            batch.entries.append(entry)
         }
         let wakes = tail.shared.withLock { shared -> [@Sendable () -> Void] in
             guard !shared.viewers.isEmpty, shared.generation == following.generation else { return [] }
-            for entry in entries { shared.ring.append(entry) }
+            shared.ring.append(batch)
             return Tail.takeWaiting(&shared)
         }
         for wake in wakes { wake() }

@@ -82,8 +82,8 @@ final class Tail: Sendable {
     }
 
     /// The cursor of the start of the current generation's file, or `nil` with no file.
-    static func startCursor(_ file: TailFile?) -> String? {
-        file.map { FileCursor(device: $0.device, inode: $0.inode, offset: 0, check: FileCursor.check(of: [])).description }
+    static func startCursor(_ file: TailFile?) -> FileCursor? {
+        file.map { FileCursor(device: $0.device, inode: $0.inode, offset: 0, check: FileCursor.check(of: [])) }
     }
 
     /// Takes the viewers waiting for a line, clearing their marks. Under the lock.

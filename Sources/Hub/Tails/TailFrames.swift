@@ -16,8 +16,12 @@ enum TailFrames {
         let tailJSON: [UInt8]
         /// `<device>.<inode>.`
         let cursorPrefix: [UInt8]
+        let device: UInt64
+        let inode: UInt64
 
         init(tail: String, device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
             self.tail = Array(tail.utf8)
             var json: [UInt8] = []
             JSONValue.encodeString(tail, into: &json)
@@ -35,25 +39,25 @@ enum TailFrames {
         }
     }
 
-    /// A line in the formats asked for; a format not asked for comes back empty.
+    /// Appends a line's frame to `raw`, `json`, or both, as `formats` asks, and returns its cursor.
     ///
     /// Raw: `id`, `tail`, `continues: true` for a piece of an over-long line, then the line as data. JSON: `id` and
     /// `{"tail", "id", "time", "line", "continues"?}`. Invalid UTF-8 is shown as U+FFFD in both.
+    @discardableResult
     static func line(
         _ line: LineSplitter.Line,
         context: LineContext,
         time: [UInt8],
-        formats: Formats
-    ) -> (id: [UInt8], raw: [UInt8], json: [UInt8]) {
+        formats: Formats,
+        raw: inout [UInt8],
+        json: inout [UInt8]
+    ) -> FileCursor {
         let id = context.cursor(line)
         var text = line.bytes
         if text.contains(where: { $0 >= 0x80 }) { text = Array(String(decoding: text, as: UTF8.self).utf8) }
-        var raw: [UInt8] = []
-        var json: [UInt8] = []
         text.withUnsafeBufferPointer { data in
             id.withUnsafeBufferPointer { idBytes in
                 if formats.contains(.raw) {
-                    raw.reserveCapacity(data.count + id.count + context.tail.count + 40)
                     SSEEncoder.appendField("id", idBytes, into: &raw)
                     context.tail.withUnsafeBufferPointer { SSEEncoder.appendField("tail", $0, into: &raw) }
                     if line.continues { raw.append(contentsOf: "continues: true\n".utf8) }
@@ -61,25 +65,23 @@ enum TailFrames {
                     SSEEncoder.endFrame(into: &raw)
                 }
                 if formats.contains(.json) {
-                    var envelope: [UInt8] = Array(#"{"tail":"#.utf8)
-                    envelope.reserveCapacity(data.count + id.count + 80)
-                    envelope.append(contentsOf: context.tailJSON)
-                    envelope.append(contentsOf: #","id":""#.utf8)
-                    envelope.append(contentsOf: id)
-                    envelope.append(contentsOf: #"","time":""#.utf8)
-                    envelope.append(contentsOf: time)
-                    envelope.append(contentsOf: #"","line":"#.utf8)
-                    JSONValue.encodeString(utf8: data, into: &envelope)
-                    if line.continues { envelope.append(contentsOf: #","continues":true"#.utf8) }
-                    envelope.append(UInt8(ascii: "}"))
-                    json.reserveCapacity(envelope.count + id.count + 16)
+                    // The envelope is one line of JSON (its strings escape CR and LF), so it is a single data field.
                     SSEEncoder.appendField("id", idBytes, into: &json)
-                    envelope.withUnsafeBufferPointer { SSEEncoder.appendData($0, into: &json) }
+                    json.append(contentsOf: #"data: {"tail":"#.utf8)
+                    json.append(contentsOf: context.tailJSON)
+                    json.append(contentsOf: #","id":""#.utf8)
+                    json.append(contentsOf: id)
+                    json.append(contentsOf: #"","time":""#.utf8)
+                    json.append(contentsOf: time)
+                    json.append(contentsOf: #"","line":"#.utf8)
+                    JSONValue.encodeString(utf8: data, into: &json)
+                    if line.continues { json.append(contentsOf: #","continues":true"#.utf8) }
+                    json.append(contentsOf: "}\n".utf8)
                     SSEEncoder.endFrame(into: &json)
                 }
             }
         }
-        return (id, raw, json)
+        return FileCursor(device: context.device, inode: context.inode, offset: line.end, check: line.check)
     }
 
     /// The time of a batch of lines, as the JSON envelope shows it.

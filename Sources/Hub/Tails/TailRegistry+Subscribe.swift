@@ -45,25 +45,24 @@ extension TailRegistry {
             } else if case .after = start {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
-            let resumeID =
+            let resume =
                 shared.file.map { file in
                     FileCursor(device: file.device, inode: file.inode, offset: offset, check: FileCursor.check(of: file.window(before: offset)))
-                        .description
                 } ?? TailViewer.noFile
+            let resumeID = resume.description
             let viewer = TailViewer(
                 tail: tail,
                 format: format,
                 source: source,
                 generation: shared.generation,
-                end: offset,
-                resumeID: resumeID,
+                resume: resume,
                 lineCap: cap
             )
-            viewer.frames.append(TailFrames.preamble(tail: id, resumeID: resumeID))
+            viewer.pending.append(contentsOf: TailFrames.preamble(tail: id, resumeID: resumeID))
             if let gap {
                 metrics.gaps.add(1, ordering: .relaxed)
-                viewer.frames.append(
-                    TailFrames.control(
+                viewer.pending.append(
+                    contentsOf: TailFrames.control(
                         "gap",
                         id: resumeID,
                         tail: id,

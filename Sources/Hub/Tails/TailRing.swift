@@ -1,36 +1,52 @@
 import DequeModule
-import Synchronization
-import Threading
 
-/// The recent frames of a tail, for viewers that keep up: each line is encoded once and shared by every viewer.
+/// The recent frames of a tail, for viewers that keep up: each line is encoded once per format, into one byte ring per
+/// format, and a viewer copies runs of whole frames straight out of it.
 ///
 /// It is bounded in bytes; a viewer that falls behind its start reads the file itself instead. With no viewer it holds
 /// nothing.
 struct TailRing {
+    /// Where one frame's bytes are in a format's byte ring.
+    struct Span {
+        /// The offset of its first byte, or -1 when the line was read while nobody viewed in this format.
+        var at: Int
+        var count: Int
+
+        static let none = Span(at: -1, count: 0)
+        var isEncoded: Bool { at >= 0 }
+        var end: Int { at + count }
+    }
+
     /// One frame: a line, or a control event at a generation's start.
     struct Entry {
         let generation: Int
         /// The file offset where the line starts (0 for a control event).
         let start: Int64
-        /// The file offset just after the line (0 for a control event).
-        let end: Int64
-        let id: [UInt8]
-        /// The frames; a format nobody was viewing in when the line was read is empty.
-        let raw: [UInt8]
-        let json: [UInt8]
+        /// The frame's id; for a line, its `offset` is just after the line.
+        let cursor: FileCursor
         let isControl: Bool
+        var raw = Span.none
+        var json = Span.none
 
-        func frame(_ format: StreamFormat) -> [UInt8] { format == .raw ? raw : json }
+        func span(_ format: StreamFormat) -> Span { format == .raw ? raw : json }
+    }
+
+    /// Lines encoded together outside the lock, appended in one go.
+    struct Batch {
+        var entries: [Entry] = []
+        var raw: [UInt8] = []
+        var json: [UInt8] = []
     }
 
     private var entries: Deque<Entry> = []
+    private var raw: ByteRing
+    private var json: ByteRing
     private(set) var startPosition = 0
-    private(set) var bytes = 0
-    /// The most bytes kept.
-    let capacity: Int
 
+    /// Holds up to `capacity` bytes of frames in each format.
     init(capacity: Int) {
-        self.capacity = capacity
+        raw = ByteRing(limit: capacity)
+        json = ByteRing(limit: capacity)
     }
 
     var endPosition: Int { startPosition + entries.count }
@@ -39,21 +55,42 @@ struct TailRing {
         entries[position - startPosition]
     }
 
-    mutating func append(_ entry: Entry) {
-        entries.append(entry)
-        bytes += entry.raw.count + entry.json.count
-        while bytes > capacity, let first = entries.first {
-            entries.removeFirst()
-            startPosition += 1
-            bytes -= first.raw.count + first.json.count
+    /// Appends a batch whose spans are relative to its own byte arrays. A frame larger than the ring is left out of it
+    /// (viewers read that line from the file).
+    mutating func append(_ batch: Batch) {
+        batch.raw.withUnsafeBufferPointer { rawBytes in
+            batch.json.withUnsafeBufferPointer { jsonBytes in
+                for var entry in batch.entries {
+                    entry.raw = store(entry.raw, of: rawBytes, in: .raw)
+                    entry.json = store(entry.json, of: jsonBytes, in: .json)
+                    entries.append(entry)
+                }
+            }
         }
     }
 
-    /// Forgets every frame (nobody is watching).
+    /// Appends a control event, the same frame in both formats.
+    mutating func append(control frame: [UInt8], generation: Int, cursor: FileCursor) {
+        var entry = Entry(generation: generation, start: 0, cursor: cursor, isControl: true)
+        frame.withUnsafeBufferPointer { bytes in
+            let whole = Span(at: 0, count: bytes.count)
+            entry.raw = store(whole, of: bytes, in: .raw)
+            entry.json = store(whole, of: bytes, in: .json)
+        }
+        entries.append(entry)
+    }
+
+    /// Hands the bytes of the frames from `first` to `last` (inclusive, all encoded in `format`) to `body`.
+    func copy(_ format: StreamFormat, from first: Span, through last: Span, _ body: (ArraySlice<UInt8>) -> Void) {
+        (format == .raw ? raw : json).copy(from: first.at, to: last.end, body)
+    }
+
+    /// Forgets every frame (nobody is watching) and frees the memory.
     mutating func clear() {
         startPosition = endPosition
         entries.removeAll()
-        bytes = 0
+        raw.clear()
+        json.clear()
     }
 
     /// The position of the line of `generation` that starts at `offset`, if retained and encoded in `format`.
@@ -66,7 +103,7 @@ struct TailRing {
             if (entry.generation, entry.isControl ? -1 : entry.start) < (generation, offset) { low = middle + 1 } else { high = middle }
         }
         guard low < entries.count, entries[low].generation == generation, !entries[low].isControl, entries[low].start == offset,
-            !entries[low].frame(format).isEmpty
+            entries[low].span(format).isEncoded
         else {
             return nil
         }
@@ -77,5 +114,18 @@ struct TailRing {
     func position(startOf generation: Int) -> Int? {
         guard let index = entries.firstIndex(where: { $0.generation == generation && $0.isControl }) else { return nil }
         return startPosition + index
+    }
+
+    /// Copies one frame's bytes into the format's byte ring, dropping the oldest entries to make room; returns where it
+    /// went.
+    private mutating func store(_ span: Span, of bytes: UnsafeBufferPointer<UInt8>, in format: StreamFormat) -> Span {
+        guard span.isEncoded, span.count <= raw.limit else { return .none }
+        while !(format == .raw ? raw : json).fits(span.count), let first = entries.popFirst() {
+            startPosition += 1
+            if first.raw.isEncoded { raw.drop(upTo: first.raw.end) }
+            if first.json.isEncoded { json.drop(upTo: first.json.end) }
+        }
+        let frame = UnsafeBufferPointer(rebasing: bytes[span.at..<span.end])
+        return Span(at: format == .raw ? raw.append(frame) : json.append(frame), count: span.count)
     }
 }

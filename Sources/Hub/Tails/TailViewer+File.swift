@@ -78,9 +78,10 @@ extension TailViewer {
     /// Says in-band that lines were lost, and goes on at the start of the current file.
     func gap(_ shared: inout Tail.Shared, reason: String, message: String) {
         tail.metrics.gaps.add(1, ordering: .relaxed)
-        let startID = Tail.startCursor(shared.file) ?? TailViewer.noFile
-        frames.append(TailFrames.control("gap", id: startID, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
-        resumeBytes = Array(startID.utf8)
+        let start = Tail.startCursor(shared.file) ?? TailViewer.noFile
+        pending.append(
+            contentsOf: TailFrames.control("gap", id: start.description, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
+        resume = start
         if let file = shared.file {
             source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap, tail: tailID))
         } else {
@@ -91,7 +92,7 @@ extension TailViewer {
     }
 
     /// The resume point when there is no file: it matches no file, so resuming from it starts at the beginning.
-    static let noFile = FileCursor(device: 0, inode: 0, offset: 0, check: 0).description
+    static let noFile = FileCursor(device: 0, inode: 0, offset: 0, check: 0)
 
     /// A reading of `file` from `offset`, with the bytes before it for the checks of cursors.
     static func reading(_ generation: Int, _ file: TailFile, at offset: Int64, cap: Int, tail: String) -> FileReading {
@@ -104,9 +105,12 @@ extension TailViewer {
     }
 
     private func queue(_ line: LineSplitter.Line, in reading: FileReading, time: [UInt8]) {
-        let frame = TailFrames.line(line, context: reading.context, time: time, formats: format == .raw ? .raw : .json)
-        frames.append(format == .raw ? frame.raw : frame.json)
-        delivered(generation: reading.generation, end: line.end, id: frame.id)
+        var unused: [UInt8] = []
+        let cursor =
+            format == .raw
+            ? TailFrames.line(line, context: reading.context, time: time, formats: .raw, raw: &pending, json: &unused)
+            : TailFrames.line(line, context: reading.context, time: time, formats: .json, raw: &unused, json: &pending)
+        delivered(generation: reading.generation, cursor: cursor)
     }
 
     /// The last event of a stream that ends on purpose.

@@ -1,4 +1,3 @@
-import DequeModule
 import JSON
 import Synchronization
 import Threading
@@ -35,28 +34,30 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     // Guarded by the tail's lock.
     var state = SubscriptionState()
     var source: Source
-    var frames: Deque<[UInt8]> = []
-    var current: (bytes: [UInt8], offset: Int)?
+    /// Frames to write before anything else (the preamble, control events, lines read from the file, the rest of a
+    /// frame split across reads), from `pendingOffset` on.
+    var pending: [UInt8] = []
+    var pendingOffset = 0
     var isWaiting = false
     var wakeHandler: (@Sendable () -> Void)?
     var lastGeneration: Int
     var lastEnd: Int64
     /// The id of the last event delivered: where a reconnect resumes.
-    var resumeBytes: [UInt8]
+    var resume: FileCursor
 
-    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, end: Int64, resumeID: String, lineCap: Int) {
+    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, resume: FileCursor, lineCap: Int) {
         tailID = tail.id
         self.tail = tail
         self.format = format
         self.source = source
         self.lineCap = lineCap
         lastGeneration = generation
-        lastEnd = end
-        resumeBytes = Array(resumeID.utf8)
+        lastEnd = resume.offset
+        self.resume = resume
     }
 
     /// The id of the last event delivered.
-    var resumeID: String { String(decoding: resumeBytes, as: UTF8.self) }
+    var resumeID: String { resume.description }
 
     /// Sets what to call, from any thread, when there is something new to write.
     public func onWake(_ handler: @escaping @Sendable () -> Void) {
@@ -82,8 +83,8 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             shared.waiting[ObjectIdentifier(self)] = nil
             shared.count(format, -1)
             if shared.viewers.isEmpty { shared.ring.clear() }
-            frames.removeAll()
-            current = nil
+            pending = []
+            pendingOffset = 0
             source = .ring(0)
         }
         tail.metrics.subscriptions.subtract(1, ordering: .relaxed)
@@ -95,30 +96,28 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         guard state.phase != .gone else { return .end }
         var room = capacity
         var wrote = false
-        while true {
-            // Write what is queued, splitting a frame larger than the room across reads.
-            if let (bytes, offset) = current {
-                let count = min(room, bytes.count - offset)
-                write(bytes[offset..<offset + count])
+        while room > 0 {
+            if pendingOffset < pending.count {
+                // Write what is queued, splitting a frame larger than the room across reads.
+                let count = min(room, pending.count - pendingOffset)
+                write(pending[pendingOffset..<pendingOffset + count])
                 room -= count
-                wrote = wrote || count > 0
-                guard offset + count == bytes.count else {
-                    current = (bytes, offset + count)
-                    return .wrote
-                }
-                current = nil
-            }
-            if let frame = frames.popFirst() {
-                current = (frame, 0)
+                wrote = true
+                pendingOffset += count
+                guard pendingOffset == pending.count else { return .wrote }
+                pending.removeAll(keepingCapacity: pending.capacity <= Self.keptPendingCapacity)
+                pendingOffset = 0
                 continue
             }
             if state.phase == .ended { return .end }
             if let reason = state.owedEnd {
-                frames.append(endFrame(reason))
+                pending = endFrame(reason)
                 state.endWritten()
                 continue
             }
-            guard room > 0, produce(&shared, room: room) else { break }
+            let before = room
+            guard produce(&shared, room: &room, write) else { break }
+            wrote = wrote || room < before
         }
         if wrote { return .wrote }
         if !isWaiting {
@@ -128,39 +127,58 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         return .waiting
     }
 
-    /// Queues the next frames, from the ring or the file. Returns whether it queued or changed anything.
-    private func produce(_ shared: inout Tail.Shared, room: Int) -> Bool {
+    /// The most capacity the pending bytes keep between reads.
+    static let keptPendingCapacity = 16 * 1024
+
+    /// Writes the next frames from the ring, or queues them from the file. Returns whether it wrote, queued or changed
+    /// anything.
+    private func produce(_ shared: inout Tail.Shared, room: inout Int, _ write: (ArraySlice<UInt8>) -> Void) -> Bool {
         switch source {
-        case .ring(var position):
+        case .ring(let position):
             if position < shared.ring.startPosition {
                 fallBackToFile(&shared)
                 return true
             }
-            var queued = 0
-            while position < shared.ring.endPosition, queued < room {
-                let entry = shared.ring.entry(at: position)
-                let frame = entry.frame(format)
-                guard !frame.isEmpty else {
-                    // Read while nobody viewed in this format: read that line from the file instead.
-                    source = .ring(position)
-                    fallBackToFile(&shared)
-                    return true
-                }
-                position += 1
-                frames.append(frame)
-                queued += frame.count
-                delivered(generation: entry.generation, end: entry.end, id: entry.id)
+            guard position < shared.ring.endPosition else { return false }
+            let first = shared.ring.entry(at: position)
+            let firstSpan = first.span(format)
+            guard firstSpan.isEncoded else {
+                // Read while nobody viewed in this format: read that line from the file instead.
+                fallBackToFile(&shared)
+                return true
             }
-            source = .ring(position)
-            return queued > 0
+            if firstSpan.count > room {
+                // Larger than the room: queue it whole, to be written across reads.
+                shared.ring.copy(format, from: firstSpan, through: firstSpan) { pending.append(contentsOf: $0) }
+                source = .ring(position + 1)
+                delivered(generation: first.generation, cursor: first.cursor)
+                return true
+            }
+            // A run of whole frames that fits, copied out of the ring in one go.
+            var last = first
+            var lastSpan = firstSpan
+            var next = position + 1
+            while next < shared.ring.endPosition {
+                let entry = shared.ring.entry(at: next)
+                let span = entry.span(format)
+                guard span.isEncoded, span.end - firstSpan.at <= room else { break }
+                last = entry
+                lastSpan = span
+                next += 1
+            }
+            shared.ring.copy(format, from: firstSpan, through: lastSpan, write)
+            room -= lastSpan.end - firstSpan.at
+            source = .ring(next)
+            delivered(generation: last.generation, cursor: last.cursor)
+            return true
         case .file(let reading):
             return produce(&shared, from: reading, room: room)
         }
     }
 
-    func delivered(generation: Int, end: Int64, id: [UInt8]) {
+    func delivered(generation: Int, cursor: FileCursor) {
         lastGeneration = generation
-        lastEnd = end
-        resumeBytes = id
+        lastEnd = cursor.offset
+        resume = cursor
     }
 }

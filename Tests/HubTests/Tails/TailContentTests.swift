@@ -75,4 +75,32 @@ struct TailContentTests {
             #expect(withoutID.isEmpty)
         }
     }
+
+    @Test func viewersOfBothFormatsInSmallReadsSeeTheSameLines() throws {
+        try withTails { registry, directory in
+            directory.write("mixed.log", "")
+            _ = try registry.register(path: directory.file("mixed.log"), name: "mixed", retry: false)
+            var raw = Reader(try registry.subscribe("mixed", format: .raw, from: .lines(0)))
+            let first = (0..<500).map { "first \($0) " + String(repeating: "r", count: $0 % 90) }
+            directory.append("mixed.log", first.map { $0 + "\n" }.joined())
+            _ = collect(&raw) { lines($0).count >= 500 }
+            // Nobody read JSON while the first lines came, so this viewer reads them from the file, then joins the ring.
+            var json = Reader(try registry.subscribe("mixed", format: .json, from: .all))
+            let second = (0..<500).map { "second \($0)" }
+            directory.append("mixed.log", second.map { $0 + "\n" }.joined())
+            var rawEvents: [ServerSentEvent] = []
+            var jsonEvents: [ServerSentEvent] = []
+            let deadline = Monotonic.now + 5
+            while lines(jsonEvents).count < 1000 || lines(rawEvents).count < 500, Monotonic.now < deadline {
+                // Reads smaller than one frame split frames across reads.
+                rawEvents += raw.drain(capacity: 37)
+                jsonEvents += json.drain(capacity: 61)
+                usleep(2_000)
+            }
+            let jsonLines = lines(jsonEvents).compactMap { try? JSONParser.parse(Array($0.utf8))["line"]?.stringValue }
+            #expect(lines(rawEvents) == second)
+            #expect(jsonLines == first + second)
+            #expect(rawEvents.last?.id == jsonEvents.last?.id)
+        }
+    }
 }
