@@ -1,0 +1,70 @@
+"""A real spout server process for the end-to-end suites.
+
+The binary comes from SPOUT_BIN (./spout.sh test sets it to the one it just built). Each server gets its own port
+(--port 0, read back from the log line), its own allowed root, and the repo's public/ and openapi.yaml.
+"""
+
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+class Server:
+    """One running `spout serve`, stopped with SIGTERM, which must exit 0."""
+
+    def __init__(self, *extra):
+        binary = os.environ.get("SPOUT_BIN", str(REPO / ".build" / "debug" / "spout"))
+        self.root = pathlib.Path(tempfile.mkdtemp(prefix="spout-e2e-"))
+        self.log_path = self.root.parent / (self.root.name + ".log")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+        self.log = open(self.log_path, "w+")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--port", "0", "--allow-root", str(self.root),
+             "--public-dir", str(REPO / "public"), "--openapi-file", str(REPO / "openapi.yaml"), *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            text = self.log_path.read_text()
+            found = re.search(r"listening on http://([^\s:]+):(\d+)", text)
+            if found:
+                self.port = int(found.group(2))
+                break
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"spout did not start:\n{text}")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                code = self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise AssertionError("spout did not stop within 15 s of SIGTERM")
+            assert code == 0, f"spout exited {code}:\n{self.log_path.read_text()}"
+        self.log.close()
+
+
+@pytest.fixture
+def server():
+    """A fresh server for one test."""
+    running = Server()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """One server for a whole module."""
+    running = Server()
+    yield running
+    running.stop()
