@@ -54,6 +54,7 @@ extension Hub {
                     Subscription.control(
                         "gap",
                         id: subscription.resumeID,
+                        topic: name.text,
                         [
                             ("reason", .string(gap.reason)), ("requested", .string(gap.requested)),
                             ("resumedAfter", .string(subscription.resumeID)), ("message", .string(gap.message)),

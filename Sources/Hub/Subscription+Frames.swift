@@ -11,9 +11,12 @@ extension Subscription {
         SSEEncoder.encode(ServerSentEvent(id: resumeID, retry: 3000, comment: "spout topic \(topic.text)"))
     }
 
-    /// A control event: a reserved `event` name and a JSON object that explains it.
-    static func control(_ name: String, id: String, _ members: [(String, JSONValue)]) -> [UInt8] {
-        SSEEncoder.encode(ServerSentEvent(id: id, event: name, data: JSONValue.object(members).text))
+    /// A control event: a reserved `event` name, a `topic:` field, and a JSON object that explains it and names the
+    /// topic (so that a stream of several sources tells whose it is).
+    static func control(_ name: String, id: String, topic: String, _ members: [(String, JSONValue)]) -> [UInt8] {
+        SSEEncoder.encode(
+            ServerSentEvent(id: id, event: name, fields: [.init("topic", topic)], data: JSONValue.object([("topic", .string(topic))] + members).text)
+        )
     }
 
     /// The last event of a stream that ends on purpose.
@@ -28,6 +31,7 @@ extension Subscription {
         return Self.control(
             "end",
             id: resumeID,
+            topic: topic.text,
             [("reason", .string(reason.rawValue)), ("lastId", .string(resumeID)), ("message", .string(message))]
         )
     }
@@ -56,6 +60,7 @@ extension Subscription {
                 Self.control(
                     "dropped",
                     id: resumeID,
+                    topic: topic.text,
                     [
                         ("count", .integer(Int64(dropped))), ("resumedAfter", .string(resumeID)),
                         ("message", .string("this subscriber was too slow: its \(dropped) oldest unread messages were dropped")),
@@ -72,6 +77,7 @@ extension Subscription {
                 Self.control(
                     "gap",
                     id: resumeID,
+                    topic: topic.text,
                     [
                         ("reason", .string("expired")), ("missed", .integer(Int64(missed))), ("resumedAfter", .string(resumeID)),
                         ("message", .string("\(missed) unread messages expired from retention before they could be sent")),

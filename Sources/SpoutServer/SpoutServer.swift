@@ -39,6 +39,7 @@ public final class SpoutServer: Sendable {
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
         TailRoutes(registry: tails, heartbeats: heartbeats).install(into: &router)
+        EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
         MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats).install(into: &router)
         daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }

@@ -71,27 +71,24 @@ struct TailRoutes: Sendable {
     private func view(_ request: Request, _ text: String) throws(HTTPError) -> Response {
         let id = try Self.id(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
-        let start: TailRegistry.Start
-        if let resume = options.resumeID {
-            start = .after(resume)
-        } else if let lines = request.queryValue("lines") {
-            if lines == "all" {
-                start = .all
-            } else {
-                guard let count = Int(lines), count >= 0 else {
-                    throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(registry.limits.maxStartLines), or all")
-                }
-                start = .lines(count)
-            }
-        } else {
-            start = .lines(10)
-        }
+        let start: TailRegistry.Start =
+            if let resume = options.resumeID { .after(resume) } else { try Self.lines(request, limit: registry.limits.maxStartLines) ?? .lines(10) }
         do throws(TailError) {
             let viewer = try registry.subscribe(id, format: options.format, from: start)
             return FeedStream.response(for: viewer, heartbeats: heartbeats)
         } catch {
             throw fail(error)
         }
+    }
+
+    /// `?lines=N` or `?lines=all`, if given.
+    static func lines(_ request: Request, limit: Int) throws(HTTPError) -> TailRegistry.Start? {
+        guard let text = request.queryValue("lines") else { return nil }
+        if text == "all" { return .all }
+        guard let count = Int(text), count >= 0 else {
+            throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(limit), or all")
+        }
+        return .lines(count)
     }
 
     /// A tail as JSON.
