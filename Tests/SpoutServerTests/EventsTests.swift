@@ -1,0 +1,174 @@
+import EventStream
+import Glibc
+import Hub
+import JSON
+import SpoutServer
+import TestSupport
+import Testing
+
+/// `GET /events`: several topics and tails in one stream, as a browser viewer uses it.
+@Suite("One stream, many sources", .serialized, .timeLimit(.minutes(2)))
+struct EventsTests {
+    private func withSources<T>(_ body: (Int, TemporaryDirectory) throws -> T) throws -> T {
+        let directory = TemporaryDirectory("spout-events")
+        let configuration = ServerConfiguration.testing { $0.allowRoots = [directory.path] }
+        return try withServer(configuration) { port in
+            try createTopic(port, #"{"name":"orders"}"#)
+            try createTopic(port, #"{"name":"audit"}"#)
+            directory.write("app.log", "old 1\nold 2\n")
+            let tail = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("app.log"))","name":"app"}"#)
+            #expect(tail.status == 201)
+            return try body(port, directory)
+        }
+    }
+
+    /// The data object of a JSON-format event.
+    private func object(_ event: ServerSentEvent) -> JSONValue? {
+        event.data.flatMap { try? JSONParser.parse(Array($0.utf8)) }
+    }
+
+    /// What each data event says, as `<source>:<payload>`.
+    private func payloads(_ events: [ServerSentEvent]) -> [String] {
+        events.filter { $0.event == nil }.compactMap { event in
+            guard let value = object(event) else { return nil }
+            if let tail = value["tail"]?.stringValue { return "\(tail):\(value["line"]?.stringValue ?? "?")" }
+            return "\(value["topic"]?.stringValue ?? "?"):\(value["data"]?.stringValue ?? "?")"
+        }
+    }
+
+    @Test func refusesNoSourceTooManyAnInvalidNameAndAnUnknownSource() throws {
+        try withSources { port, _ in
+            let none = try call(port, "GET", "/events")
+            #expect(none.status == 400)
+            #expect(none.errorCode == "no_source")
+            let many = (0..<33).map { "topic=t\($0)" }.joined(separator: "&")
+            let tooMany = try call(port, "GET", "/events?\(many)")
+            #expect(tooMany.status == 400)
+            #expect(tooMany.errorCode == "too_many_sources")
+            let invalid = try call(port, "GET", "/events?topic=bad..name")
+            #expect(invalid.status == 400)
+            #expect(invalid.errorCode == "invalid_name")
+            let unknown = try call(port, "GET", "/events?topic=orders&tail=nope")
+            #expect(unknown.status == 404)
+            #expect(unknown.errorCode == "not_found")
+            #expect(unknown.json?["error"]?["message"]?.stringValue?.contains("nope") == true)
+            let badLines = try call(port, "GET", "/events?tail=app&lines=many")
+            #expect(badLines.status == 400)
+            #expect(badLines.errorCode == "invalid_parameter")
+            // A refused stream leaves no subscription behind.
+            let topic = try call(port, "GET", "/topics/orders")
+            #expect(topic["subscribers"] == .integer(0))
+        }
+    }
+
+    @Test func topicsAndTailsShareOneStreamAndEachEventTellsItsSource() throws {
+        try withSources { port, directory in
+            let client = try SSEClient(port: port, path: "/events?topic=orders&topic=audit&tail=app&lines=1")
+            #expect(client.head.status == 200)
+            #expect(client.head.header("Content-Type") == "text/event-stream")
+            _ = try client.waitForEvents(1)
+            #expect(client.comments.first == "spout events")
+            _ = try publish(port, "orders", "paid")
+            directory.append("app.log", "new line\n")
+            _ = try publish(port, "audit", "checked")
+            let events = try client.waitForEvents(4)
+            #expect(Set(payloads(events)) == ["app:old 2", "orders:paid", "app:new line", "audit:checked"])
+            #expect(payloads(events).first == "app:old 2")
+            let sizes = events.compactMap(\.id).map { MultiplexID.parse($0)?.count ?? 0 }
+            #expect(sizes == [3, 3, 3, 3])
+            let last = try #require(MultiplexID.parse(client.lastEventID))
+            let lastLine = events.last { payloads([$0]).first?.hasPrefix("app:") == true }
+            let lineID = lastLine.flatMap(object)?["id"]?.stringValue
+            #expect(last[SourceKey(.tail, "app")] == lineID)
+        }
+    }
+
+    @Test func rawFramesNameTheirSourceInAField() throws {
+        try withSources { port, directory in
+            let client = try SSEClient(port: port, path: "/events?topic=orders&tail=app&format=raw&lines=0")
+            _ = try publish(port, "orders", "paid")
+            let first = try client.waitForEvents(1)
+            directory.append("app.log", "appended\n")
+            let events = try client.waitForEvents(2)
+            #expect(first[0].data == "paid")
+            #expect(first[0].fields == [.init("topic", "orders")])
+            #expect(events[1].data == "appended")
+            #expect(events[1].fields == [.init("tail", "app")])
+        }
+    }
+
+    @Test func oneIdResumesEverySourceWithNothingLostOrTwice() throws {
+        try withSources { port, directory in
+            let first = try SSEClient(port: port, path: "/events?topic=orders&tail=app&lines=0")
+            _ = try publish(port, "orders", "o1")
+            directory.append("app.log", "t1\n")
+            _ = try first.waitForEvents(2)
+            let resume = first.lastEventID
+            first.disconnect()
+            for index in 2...300 {
+                _ = try publish(port, "orders", "o\(index)")
+                directory.append("app.log", "t\(index)\n")
+            }
+            let second = try SSEClient(port: port, path: "/events?topic=orders&tail=app&lines=0", headers: [("Last-Event-ID", resume)])
+            _ = try second.waitForEvents(598)
+            try second.drain(for: 0.3)
+            let got = payloads(second.events)
+            let orders = got.filter { $0.hasPrefix("orders:") }
+            let lines = got.filter { $0.hasPrefix("app:") }
+            let controls = second.events.compactMap(\.event)
+            #expect(orders == (2...300).map { "orders:o\($0)" })
+            #expect(lines == (2...300).map { "app:t\($0)" })
+            #expect(controls.isEmpty, "no gap")
+        }
+    }
+
+    @Test func aDeletedSourceEndsAloneAndTheLastOneEndsTheStream() throws {
+        try withSources { port, directory in
+            let client = try SSEClient(port: port, path: "/events?topic=orders&tail=app&lines=0")
+            #expect(try call(port, "DELETE", "/tails/app").status == 204)
+            let deleted = try client.waitForEvents(1)
+            #expect(deleted[0].event == "deleted")
+            #expect(object(deleted[0])?["tail"] == .string("app"))
+            _ = try publish(port, "orders", "still here")
+            #expect(payloads(try client.waitForEvents(2)) == ["orders:still here"])
+            #expect(MultiplexID.parse(client.lastEventID)?.keys.map(\.description) == ["topic:orders"])
+            #expect(try call(port, "DELETE", "/topics/orders").status == 204)
+            let names = try client.readToEnd().map { $0.event ?? "data" }
+            #expect(names == ["deleted", "data", "deleted", "end"])
+            #expect(client.endedCleanly)
+        }
+    }
+
+    @Test func aTopicUnderAnotherOfTheStreamComesOnce() throws {
+        try withSources { port, _ in
+            try createTopic(port, #"{"name":"orders.eu"}"#)
+            let client = try SSEClient(port: port, path: "/events?topic=orders.eu&topic=orders&topic=orders")
+            try client.read(timeout: 2) { !$0.comments.isEmpty }
+            #expect(MultiplexID.parse(client.lastEventID)?.keys.map(\.description) == ["topic:orders"])
+            _ = try publish(port, "orders.eu", "once")
+            _ = try publish(port, "orders", "twice?")
+            _ = try client.waitForEvents(2)
+            try client.drain(for: 0.2)
+            #expect(payloads(client.events) == ["orders.eu:once", "orders:twice?"])
+        }
+    }
+
+    @Test func aShutdownEndsTheStreamOnceWithAnIdThatResumesEverySource() throws {
+        let directory = TemporaryDirectory("spout-events-stop")
+        directory.write("app.log", "")
+        let server = try SpoutProcess(["--allow-root", directory.path])
+        try createTopic(server.port, #"{"name":"orders"}"#)
+        #expect(try call(server.port, "POST", "/tails", json: #"{"path":"\#(directory.file("app.log"))","name":"app"}"#).status == 201)
+        let client = try SSEClient(port: server.port, path: "/events?topic=orders&tail=app")
+        _ = try publish(server.port, "orders", "before")
+        _ = try client.waitForEvents(1)
+        #expect(server.signal(SIGTERM) == 0)
+        let events = try client.readToEnd()
+        let names = events.map { $0.event ?? "data" }
+        #expect(names == ["data", "end"])
+        let end = try #require(events.last.flatMap(object))
+        #expect(end["reason"] == .string("shutdown"))
+        #expect(end["lastId"]?.stringValue == events.last?.id)
+        #expect(MultiplexID.parse(events.last?.id ?? "")?.count == 2)
+    }
+}
