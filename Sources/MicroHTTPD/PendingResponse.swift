@@ -15,6 +15,8 @@ public final class PendingResponse: Sendable {
     }
 
     private let state = LockedValue(State.waiting)
+    /// Headers that every response given later gets too (CORS, for example), set by whoever returned this one.
+    private let added = LockedValue(HTTPHeaders())
 
     /// Creates a response to be completed later.
     public init() {}
@@ -40,6 +42,13 @@ public final class PendingResponse: Sendable {
         }
     }
 
+    /// Adds headers to the response, whatever it will be. Call before returning the pending response.
+    public func addHeaders(_ headers: HTTPHeaders) {
+        added.withLock { all in
+            for (name, value) in headers { all.set(name, value) }
+        }
+    }
+
     /// Whether a response was given.
     public var isCompleted: Bool {
         state.withLock { s in
@@ -54,8 +63,9 @@ public final class PendingResponse: Sendable {
     func takeOrSuspend(_ connection: ConnectionHandle) -> Response? {
         state.withLock { s in
             switch s {
-            case .completed(let response):
+            case .completed(var response):
                 s = .delivered
+                for (name, value) in added.withLock({ $0 }) { response.headers.set(name, value) }
                 return response
             case .waiting:
                 s = .suspended(connection)

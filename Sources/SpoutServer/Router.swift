@@ -51,6 +51,8 @@ struct Router: HTTPHandler {
     var fallback: (@Sendable (Request) throws(HTTPError) -> Response?)?
     /// Answers a request whose body is over the limit.
     var tooLarge: @Sendable (Int) -> Response = { HTTPError.payloadTooLarge(limit: $0).response }
+    /// Cross-origin access, if configured.
+    var cors: CORSPolicy?
     /// Called with every request and its response status, for the access log.
     var observe: (@Sendable (Request, Int) -> Void)?
 
@@ -66,18 +68,21 @@ struct Router: HTTPHandler {
     }
 
     func handle(_ request: Request) -> Response {
-        let response: Response
+        var response: Response
         do {
             response = try dispatch(request)
         } catch {
             response = error.response
         }
+        cors?.apply(to: &response, for: request)
         observe?(request, response.status)
         return response
     }
 
     func bodyTooLarge(_ request: Request, limit: Int) -> Response {
-        tooLarge(limit)
+        var response = tooLarge(limit)
+        cors?.apply(to: &response, for: request)
+        return response
     }
 
     func serviceUnavailable() -> Response {

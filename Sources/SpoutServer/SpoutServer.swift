@@ -88,6 +88,7 @@ public final class SpoutServer: Sendable {
             return Response(status: 200, headers: ["Content-Type": "application/yaml; charset=utf-8"], body: .file(file))
         }
         router.fallback = { request throws(HTTPError) in try files.respond(request) }
+        router.cors = CORSPolicy(origins: configuration.corsOrigins)
         router.observe = { request, status in
             logger.debug("\(request.method) \(request.path) \(status)")
         }

@@ -15,11 +15,23 @@ struct Settings {
         return parts.joined(separator: "/")
     }()
 
+    /// Whether `text` is `*` or an origin as browsers send it: `scheme://host[:port]`, nothing after.
+    static func isOrigin(_ text: String) -> Bool {
+        if text == "*" { return true }
+        guard let separator = text.firstRange(of: "://") else { return false }
+        let scheme = text[..<separator.lowerBound]
+        let authority = text[separator.upperBound...]
+        return ["http", "https"].contains(scheme) && !authority.isEmpty && !authority.contains("/") && !authority.contains(" ")
+    }
+
     init(_ flags: Serve) throws {
         server.host = flags.host ?? Self.environment("HOST") ?? server.host
         server.port = try flags.port ?? Self.number("PORT") ?? server.port
         server.allowRoots = flags.allowRoots.isEmpty ? Self.list("ALLOW_ROOT", separator: ":") : flags.allowRoots
         server.corsOrigins = flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins
+        for origin in server.corsOrigins where !Self.isOrigin(origin) {
+            throw ValidationError("--cors-origin takes an origin such as https://example.com or http://localhost:3000 (no path), or *; not \(origin)")
+        }
         server.publicDirectory = flags.publicDirectory ?? Self.environment("PUBLIC_DIR") ?? Self.inRepository("public")
         server.openAPIFile = flags.openAPIFile ?? Self.environment("OPENAPI_FILE") ?? Self.inRepository("openapi.yaml")
         server.maxBodyBytes = try flags.maxBodyBytes ?? Self.number("MAX_BODY_BYTES") ?? server.maxBodyBytes
