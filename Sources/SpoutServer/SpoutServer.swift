@@ -12,6 +12,8 @@ public final class SpoutServer: Sendable {
     private let hub: Hub
     private let tails: TailRegistry
     private let heartbeats: Heartbeats
+    /// Every route, with the methods it has handlers for (static files, answered for any other path, are not in it).
+    let routeTable: [String: Set<String>]
 
     /// Creates a server; it listens once started.
     public init(configuration: ServerConfiguration, logger: Logger) {
@@ -41,6 +43,7 @@ public final class SpoutServer: Sendable {
         TailRoutes(registry: tails, heartbeats: heartbeats).install(into: &router)
         EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
         MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats).install(into: &router)
+        routeTable = Dictionary(uniqueKeysWithValues: router.routes.map { ($0.template, Set($0.handlers.keys)) })
         daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }
 
