@@ -26,7 +26,7 @@ final class Follower: @unchecked Sendable {
     let inotify: Inotify
     private var thread: NativeThread?
     var followings: [String: Following] = [:]
-    var directories: [String: (watch: Int32, tails: Set<String>)] = [:]
+    var directories: [String: (watch: Int32, tails: Set<String>, identity: FileIdentity?)] = [:]
     var directoryOfWatch: [Int32: String] = [:]
     var fileWatches: [Int32: Set<String>] = [:]
     var dirty: [String: Work] = [:]
@@ -94,7 +94,9 @@ final class Follower: @unchecked Sendable {
     private func run() {
         while !commands.isShutdown {
             let polling = followings.values.contains { $0.polling }
-            let timeout: Int32 = !dirty.isEmpty ? 0 : (polling ? Int32(Self.pollInterval) : -1)
+            // A missing file's directory watch can go stale without a word (see `checkDirectory`): check those too.
+            let sweeping = polling || followings.values.contains { $0.file == nil }
+            let timeout: Int32 = !dirty.isEmpty ? 0 : (sweeping ? Int32(Self.pollInterval) : -1)
             var pollers = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
             if let fd = inotify.fd { pollers.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&pollers, nfds_t(pollers.count), timeout)
@@ -102,8 +104,11 @@ final class Follower: @unchecked Sendable {
             while let command = try? commands.getNowait() { handle(command) }
             handle(inotify.read())
             let now = Timestamp.monotonicMilliseconds()
-            if polling && now - lastSweep >= Self.pollInterval {
+            if sweeping && now - lastSweep >= Self.pollInterval {
                 lastSweep = now
+                for following in followings.values where following.file == nil && !following.polling {
+                    checkDirectory(following)
+                }
                 for following in followings.values where following.polling {
                     retryWatches(following)
                     dirty[following.tail.id, default: Work()].name = true
@@ -159,14 +164,7 @@ final class Follower: @unchecked Sendable {
             }
             guard let directory = directoryOfWatch[event.watch], let entry = directories[directory] else { continue }
             if event.mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
-                // The directory itself went away: its tails are checked by polling until it is back.
-                directories[directory] = nil
-                directoryOfWatch[event.watch] = nil
-                inotify.unwatch(event.watch)
-                for id in entry.tails {
-                    followings[id]?.directoryWatched = false
-                    dirty[id, default: Work()].name = true
-                }
+                forgetDirectory(directory)
                 continue
             }
             for id in entry.tails where followings[id]?.tail.fileName == event.name {

@@ -55,7 +55,7 @@ extension Follower {
             directories[directory] = entry
             following.directoryWatched = true
         } else if let watch = try? inotify.watch(directory, mask: Inotify.directoryMask) {
-            directories[directory] = (watch, [following.tail.id])
+            directories[directory] = (watch, [following.tail.id], FileIdentity(path: directory))
             directoryOfWatch[watch] = directory
             following.directoryWatched = true
         }
@@ -109,6 +109,26 @@ extension Follower {
         } else {
             directories[directory] = entry
         }
+    }
+
+    /// The directory itself went away: its tails are checked by polling until it is back.
+    func forgetDirectory(_ directory: String) {
+        guard let entry = directories.removeValue(forKey: directory) else { return }
+        directoryOfWatch[entry.watch] = nil
+        inotify.unwatch(entry.watch)
+        for id in entry.tails {
+            followings[id]?.directoryWatched = false
+            dirty[id, default: Work()].name = true
+        }
+    }
+
+    /// Checks that the directory of a tail whose file is missing is still the one watched. When a directory is removed
+    /// while a file that was in it is still open (a viewer reading an earlier generation), the kernel may never report
+    /// it; a directory made again under the same name is then a different one, and the old watch hears nothing.
+    func checkDirectory(_ following: Following) {
+        let directory = following.tail.directory
+        guard let entry = directories[directory] else { return }
+        if FileIdentity(path: directory) != entry.identity { forgetDirectory(directory) }
     }
 
     /// While polling, tries again to get the watches that were missing (the directory came back, watches freed up).

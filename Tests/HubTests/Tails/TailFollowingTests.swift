@@ -125,6 +125,26 @@ struct TailFollowingTests {
         }
     }
 
+    @Test(arguments: [false, true])
+    func aDirectoryRemovedAfterItsFileAndMadeAgainIsNoticed(polling: Bool) throws {
+        try withTails(polling: polling) { registry, directory in
+            #expect(mkdir(directory.file("sub"), 0o755) == 0)
+            directory.write("sub/app.log", "before\n")
+            _ = try registry.register(path: directory.file("sub/app.log"), name: "app", retry: false)
+            var reader = Reader(try registry.subscribe("app", format: .raw, from: .all))
+            _ = collect(&reader) { lines($0).count >= 1 }
+            // The file goes first and is reported while its directory is still there; then the directory goes, which
+            // the kernel does not report while the removed file is still open.
+            #expect(unlink(directory.file("sub/app.log")) == 0)
+            _ = collect(&reader) { controls($0).contains("removed") }
+            #expect(rmdir(directory.file("sub")) == 0)
+            #expect(mkdir(directory.file("sub"), 0o755) == 0)
+            directory.write("sub/app.log", "after\n")
+            let events = collect(&reader) { lines($0).contains("after") }
+            #expect(controls(events) == ["appeared"])
+        }
+    }
+
     @Test func aSymlinkSwappedToPointOutsideTheRootsLeaksNothing() throws {
         try withTails { registry, directory in
             let secret = TemporaryDirectory("spout-secret")
