@@ -1,0 +1,388 @@
+// Spout's viewer: pick tails and topics, read them live in one list over one EventSource, filter, pause, share.
+//
+//   js/api.js      REST calls and the server's error shape
+//   js/stream.js   the one EventSource on /events and its resume id
+//   js/logview.js  the bounded list: one DOM update per frame, pause, auto-scroll
+//   js/rows.js     one row as DOM (text nodes only), with ANSI colours and highlights
+//   js/ansi.js     SGR escape sequences to style runs
+//   js/filter.js   include / exclude, substring or regex
+//   js/sidebar.js  the lists of sources and the forms
+//   js/hash.js     the view's state in the URL hash
+
+import * as api from "./js/api.js";
+import { parseAnsi } from "./js/ansi.js";
+import { Matcher } from "./js/filter.js";
+import { readHash, writeHash } from "./js/hash.js";
+import { LogView } from "./js/logview.js";
+import { Sidebar } from "./js/sidebar.js";
+import { Stream, sourceKey } from "./js/stream.js";
+
+const $ = (id) => document.getElementById(id);
+const PALETTE_SIZE = 8;
+const REFRESH_MS = 3000;
+
+const STATE_TEXT = {
+  idle: "no source",
+  waiting: "waiting for sources",
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  closed: "closed",
+};
+
+/** What the reader chose: sources (in order), their colours, muted sources. The URL hash mirrors it. */
+const state = {
+  selected: [], // [{kind, name}]
+  colors: new Map(), // source key -> palette index
+  hidden: new Set(), // source keys whose rows are not shown
+  known: new Set(), // source keys the server has, from the last list
+  listed: false, // whether `known` has been filled once
+};
+
+const logView = new LogView({ log: $("log"), jump: $("jump"), onChange: updateCounters });
+const stream = new Stream({
+  onData: (data) => logView.push(toEntry(data)),
+  onControl: onControl,
+  onState: showState,
+  onClosed: onClosed,
+});
+const sidebar = new Sidebar({
+  isSelected: (key) => state.colors.has(key),
+  colorOf: (key) => state.colors.get(key),
+  toggle: (source, on) => (on ? select(source) : deselect(source)),
+  refresh: () => refresh(),
+});
+
+// ---- sources ----------------------------------------------------------------------------------------------------
+
+function select(source, apply = true) {
+  const key = sourceKey(source);
+  if (state.colors.has(key)) return;
+  const used = new Set(state.colors.values());
+  let color = 0;
+  while (used.has(color) && color < PALETTE_SIZE - 1) color++;
+  if (used.has(color)) color = state.colors.size % PALETTE_SIZE;
+  state.colors.set(key, color);
+  state.selected.push(source);
+  if (apply) sourcesChanged();
+}
+
+function deselect(source, apply = true) {
+  const key = sourceKey(source);
+  if (!state.colors.has(key)) return;
+  state.colors.delete(key);
+  state.hidden.delete(key);
+  state.selected = state.selected.filter((s) => sourceKey(s) !== key);
+  stream.forget(key);
+  if (apply) sourcesChanged();
+}
+
+/** The selected sources the server has: those go into the stream; the others wait, as `tail -F` waits for a file. */
+function streamable() {
+  if (!state.listed) return state.selected;
+  return state.selected.filter((s) => state.known.has(sourceKey(s)));
+}
+
+function sourcesChanged() {
+  reopenIfNeeded();
+  showState(stream.state);
+  renderLegend();
+  sidebar.render(sidebar.tails, sidebar.topics);
+  saveHash();
+}
+
+/** Opens the stream again if the set of streamable sources changed, or if the browser gave up on it. */
+function reopenIfNeeded() {
+  const wanted = streamable();
+  const same = wanted.map(sourceKey).join() === stream.sources.map(sourceKey).join();
+  if (same && stream.state !== "closed") return;
+  stream.open(wanted);
+}
+
+let refreshTimer = 0;
+let retryDelay = 1000;
+
+/** The browser gave up on the stream (a refusal, not a dropped connection): look again after a growing delay. */
+function onClosed() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 15000);
+}
+
+/** Reloads the lists of tails and topics; a source that appears or vanishes changes the stream. */
+async function refresh() {
+  clearTimeout(refreshTimer);
+  try {
+    const [tails, topics] = await Promise.all([api.listTails(), api.listTopics()]);
+    state.known = new Set([...tails.map((t) => `tail:${t.id}`), ...topics.map((t) => `topic:${t.name}`)]);
+    state.listed = true;
+    sidebar.render(tails, topics);
+    renderLegend();
+    reopenIfNeeded();
+    showState(stream.state);
+  } catch {
+    // The server is away; the stream reconnects by itself and the next refresh tries again.
+  } finally {
+    refreshTimer = setTimeout(refresh, REFRESH_MS);
+  }
+}
+
+function renderLegend() {
+  const legend = $("legend");
+  legend.replaceChildren(...state.selected.map((source) => {
+    const key = sourceKey(source);
+    const waiting = state.listed && !state.known.has(key);
+    const chip = document.createElement("span");
+    chip.className = `chip c${state.colors.get(key)}`;
+    chip.dataset.source = key;
+    chip.dataset.testid = "chip";
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "chip-label";
+    toggle.setAttribute("aria-pressed", String(!state.hidden.has(key)));
+    toggle.title = waiting ? `${key} does not exist (yet); waiting for it` : `Show or hide ${key}`;
+    toggle.textContent = source.name;
+    if (waiting) toggle.append(Object.assign(document.createElement("span"), { className: "chip-wait", textContent: " waiting" }));
+    toggle.addEventListener("click", () => {
+      if (state.hidden.has(key)) state.hidden.delete(key);
+      else state.hidden.add(key);
+      logView.update({ hidden: state.hidden });
+      renderLegend();
+    });
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "chip-close";
+    close.setAttribute("aria-label", `Close ${key}`);
+    close.textContent = "×";
+    close.addEventListener("click", () => deselect(source));
+    chip.append(toggle, close);
+    return chip;
+  }));
+  $("empty").hidden = state.selected.length > 0 || logView.received > 0;
+}
+
+// ---- events to entries ------------------------------------------------------------------------------------------
+
+/** The selected topic a message belongs to: its own, or the nearest selected ancestor. */
+function topicKey(topic) {
+  let best = null;
+  for (const s of state.selected) {
+    if (s.kind !== "topic") continue;
+    if ((topic === s.name || topic.startsWith(s.name + ".")) && (!best || s.name.length > best.length)) best = s.name;
+  }
+  return `topic:${best ?? topic}`;
+}
+
+function colorOf(key) {
+  return state.colors.get(key) ?? "x";
+}
+
+/** A line of a tail or a message of a topic, as the list keeps it. */
+function toEntry(data) {
+  if (data.tail !== undefined) {
+    const key = `tail:${data.tail}`;
+    const { plain, runs } = parseAnsi(String(data.line ?? ""));
+    return { kind: "line", key, color: colorOf(key), label: data.tail, time: data.time, plain, runs, continues: data.continues };
+  }
+  const key = topicKey(String(data.topic));
+  const text = typeof data.data === "string" ? data.data : JSON.stringify(data.data);
+  const { plain, runs } = parseAnsi(text ?? "");
+  return { kind: "line", key, color: colorOf(key), label: data.topic, time: data.time, event: data.event, plain, runs };
+}
+
+/** A sentence for a control event: the server's own message when it gives one. */
+function describe(type, data) {
+  if (data.message) return data.message;
+  const where = data.path ? `${data.path} ` : "";
+  switch (type) {
+    case "truncated": return `${where}was truncated; reading it again from the start`;
+    case "rotated": return `${where}was rotated; following the new file`;
+    case "appeared": return `${where}appeared; following it`;
+    case "removed": return `${where}was removed${data.reason ? ` (${data.reason})` : ""}; waiting for it to come back`;
+    case "dropped": return `${data.count} messages were dropped`;
+    default: return data.reason ? `${type}: ${data.reason}` : type;
+  }
+}
+
+function onControl(type, data) {
+  const key = data.tail !== undefined ? `tail:${data.tail}` : data.topic !== undefined ? topicKey(data.topic) : "stream";
+  const label = data.tail ?? data.topic ?? "stream";
+  let text = describe(type, data);
+  if (type === "end" && data.reason !== "deleted") text += " — reconnecting";
+  logView.push({ kind: "notice", type, key, color: colorOf(key), label, time: data.time ?? new Date().toISOString(), plain: text });
+  // A deleted source ends alone; the others go on in a new stream that resumes them.
+  const gone = type === "deleted" || (type === "end" && data.reason === "deleted");
+  if (gone && key !== "stream") {
+    state.known.delete(key);
+    const source = state.selected.find((s) => sourceKey(s) === key);
+    if (source) deselect(source);
+  }
+  if (gone) refresh();
+}
+
+// ---- the toolbar ------------------------------------------------------------------------------------------------
+
+let filterTimer = 0;
+
+function applyFilter() {
+  const matcher = new Matcher({ include: $("filter").value, exclude: $("exclude").value, regex: $("regex").checked });
+  const error = $("filter-error");
+  error.hidden = !matcher.error;
+  error.textContent = matcher.error ?? "";
+  $("filter").toggleAttribute("aria-invalid", Boolean(matcher.error && matcher.error.startsWith("Filter")));
+  $("exclude").toggleAttribute("aria-invalid", Boolean(matcher.error && matcher.error.startsWith("Exclude")));
+  logView.update({ matcher });
+  saveHash();
+}
+
+function scheduleFilter() {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(applyFilter, 80);
+}
+
+function setPaused(paused) {
+  logView.setPaused(paused);
+  const button = $("pause");
+  button.setAttribute("aria-pressed", String(paused));
+  button.classList.toggle("active", paused);
+  updateCounters();
+}
+
+function updateCounters() {
+  const fmt = (n) => n.toLocaleString("en-US");
+  $("stat-received").textContent = `${fmt(logView.received)} received`;
+  $("stat-shown").textContent = `${fmt(logView.shown)} shown`;
+  const paused = $("stat-paused");
+  paused.hidden = !logView.paused;
+  paused.textContent = `paused: ${fmt(logView.pausedCount)} new`;
+  $("pause").textContent = logView.paused ? `Resume (${fmt(logView.pausedCount)})` : "Pause";
+  $("empty").hidden = state.selected.length > 0 || logView.received > 0;
+}
+
+function showState(connection) {
+  if (connection === "live") retryDelay = 1000;
+  // Sources chosen but none on the server (yet): waiting, as `tail -F` waits for a file.
+  if (connection === "idle" && state.selected.length > 0) connection = "waiting";
+  const conn = $("conn");
+  conn.dataset.state = connection;
+  conn.querySelector(".conn-text").textContent = STATE_TEXT[connection] ?? connection;
+}
+
+// ---- settings, theme, hash ----------------------------------------------------------------------------------------
+
+function setTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  try {
+    localStorage.setItem("spout.theme", theme);
+  } catch {
+    // storage may be off; the theme still applies to this page
+  }
+}
+
+function saveHash() {
+  writeHash({
+    sources: state.selected,
+    include: $("filter").value,
+    exclude: $("exclude").value,
+    regex: $("regex").checked,
+  });
+}
+
+/** Applies the URL hash: sources to select, filters. */
+function loadHash() {
+  const view = readHash();
+  $("filter").value = view.include;
+  $("exclude").value = view.exclude;
+  $("regex").checked = view.regex;
+  const wanted = new Set(view.sources.map(sourceKey));
+  for (const s of state.selected) if (!wanted.has(sourceKey(s))) deselect(s, false);
+  for (const s of view.sources) select(s, false);
+  sourcesChanged();
+  applyFilter();
+}
+
+// ---- keyboard ---------------------------------------------------------------------------------------------------
+
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+function onKey(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Escape" && typing(e.target)) {
+    if (e.target.value) {
+      e.target.value = "";
+      e.target.dispatchEvent(new Event("input", { bubbles: true }));
+    } else {
+      e.target.blur();
+    }
+    e.preventDefault();
+    return;
+  }
+  if (typing(e.target) || e.target instanceof HTMLButtonElement && (e.key === " " || e.key === "Enter")) return;
+  const actions = {
+    "/": () => $("filter").focus(),
+    p: () => setPaused(!logView.paused),
+    " ": () => setPaused(!logView.paused),
+    End: () => logView.jumpToLive(),
+    G: () => logView.jumpToLive(),
+    c: () => logView.clear(),
+    a: () => $("ansi").click(),
+    w: () => $("wrap").click(),
+    t: () => $("theme").click(),
+    "?": () => $("help-dialog").showModal(),
+    Escape: () => closeDrawer(),
+  };
+  const action = actions[e.key];
+  if (action) {
+    e.preventDefault();
+    action();
+  }
+}
+
+function closeDrawer() {
+  document.body.classList.remove("drawer-open");
+  $("drawer-toggle").setAttribute("aria-expanded", "false");
+}
+
+// ---- start ------------------------------------------------------------------------------------------------------
+
+function wire() {
+  $("toolbar").addEventListener("submit", (e) => e.preventDefault());
+  for (const id of ["filter", "exclude"]) $(id).addEventListener("input", scheduleFilter);
+  $("regex").addEventListener("change", applyFilter);
+  $("pause").addEventListener("click", () => setPaused(!logView.paused));
+  $("clear").addEventListener("click", () => logView.clear());
+  $("ansi").addEventListener("change", () => logView.update({ ansi: $("ansi").checked }));
+  $("wrap").addEventListener("change", () => $("log").classList.toggle("nowrap", !$("wrap").checked));
+  $("times").addEventListener("change", () => $("log").classList.toggle("notimes", !$("times").checked));
+  $("history").addEventListener("change", () => {
+    stream.history = Number($("history").value);
+  });
+  $("theme").addEventListener("click", () => setTheme(document.documentElement.dataset.theme === "light" ? "dark" : "light"));
+  $("help").addEventListener("click", () => $("help-dialog").showModal());
+  $("drawer-toggle").addEventListener("click", () => {
+    const open = document.body.classList.toggle("drawer-open");
+    $("drawer-toggle").setAttribute("aria-expanded", String(open));
+  });
+  document.querySelector(".main").addEventListener("click", closeDrawer);
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("hashchange", loadHash);
+}
+
+async function start() {
+  let theme = null;
+  try {
+    theme = localStorage.getItem("spout.theme");
+  } catch {
+    // no storage: follow the system
+  }
+  setTheme(theme ?? (matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark"));
+  wire();
+  await refresh();
+  loadHash();
+}
+
+// Tests and the curious can look inside.
+window.spout = { state, stream, logView };
+start();

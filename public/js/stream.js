@@ -1,0 +1,125 @@
+// The live connection: every open source over ONE EventSource on GET /events (format=json), with one resume id.
+//
+// Resuming: the browser's EventSource reconnects by itself with Last-Event-ID after a dropped connection or an `end`
+// event (shutdown, slow subscriber). When the set of sources changes, a new EventSource starts with
+// `lastEventId=<one id for the sources that stay>`, so they go on exactly where they were; a new source starts fresh.
+// Ids on /events are `kind:name=id` pairs joined by commas (MultiplexId in openapi.yaml); this keeps the latest id of
+// each source from them.
+
+/** Named SSE events the server uses for control; their data is a JSON object. */
+export const CONTROL_EVENTS = ["gap", "dropped", "truncated", "rotated", "removed", "appeared", "deleted", "end"];
+
+/** "tail:app" or "topic:orders". */
+export const sourceKey = (source) => `${source.kind}:${source.name}`;
+
+/** Reads a MultiplexId into [key, id] pairs. */
+export function parseMultiplexId(id) {
+  const pairs = [];
+  for (const part of id.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) pairs.push([part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  return pairs;
+}
+
+/** The URL of the one stream for these sources. */
+export function streamUrl(sources, { lastEventId = "", history = 10 } = {}) {
+  const query = new URLSearchParams();
+  for (const s of sources) query.append(s.kind, s.name);
+  query.set("format", "json");
+  query.set("lines", String(history));
+  query.set("backlog", String(history));
+  if (lastEventId) query.set("lastEventId", lastEventId);
+  return `events?${query}`;
+}
+
+export class Stream {
+  /**
+   * @param {object} handlers
+   * @param {function(object): void} handlers.onData a line or a message (its parsed JSON data)
+   * @param {function(string, object): void} handlers.onControl a control event's name and parsed data
+   * @param {function(string): void} handlers.onState idle, connecting, live, reconnecting or closed
+   * @param {function(): void} handlers.onClosed the browser gave up (the server refused the stream): the app may
+   *   check its sources and call `open` again
+   */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.es = null;
+    this.sources = [];
+    this.cursors = new Map(); // source key -> that source's own id of the last event seen
+    this.history = 10;
+    this.state = "idle";
+  }
+
+  /** The resume id for the given sources: the ids of those seen so far, in the MultiplexId form. */
+  resumeId(sources) {
+    return sources
+      .map(sourceKey)
+      .filter((key) => this.cursors.has(key))
+      .map((key) => `${key}=${this.cursors.get(key)}`)
+      .join(",");
+  }
+
+  /** (Re)opens the stream for these sources; sources that were open already resume where they were. */
+  open(sources) {
+    this.close();
+    this.sources = sources;
+    if (sources.length === 0) return;
+    const es = new EventSource(streamUrl(sources, { lastEventId: this.resumeId(sources), history: this.history }));
+    this.es = es;
+    this.setState("connecting");
+    es.onopen = () => this.setState("live");
+    es.onerror = () => {
+      if (es !== this.es) return;
+      if (es.readyState === EventSource.CLOSED) {
+        this.setState("closed");
+        this.handlers.onClosed();
+      } else {
+        this.setState("reconnecting");
+      }
+    };
+    es.onmessage = (e) => {
+      this.remember(e.lastEventId);
+      this.handlers.onData(JSON.parse(e.data));
+    };
+    for (const name of CONTROL_EVENTS) es.addEventListener(name, (e) => this.control(es, name, e));
+  }
+
+  control(es, name, e) {
+    this.remember(e.lastEventId);
+    let data;
+    try {
+      data = JSON.parse(e.data);
+    } catch {
+      data = { message: e.data };
+    }
+    // Every source was deleted: a reconnect would get 404, so do not let the browser try.
+    if (name === "end" && data.reason === "deleted" && es === this.es) {
+      es.close();
+      this.setState("closed");
+    }
+    this.handlers.onControl(name, data);
+  }
+
+  remember(id) {
+    for (const [key, value] of parseMultiplexId(id ?? "")) this.cursors.set(key, value);
+  }
+
+  /** Drops what is known of a source the reader closed: opened again, it starts fresh. */
+  forget(key) {
+    this.cursors.delete(key);
+  }
+
+  /** Closes the stream; the cursors stay, so `open` resumes. */
+  close() {
+    if (this.es) this.es.close();
+    this.es = null;
+    this.setState("idle");
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.handlers.onState(state);
+  }
+}
