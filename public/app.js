@@ -20,6 +20,7 @@ import { Stream, sourceKey } from "./js/stream.js";
 const $ = (id) => document.getElementById(id);
 const PALETTE_SIZE = 8;
 const REFRESH_MS = 3000;
+const MAX_SOURCES = 32; // what GET /events takes
 
 const STATE_TEXT = {
   idle: "no source",
@@ -58,6 +59,12 @@ const sidebar = new Sidebar({
 function select(source, apply = true) {
   const key = sourceKey(source);
   if (state.colors.has(key)) return;
+  if (state.selected.length >= MAX_SOURCES) {
+    const text = `One view takes at most ${MAX_SOURCES} sources; close one to open ${key}.`;
+    logView.push({ kind: "notice", type: "limit", key: "view", color: "x", label: "view", time: new Date().toISOString(), plain: text });
+    sidebar.render(sidebar.tails, sidebar.topics);
+    return;
+  }
   const used = new Set(state.colors.values());
   let color = 0;
   while (used.has(color) && color < PALETTE_SIZE - 1) color++;
@@ -100,13 +107,14 @@ function reopenIfNeeded() {
 }
 
 let refreshTimer = 0;
-let retryDelay = 1000;
 
-/** The browser gave up on the stream (a refusal, not a dropped connection): look again after a growing delay. */
+/**
+ * The browser gave up on the stream: the server refused it (a source that is gone after a restart answers 404), not
+ * a dropped connection, which the browser retries by itself. Look at the lists soon; `refresh` opens it again.
+ */
 function onClosed() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, retryDelay);
-  retryDelay = Math.min(retryDelay * 2, 15000);
+  refreshTimer = setTimeout(refresh, 1000);
 }
 
 /** Reloads the lists of tails and topics; a source that appears or vanishes changes the stream. */
@@ -192,6 +200,8 @@ function toEntry(data) {
 
 /** A sentence for a control event: the server's own message when it gives one. */
 function describe(type, data) {
+  if (type === "end" && data.reason === "shutdown") return "The server is shutting down; reconnecting, to go on where this view was.";
+  if (type === "end" && data.reason === "slow_subscriber") return "This view fell too far behind; reconnecting, to go on where it was.";
   if (data.message) return data.message;
   const where = data.path ? `${data.path} ` : "";
   switch (type) {
@@ -207,9 +217,8 @@ function describe(type, data) {
 function onControl(type, data) {
   const key = data.tail !== undefined ? `tail:${data.tail}` : data.topic !== undefined ? topicKey(data.topic) : "stream";
   const label = data.tail ?? data.topic ?? "stream";
-  let text = describe(type, data);
-  if (type === "end" && data.reason !== "deleted") text += " — reconnecting";
-  logView.push({ kind: "notice", type, key, color: colorOf(key), label, time: data.time ?? new Date().toISOString(), plain: text });
+  const time = data.time ?? new Date().toISOString();
+  logView.push({ kind: "notice", type, key, color: colorOf(key), label, time, plain: describe(type, data) });
   // A deleted source ends alone; the others go on in a new stream that resumes them.
   const gone = type === "deleted" || (type === "end" && data.reason === "deleted");
   if (gone && key !== "stream") {
@@ -260,7 +269,6 @@ function updateCounters() {
 }
 
 function showState(connection) {
-  if (connection === "live") retryDelay = 1000;
   // Sources chosen but none on the server (yet): waiting, as `tail -F` waits for a file.
   if (connection === "idle" && state.selected.length > 0) connection = "waiting";
   const conn = $("conn");
@@ -303,8 +311,17 @@ function loadHash() {
 
 // ---- keyboard ---------------------------------------------------------------------------------------------------
 
+/** Whether keys go into a field (text, not a checkbox or a button). */
 function typing(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  if (!(target instanceof HTMLElement)) return false;
+  if (target instanceof HTMLInputElement) return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+  return target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName);
+}
+
+/** Whether the key is one the focused control acts on itself (Space on a checkbox or a button). */
+function native(e) {
+  const control = e.target instanceof HTMLButtonElement || e.target instanceof HTMLInputElement;
+  return control && (e.key === " " || e.key === "Enter");
 }
 
 function onKey(e) {
@@ -319,7 +336,7 @@ function onKey(e) {
     e.preventDefault();
     return;
   }
-  if (typing(e.target) || e.target instanceof HTMLButtonElement && (e.key === " " || e.key === "Enter")) return;
+  if (typing(e.target) || native(e)) return;
   const actions = {
     "/": () => $("filter").focus(),
     p: () => setPaused(!logView.paused),

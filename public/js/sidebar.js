@@ -69,35 +69,61 @@ export class Sidebar {
     });
   }
 
-  /** Redraws both lists from the server's answers. */
+  /** Shows the server's lists; rows are updated in place, so focus and a pending "Delete?" survive a refresh. */
   render(tails, topics) {
     this.tails = tails;
     this.topics = topics;
-    $("tail-list").replaceChildren(...tails.map((t) => this.item("tail", t.id, t.path, t.state)));
-    $("topic-list").replaceChildren(...topics.map((t) => this.item("topic", t.name, `${t.published} published`, null)));
-    if (tails.length === 0) $("tail-list").append(el("li", { className: "none" }, "No file followed yet."));
-    if (topics.length === 0) $("topic-list").append(el("li", { className: "none" }, "No topic yet."));
+    this.fill($("tail-list"), tails.map((t) => ({ kind: "tail", name: t.id, detail: t.path, state: t.state })),
+      "No file followed yet.");
+    this.fill($("topic-list"), topics.map((t) => ({ kind: "topic", name: t.name, detail: `${t.published} published` })),
+      "No topic yet.");
     const select = $("publish-topic");
-    const chosen = select.value;
-    select.replaceChildren(...topics.map((t) => el("option", { value: t.name }, t.name)));
-    if (topics.some((t) => t.name === chosen)) select.value = chosen;
+    const names = topics.map((t) => t.name);
+    $("publish-form").hidden = names.length === 0;
+    if (names.join() !== [...select.options].map((o) => o.value).join()) {
+      const chosen = select.value;
+      select.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
+      if (names.includes(chosen)) select.value = chosen;
+    }
   }
 
-  item(kind, name, detail, state) {
+  fill(list, items, emptyText) {
+    const old = new Map([...list.querySelectorAll("li[data-source]")].map((li) => [li.dataset.source, li]));
+    const rows = items.map((item) => {
+      const key = `${item.kind}:${item.name}`;
+      const li = old.get(key) ?? this.item(item.kind, item.name);
+      this.update(li, key, item);
+      return li;
+    });
+    if (rows.length === 0) rows.push(el("li", { className: "none" }, emptyText));
+    const same = rows.length === list.children.length && rows.every((li, i) => list.children[i] === li);
+    if (!same) list.replaceChildren(...rows);
+  }
+
+  item(kind, name) {
     const key = `${kind}:${name}`;
-    const selected = this.app.isSelected(key);
-    const box = el("input", { type: "checkbox", checked: selected, dataset: { testid: "source-toggle", source: key } });
+    const box = el("input", { type: "checkbox", dataset: { testid: "source-toggle", source: key } });
     box.addEventListener("change", () => this.app.toggle({ kind, name }, box.checked));
-    const label = el("label", { className: "source", title: detail },
+    const label = el("label", { className: "source" },
       box,
-      el("span", { className: `swatch c${selected ? this.app.colorOf(key) : "x"}`, ariaHidden: "true" }),
+      el("span", { className: "swatch", ariaHidden: "true" }),
       el("span", { className: "name" }, name),
-      // The detail is cut at its start (the end of a path says most); the marks keep it left to right.
-      el("span", { className: "detail" }, `\u200e${detail}\u200e`));
-    const li = el("li", { dataset: { source: key } }, label);
-    if (state && state !== "following") li.append(el("span", { className: `badge state-${state}` }, state));
-    li.append(deleteButton(name, () => this.remove(kind, name)));
-    return li;
+      el("span", { className: "detail" }));
+    const badge = el("span", { className: "badge", hidden: true });
+    return el("li", { dataset: { source: key } }, label, badge, deleteButton(name, () => this.remove(kind, name)));
+  }
+
+  update(li, key, { detail, state }) {
+    const selected = this.app.isSelected(key);
+    li.querySelector("input").checked = selected;
+    li.querySelector(".swatch").className = `swatch c${selected ? this.app.colorOf(key) : "x"}`;
+    li.querySelector(".source").title = detail;
+    // The detail is cut at its start (the end of a path says most); the marks keep it left to right.
+    li.querySelector(".detail").textContent = `\u200e${detail}\u200e`;
+    const badge = li.querySelector(".badge");
+    badge.hidden = !state || state === "following";
+    badge.textContent = state ?? "";
+    badge.className = `badge state-${state}`;
   }
 
   async remove(kind, name) {
