@@ -337,10 +337,17 @@ def test_control_events_are_notices(server, page):
 
 
 def test_ansi_colours_render_or_strip(server, page):
-    follow(server, "color", ["\x1b[1;31mERROR\x1b[0m plain \x1b[38;5;208morange\x1b[0m \x1b[42;30mok\x1b[m"])
+    follow(server, "color", [
+        "\x1b[1;31mERROR\x1b[0m plain \x1b[38;5;208morange\x1b[0m \x1b[42;30mok\x1b[m",
+        "\x1b]0;window title\x07\x1b[2K\x1b[38;2;10;20;30mtrue colour\x1b[39m \x1b[94mbright\x1b[0m",
+    ])
     open_viewer(page, server, "tail=color")
     message = page.locator(f"{ROWS} .msg").first
     expect(message).to_have_text("ERROR plain orange ok")
+    second = page.locator(f"{ROWS} .msg").nth(1)
+    expect(second).to_have_text("true colour bright")  # other escapes (a title, erase line) are dropped
+    assert second.locator("span[style*='rgb(10, 20, 30)']").text_content() == "true colour"
+    assert second.locator("span.a-fg12").text_content() == "bright"
     assert message.locator("span.a-fg1.a-b").text_content() == "ERROR"
     assert message.locator("span.a-bg2.a-fg0").text_content() == "ok"
     assert message.locator("span[style*='rgb(255, 135, 0)']").text_content() == "orange"
@@ -349,7 +356,9 @@ def test_ansi_colours_render_or_strip(server, page):
     page.keyboard.press("a")
     expect(page.get_by_test_id("ansi")).not_to_be_checked()
     expect(message).to_have_text("ERROR plain orange ok")
-    assert message.locator("span").count() == 0
+    assert page.locator("#log .msg span").count() == 0
+    page.keyboard.press("a")
+    assert message.locator("span.a-fg1.a-b").text_content() == "ERROR"
 
 
 def test_pause_counts_what_arrives_and_scrolling_up_stops_following(server, page):
