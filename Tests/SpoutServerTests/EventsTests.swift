@@ -133,9 +133,14 @@ struct EventsTests {
             #expect(payloads(try client.waitForEvents(2)) == ["orders:still here"])
             #expect(MultiplexID.parse(client.lastEventID)?.keys.map(\.description) == ["topic:orders"])
             #expect(try call(port, "DELETE", "/topics/orders").status == 204)
-            let names = try client.readToEnd().map { $0.event ?? "data" }
+            let all = try client.readToEnd()
+            let names = all.map { $0.event ?? "data" }
             #expect(names == ["deleted", "data", "deleted", "end"])
             #expect(client.endedCleanly)
+            // The last id still resumes what was delivered: it is not cleared by the end.
+            let lastID = all.last?.id ?? ""
+            #expect(MultiplexID.parse(lastID)?.keys.map(\.description) == ["topic:orders"])
+            #expect(all.last.flatMap(object)?["lastId"]?.stringValue == lastID)
         }
     }
 

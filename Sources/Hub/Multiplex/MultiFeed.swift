@@ -37,6 +37,8 @@ public final class MultiFeed: StreamFeed, Sendable {
         var pendingOffset = 0
         /// The source whose turn is next.
         var turn = 0
+        /// The stream's id when its last source ended: the end event's id then.
+        var closedID = ""
         /// The stream's id: each open source with the id of the last frame passed on from it.
         var lastID: String { MultiplexID.format(sources.map { ($0.key, $0.lastID) }) }
     }
@@ -107,7 +109,7 @@ public final class MultiFeed: StreamFeed, Sendable {
             }
             if state.phase.phase == .ended { return .end }
             if let reason = state.phase.owedEnd {
-                state.pending = endFrame(reason, lastID: state.lastID)
+                state.pending = endFrame(reason, lastID: state.sources.isEmpty ? state.closedID : state.lastID)
                 state.phase.endWritten()
                 closeAll(&state)
                 continue
@@ -163,6 +165,7 @@ public final class MultiFeed: StreamFeed, Sendable {
         }
         // Sources whose feed ended, with everything passed on, are over.
         let over = state.sources.indices.filter { state.sources[$0].finished && state.sources[$0].drained }
+        if over.count == state.sources.count, !over.isEmpty { state.closedID = state.lastID }
         for index in over.reversed() {
             state.sources.remove(at: index).feed.close()
             progressed = true

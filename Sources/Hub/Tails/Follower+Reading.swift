@@ -92,7 +92,9 @@ extension Follower {
         let generation = following.generation
         let tail = following.tail
         let cursor = Tail.startCursor(file) ?? TailViewer.noFile
-        let frame = TailFrames.control(event, id: cursor.description, tail: tail.id, details)
+        let reason = details.first { $0.0 == "reason" }?.1.stringValue
+        let message = TailFrames.message(event, reason: reason, path: tail.path)
+        let frame = TailFrames.control(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
         let wakes = tail.shared.withLock { shared in
             if let old = shared.file {
                 shared.previous[previousGeneration] = (old, shared.committed)

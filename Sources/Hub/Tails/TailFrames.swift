@@ -96,6 +96,20 @@ enum TailFrames {
         )
     }
 
+    /// The sentence a control event of the follower carries, for people reading the stream.
+    static func message(_ event: String, reason: String?, path: String) -> String {
+        switch (event, reason) {
+        case ("truncated", _): "\(path) was truncated; reading it again from the start"
+        case ("rotated", _): "\(path) was rotated; the old file was read to its end, and the new one is followed from its start"
+        case ("appeared", _): "\(path) appeared; following it from its start"
+        case ("removed", "deleted"): "\(path) was deleted; waiting for it to appear again"
+        case ("removed", "outside_roots"): "\(path) now resolves outside the allowed roots; nothing is read until it is back"
+        case ("removed", "not_regular_file"): "\(path) is no longer a regular file; nothing is read until it is one again"
+        case ("removed", _): "\(path) can no longer be read by the server; waiting until it can"
+        default: "\(event): \(path)"
+        }
+    }
+
     /// The first frame of a tail stream: a comment, the reconnection delay, and the resume point.
     static func preamble(tail: String, resumeID: String?) -> [UInt8] {
         SSEEncoder.encode(ServerSentEvent(id: resumeID, retry: 3000, comment: "spout tail \(tail)"))

@@ -56,6 +56,8 @@ struct TailFollowingTests {
             let events = collect(&reader) { lines($0).contains("after") }
             #expect(controls(events) == ["truncated"])
             #expect(lines(events) == ["after"])
+            let truncated = events.first { $0.event == "truncated" }
+            #expect(detail(truncated, "message") == .string("\(directory.file("app.log")) was truncated; reading it again from the start"))
         }
     }
 
