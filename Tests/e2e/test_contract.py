@@ -1,0 +1,89 @@
+"""The HTTP contract, checked end to end: Schemathesis drives a real `spout serve` from openapi.yaml.
+
+Each phase runs `st run` (Schemathesis's CLI) in its own process against a fresh server seeded with a file, a tail and
+a topic, so that positive cases reach real resources and not only 404s. The CLI's own report (every failure with its
+request, response and a curl line to reproduce it) is the failure message. Its settings, and how streams that never
+end are bounded, are in schemathesis.toml beside this file; contract_hooks.py adds the rules a schema cannot state.
+"""
+
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from contract_support import seed
+
+HERE = pathlib.Path(__file__).resolve().parent
+ST = pathlib.Path(sys.executable).with_name("st")
+# Fixed, so a failure reproduces; SPOUT_CONTRACT_SEED tries another sequence of generated cases.
+SEED = int(os.environ.get("SPOUT_CONTRACT_SEED", "20261125"))
+# A ceiling for one phase, far above its usual time, so that a hang fails the test instead of CI.
+PHASE_TIMEOUT = 300
+
+
+@pytest.mark.parametrize("phases", ["examples,coverage", "fuzzing", "stateful"])
+def test_schemathesis_finds_nothing(server, phases):
+    seed(server)
+    command = [str(ST), "--config-file", str(HERE / "schemathesis.toml"), "--no-color", "run",
+               f"{server.url}/openapi.yaml", "--url", server.url, "--phases", phases, "--seed", str(SEED)]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "contract_hooks.py")}
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=PHASE_TIMEOUT, cwd=server.root,
+                              env=env)
+    if finished.returncode != 0:
+        pytest.fail(f"schemathesis ({phases}, seed {SEED}) found problems:\n{finished.stdout}{finished.stderr}",
+                    pytrace=False)
+
+
+# Requests around the default --connection-memory (6144 bytes), which must hold the request line and headers.
+# Schemathesis reaches these sizes with long query strings (many `topic` arguments to /events, say) only by chance,
+# so they are probed on purpose: 50-byte steps from well under the limit to well over it.
+REQUEST_SIZES = range(5600, 6700, 50)
+
+
+def complete(received):
+    """Whether `received` holds a whole response with a Content-Length."""
+    head, separator, body = received.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(separator) and length is not None and len(body) >= int(length.group(1))
+
+
+def raw_request(server, size):
+    """What a GET whose request line and headers are `size` bytes gets, and how it stopped: whole, closed or silent."""
+    head = "GET /healthz?pad= HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    request = head.replace("?pad=", "?pad=" + "a" * (size - len(head)))
+    received = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        connection.sendall(request.encode())
+        try:
+            while not complete(received):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return received, "closed"
+                received += chunk
+        except socket.timeout:
+            return received, "silent for 5 s"
+    return received, "whole"
+
+
+def fault(answer, ending):
+    """What is wrong with an answer: nothing (None), no answer, or an error without Spout's JSON body."""
+    if not answer.startswith(b"HTTP/1.1 "):
+        return f"no answer: the connection was {ending}" if not answer else f"got {answer[:40]!r}"
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n")[0].decode()
+    if int(status_line.split(" ")[1]) < 400:
+        return None
+    if b"content-type: application/json" in head.lower() and body.startswith(b'{"error":'):
+        return None
+    return f"{status_line} without the JSON error body: {body[:60]!r}"
+
+
+def test_a_request_of_any_size_gets_an_answer_and_errors_are_json(shared_server):
+    faults = {size: fault(*raw_request(shared_server, size)) for size in REQUEST_SIZES}
+    wrong = "\n".join(f"  {size} bytes: {problem}" for size, problem in faults.items() if problem)
+    if wrong:
+        pytest.fail(f"requests of these sizes (request line and headers) went wrong:\n{wrong}", pytrace=False)
