@@ -71,8 +71,9 @@ struct TailRoutes: Sendable {
     private func view(_ request: Request, _ text: String) throws(HTTPError) -> Response {
         let id = try Self.id(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
-        let start: TailRegistry.Start =
-            if let resume = options.resumeID { .after(resume) } else { try Self.lines(request, limit: registry.limits.maxStartLines) ?? .lines(10) }
+        // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
+        let lines = try Self.lines(request, limit: registry.limits.maxStartLines)
+        let start: TailRegistry.Start = options.resumeID.map { .after($0) } ?? lines ?? .lines(10)
         do throws(TailError) {
             let viewer = try registry.subscribe(id, format: options.format, from: start)
             return FeedStream.response(for: viewer, heartbeats: heartbeats)
@@ -85,7 +86,7 @@ struct TailRoutes: Sendable {
     static func lines(_ request: Request, limit: Int) throws(HTTPError) -> TailRegistry.Start? {
         guard let text = request.queryValue("lines") else { return nil }
         if text == "all" { return .all }
-        guard let count = Int(text), count >= 0 else {
+        guard let count = Int(text), (0...limit).contains(count) else {
             throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(limit), or all")
         }
         return .lines(count)

@@ -93,14 +93,9 @@ struct TopicRoutes: Sendable {
     private func subscribe(_ request: Request, _ text: String) throws(HTTPError) -> Response {
         let name = try Self.name(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
-        let start: Hub.Start
-        if let resume = options.resumeID {
-            start = .after(resume)
-        } else if let backlog = try options.backlog() {
-            start = .backlog(backlog)
-        } else {
-            start = .new
-        }
+        // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
+        let backlog = try options.backlog()
+        let start: Hub.Start = options.resumeID.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
         do throws(HubError) {
             let subscription = try hub.subscribe(to: name, format: options.format, from: start)
             return FeedStream.response(for: subscription, heartbeats: heartbeats)

@@ -68,6 +68,11 @@ struct TailHTTPTests {
                 (#"{"path":"\#(outside.file("secret.log"))"}"#, 403, "outside_allowed_roots"),
                 (#"{"path":"\#(directory.path)/../\#(outside.path.split(separator: "/").last!)/secret.log"}"#, 403, "outside_allowed_roots"),
                 (#"{"path":"\#(directory.file("none.log"))"}"#, 404, "not_found"),
+                // Outside the roots nothing is told, not even whether the path exists or what it is.
+                (#"{"path":"/"}"#, 403, "outside_allowed_roots"),
+                (#"{"path":"/dev/null"}"#, 403, "outside_allowed_roots"),
+                (#"{"path":"/no/such/file"}"#, 403, "outside_allowed_roots"),
+                (#"{"path":"\#(outside.file("missing.log"))"}"#, 403, "outside_allowed_roots"),
                 (#"{"path":"\#(directory.file("other.log"))","name":"taken"}"#, 409, "name_taken"),
                 (#"{"path":"\#(directory.file("other.log"))","name":"a..b"}"#, 400, "invalid_name"),
                 (#"{"path":7}"#, 400, "invalid_field"),
@@ -85,6 +90,9 @@ struct TailHTTPTests {
             expectError(try call(port, "GET", "/tails/nope/events"), 404, "not_found")
             expectError(try call(port, "GET", "/tails/taken/events?lines=-1"), 400, "invalid_parameter")
             expectError(try call(port, "GET", "/tails/taken/events?lines=many"), 400, "invalid_parameter")
+            expectError(try call(port, "GET", "/tails/taken/events?lines=100001"), 400, "invalid_parameter")
+            // A resume id does not excuse a bad parameter.
+            expectError(try call(port, "GET", "/tails/taken/events?lines=-1&lastEventId=x"), 400, "invalid_parameter")
             expectError(try call(port, "DELETE", "/tails/a..b"), 400, "invalid_name")
         }
     }

@@ -107,6 +107,7 @@ struct TopicBadInputTests {
                 ("application/json", #"{"data":"x","event":"end"}"#, 400, "invalid_event_type"),
                 ("application/json", #"{"data":"x","event":"spout.internal"}"#, 400, "invalid_event_type"),
                 ("application/json", #"{"data":"x","event":"a\nb"}"#, 400, "invalid_event_type"),
+                ("application/json", #"{"data":"x","event":"\#(String(repeating: "é", count: 129))"}"#, 400, "invalid_event_type"),
                 ("application/json", #"{"data":"x","event":7}"#, 400, "invalid_field"),
                 ("application/json", #"{"data":"x","extra":1}"#, 400, "unknown_field"),
                 ("application/json", #"[]"#, 400, "invalid_request"),
@@ -125,6 +126,9 @@ struct TopicBadInputTests {
             let big = String(repeating: "p", count: 5000)
             expectError(try call(port, "POST", "/topics/pub/messages", json: big, contentType: "text/plain"), 413, "payload_too_large")
             #expect(try call(port, "GET", "/topics/pub")["published"] == .integer(0))
+            // 128 characters are allowed, however many bytes they take.
+            let long = try call(port, "POST", "/topics/pub/messages", json: #"{"data":"x","event":"\#(String(repeating: "é", count: 128))"}"#)
+            #expect(long.status == 201)
         }
     }
 
@@ -133,6 +137,8 @@ struct TopicBadInputTests {
             try createTopic(port, #"{"name":"sub"}"#)
             for query in ["format=xml", "backlog=-1", "backlog=lots", "backlog=1000001"] {
                 expectError(try call(port, "GET", "/topics/sub/events?\(query)"), 400, "invalid_parameter")
+                // A resume id does not excuse a bad parameter.
+                expectError(try call(port, "GET", "/topics/sub/events?\(query)", headers: [("Last-Event-ID", "x")]), 400, "invalid_parameter")
             }
         }
     }

@@ -52,6 +52,17 @@ public struct AllowedRoots: Sendable {
         return path
     }
 
+    /// The real path of the deepest ancestor of `path` that exists.
+    static func deepestExistingAncestor(of path: String) -> String? {
+        var current = path
+        while let slash = current.lastIndex(of: "/") {
+            current = slash == current.startIndex ? "/" : String(current[..<slash])
+            if let real = realPath(current) { return real }
+            if current == "/" { return nil }
+        }
+        return nil
+    }
+
     private static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

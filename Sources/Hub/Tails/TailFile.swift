@@ -35,6 +35,13 @@ final class TailFile {
 
     /// Opens `path` for reading and checks what was opened.
     static func open(_ path: String, roots: AllowedRoots) throws(Refusal) -> TailFile {
+        // The roots first, so that nothing is told about a path outside them, not even whether it exists: on the real
+        // path, or for a name that does not resolve, on the real path of its deepest existing ancestor.
+        if let real = AllowedRoots.realPath(path) {
+            guard roots.contains(real) else { throw .outsideRoots(path) }
+        } else if let ancestor = AllowedRoots.deepestExistingAncestor(of: path), !roots.contains(ancestor) {
+            throw .outsideRoots(path)
+        }
         // O_NONBLOCK: opening a FIFO swapped in must not hang the follower; it is refused below.
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
@@ -42,6 +49,11 @@ final class TailFile {
             case ENOENT, ENOTDIR, ELOOP: throw .missing
             default: throw .unreadable
             }
+        }
+        // Checked again on what was opened: the name may have been swapped since.
+        guard let real = AllowedRoots.realPath(of: fd), roots.contains(real) else {
+            close(fd)
+            throw .outsideRoots(path)
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -51,11 +63,6 @@ final class TailFile {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
             throw .notRegular
-        }
-        guard let real = AllowedRoots.realPath(of: fd), roots.contains(real) else {
-            let real = AllowedRoots.realPath(of: fd) ?? path
-            close(fd)
-            throw .outsideRoots(real)
         }
         return TailFile(fd: fd, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), realPath: real)
     }

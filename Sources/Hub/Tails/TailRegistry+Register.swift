@@ -25,10 +25,9 @@ extension TailRegistry {
             file = try TailFile.open(clean, roots: roots)
         } catch .missing {
             guard retry else { throw .missing(clean) }
-            guard let parent = Self.deepestExistingAncestor(of: clean), roots.contains(parent) else { throw .outsideRoots(clean) }
             file = nil
-        } catch .outsideRoots(let real) {
-            throw .outsideRoots(real)
+        } catch .outsideRoots {
+            throw .outsideRoots(clean)
         } catch .notRegular {
             throw .notRegularFile(clean)
         } catch {
@@ -75,16 +74,5 @@ extension TailRegistry {
             counter += 1
         }
         return candidate
-    }
-
-    /// The real path of the deepest ancestor of `path` that exists.
-    static func deepestExistingAncestor(of path: String) -> String? {
-        var current = path
-        while let slash = current.lastIndex(of: "/") {
-            current = slash == current.startIndex ? "/" : String(current[..<slash])
-            if let real = AllowedRoots.realPath(current) { return real }
-            if current == "/" { return nil }
-        }
-        return nil
     }
 }
