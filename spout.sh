@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the build needs, and the ones only the tests need.
 BUILD_PACKAGES=(libmicrohttpd-dev pkg-config)
-TEST_PACKAGES=(curl procps)
+TEST_PACKAGES=(curl procps python3 python3-venv chromium fonts-dejavu-core)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -39,6 +39,17 @@ require_swift() {
     }
 }
 
+# The end-to-end suites (the contract with schemathesis, the viewer in Debian's chromium with Playwright) run from a
+# virtual environment of their own, with the pinned packages of Tests/e2e/requirements.txt.
+e2e_environment() {
+    local venv=.venv-e2e
+    if [ ! -x "$venv/bin/pytest" ] || ! cmp -s Tests/e2e/requirements.txt "$venv/requirements.txt"; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+        cp Tests/e2e/requirements.txt "$venv/requirements.txt"
+    fi
+}
+
 # Long-lived streams need file descriptors: raise the soft limit to the hard one.
 raise_open_files() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -64,6 +75,8 @@ case "${1:-}" in
         raise_open_files
         swift build --build-tests
         swift test --skip-build
+        e2e_environment
+        SPOUT_BIN="$PWD/.build/debug/spout" .venv-e2e/bin/pytest -q Tests/e2e
         # The whole suite runs again under ThreadSanitizer, in its own build folder. Every lock in the code is a
         # pthread one that TSan can see, so a report is a real race.
         swift build --build-tests --sanitize=thread --scratch-path .build-tsan
@@ -71,6 +84,7 @@ case "${1:-}" in
         ;;
     deps)
         install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+        e2e_environment
         ;;
     *)
         echo "usage: ./spout.sh run [serve flags] | test | build | deps" >&2
