@@ -1,5 +1,6 @@
 import EventStream
 import JSON
+import Synchronization
 
 /// A published message, encoded once for each stream format and shared by every log and subscriber that holds it.
 final class Message: Sendable {
@@ -15,8 +16,15 @@ final class Message: Sendable {
     let published: Int64
     /// The SSE frame for `raw` streams: `id`, the publisher's `event`, `topic`, and the data verbatim.
     let raw: [UInt8]
-    /// The SSE frame for `json` streams: `id` and one `data:` line with the JSON envelope.
-    let json: [UInt8]
+    /// The SSE frame for `json` streams, encoded by the first `json` subscriber that needs it, so that a
+    /// message nobody reads as JSON costs its publisher one encoding and never holds the envelope.
+    private let json: Mutex<JSONFrame>
+
+    /// The `json` frame, or what it is made from until a subscriber asks for it.
+    private enum JSONFrame {
+        case pending(Publication)
+        case encoded([UInt8])
+    }
 
     init(sequence: UInt64, epoch: String, topic: String, time: Int64, published: Int64, publication: Publication) {
         self.sequence = sequence
@@ -27,18 +35,31 @@ final class Message: Sendable {
         raw = SSEEncoder.encode(
             ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: publication.payload.rawText)
         )
-        var envelope: [(String, JSONValue)] = [("topic", .string(topic)), ("id", .string(id))]
-        if let event = publication.event { envelope.append(("event", .string(event))) }
-        envelope.append(("time", .string(Timestamp.iso8601(milliseconds: time))))
-        envelope.append(("data", publication.payload.jsonValue))
-        json = SSEEncoder.encode(ServerSentEvent(id: id, data: JSONValue.object(envelope).text))
+        json = Mutex(.pending(publication))
     }
 
     /// The frame for a stream format.
     func frame(_ format: StreamFormat) -> [UInt8] {
-        format == .raw ? raw : json
+        format == .raw ? raw : jsonFrame()
     }
 
     /// The bytes it counts for in retention and queue limits.
     var size: Int { raw.count }
+
+    private func jsonFrame() -> [UInt8] {
+        json.withLock { state in
+            switch state {
+            case .encoded(let bytes):
+                return bytes
+            case .pending(let publication):
+                var envelope: [(String, JSONValue)] = [("topic", .string(topic)), ("id", .string(id))]
+                if let event = publication.event { envelope.append(("event", .string(event))) }
+                envelope.append(("time", .string(Timestamp.iso8601(milliseconds: time))))
+                envelope.append(("data", publication.payload.jsonValue))
+                let bytes = SSEEncoder.encode(ServerSentEvent(id: id, data: JSONValue.object(envelope).text))
+                state = .encoded(bytes)
+                return bytes
+            }
+        }
+    }
 }

@@ -6,6 +6,8 @@ enum RequestBody {
     /// The media type without parameters, lowercased; `nil` if the header is absent.
     static func mediaType(_ request: Request) -> String? {
         guard let value = request.headers["Content-Type"] else { return nil }
+        // Publishers send these exact values nearly always; the general parse below costs more than the publish.
+        if value == "text/plain" || value == "application/json" { return value }
         let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         return type.trimmingSpaces.lowercased()
     }
@@ -13,6 +15,7 @@ enum RequestBody {
     /// Whether a `charset` parameter, if given, is UTF-8.
     static func isUTF8(_ request: Request) -> Bool {
         guard let value = request.headers["Content-Type"]?.lowercased() else { return true }
+        guard value.utf8.contains(UInt8(ascii: ";")) else { return true }
         for parameter in value.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingSpaces == "charset" else { continue }
