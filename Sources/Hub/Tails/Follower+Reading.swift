@@ -130,7 +130,14 @@ extension Follower {
         tail.metrics.tailLines.add(lines.count, ordering: .relaxed)
         guard !formats.isEmpty, let context = following.context(tail.id) else { return }
         let time = TailFrames.time(Timestamp.nowMilliseconds())
-        var batch = TailRing.Batch()
+        // Taken out of the follower while it is filled (two `inout` accesses to one stored property would conflict),
+        // and put back with its capacity afterwards.
+        var batch = self.batch
+        self.batch = TailRing.Batch()
+        defer { self.batch = batch }
+        batch.entries.removeAll(keepingCapacity: true)
+        batch.raw.removeAll(keepingCapacity: true)
+        batch.json.removeAll(keepingCapacity: true)
         batch.entries.reserveCapacity(lines.count)
         for line in lines {
             let (rawStart, jsonStart) = (batch.raw.count, batch.json.count)

@@ -30,6 +30,8 @@ final class Follower: @unchecked Sendable {
     var directoryOfWatch: [Int32: String] = [:]
     var fileWatches: [Int32: Set<String>] = [:]
     var dirty: [String: Work] = [:]
+    /// The frames of one read, kept between reads so that their megabyte of memory is not mapped and unmapped each time.
+    var batch = TailRing.Batch()
     private var lastSweep: Int64 = 0
 
     /// What a tail needs done.

@@ -14,8 +14,8 @@ import Threading
 struct LineSplitter {
     /// One delivered line.
     struct Line: Equatable {
-        /// The line's bytes, without its LF (and CR).
-        var bytes: [UInt8]
+        /// The line's bytes, without its LF (and CR): a slice of what was fed when the line lay wholly in it.
+        var bytes: ArraySlice<UInt8>
         /// The file offset where the line starts.
         var start: Int64
         /// The file offset just after the line (after its LF, if any).
@@ -50,7 +50,8 @@ struct LineSplitter {
     /// The check of the bytes just before ``committed``.
     var committedCheck: UInt64 { FileCursor.check(of: history) }
 
-    /// Splits the next bytes of the file, which must follow the previous ones.
+    /// Splits the next bytes of the file, which must follow the previous ones. A line that lies wholly in `bytes` is
+    /// handed out as a slice of them, not copied.
     mutating func feed(_ bytes: ArraySlice<UInt8>) -> [Line] {
         var lines: [Line] = []
         var start = bytes.startIndex
@@ -58,43 +59,60 @@ struct LineSplitter {
             // Look for the LF only as far as the cap allows this line to grow.
             let limit = min(bytes.endIndex, start + (cap - pending.count))
             if let newline = bytes[start..<limit].firstIndex(of: 0x0A) {
-                pending.append(contentsOf: bytes[start..<newline])
+                let content = take(bytes[start..<newline])
                 start = newline + 1
-                let consumed = pending.count + 1
-                let check = self.check(appending: pending, plus: 0x0A)
-                if pending.last == 0x0D { pending.removeLast() }
-                lines.append(Line(bytes: pending, start: lineStart, end: lineStart + Int64(consumed), check: check, continues: false))
+                let consumed = content.count + 1
+                let check = advance(past: content, plus: 0x0A)
+                let text = content.last == 0x0D ? content.dropLast() : content
+                lines.append(Line(bytes: text, start: lineStart, end: lineStart + Int64(consumed), check: check, continues: false))
                 lineStart += Int64(consumed)
-                pending.removeAll(keepingCapacity: true)
             } else {
                 pending.append(contentsOf: bytes[start..<limit])
                 start = limit
                 if pending.count == cap {
-                    let check = self.check(appending: pending, plus: nil)
-                    lines.append(Line(bytes: pending, start: lineStart, end: lineStart + Int64(cap), check: check, continues: true))
+                    let content = take(bytes[limit..<limit])
+                    let check = advance(past: content, plus: nil)
+                    lines.append(Line(bytes: content, start: lineStart, end: lineStart + Int64(cap), check: check, continues: true))
                     lineStart += Int64(cap)
-                    pending.removeAll(keepingCapacity: true)
                 }
             }
         }
         return lines
     }
 
+    /// The current line's bytes: `rest` alone when nothing is held, else the held bytes and `rest`, which are then no
+    /// longer held.
+    private mutating func take(_ rest: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard !pending.isEmpty else { return rest }
+        pending.append(contentsOf: rest)
+        defer { pending = [] }
+        return pending[...]
+    }
+
     /// Delivers the held partial line, if any, as a line of its own (the file ended without a final LF).
     mutating func flush() -> Line? {
         guard !pending.isEmpty else { return nil }
-        let content = pending
-        pending.removeAll()
-        let check = self.check(appending: content, plus: nil)
+        let content = pending[...]
+        pending = []
+        let check = advance(past: content, plus: nil)
         defer { lineStart += Int64(content.count) }
         return Line(bytes: content, start: lineStart, end: lineStart + Int64(content.count), check: check, continues: false)
     }
 
-    /// The check of the window that ends with `content` (and `extra`), and the history moved past them.
-    private mutating func check(appending content: [UInt8], plus extra: UInt8?) -> UInt64 {
-        var tail = content.count >= FileCursor.window ? Array(content.suffix(FileCursor.window)) : history + content
-        if let extra { tail.append(extra) }
-        history = Array(tail.suffix(FileCursor.window))
+    /// Moves the history past `content` (and `extra`) and returns the check of the window that now ends there. The
+    /// history is updated in place: this runs for every line.
+    private mutating func advance(past content: ArraySlice<UInt8>, plus extra: UInt8?) -> UInt64 {
+        let window = FileCursor.window
+        let room = extra == nil ? window : window - 1
+        if content.count >= room {
+            history.removeAll(keepingCapacity: true)
+            history.append(contentsOf: content.suffix(room))
+        } else {
+            let overflow = history.count + content.count + (extra == nil ? 0 : 1) - window
+            if overflow > 0 { history.removeFirst(overflow) }
+            history.append(contentsOf: content)
+        }
+        if let extra { history.append(extra) }
         return FileCursor.check(of: history)
     }
 }

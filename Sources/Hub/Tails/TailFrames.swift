@@ -29,13 +29,19 @@ enum TailFrames {
             cursorPrefix = Array("\(String(device, radix: 16)).\(String(inode, radix: 16)).".utf8)
         }
 
-        /// The cursor after a line: `<device>.<inode>.<offset>.<check>`.
-        func cursor(_ line: LineSplitter.Line) -> [UInt8] {
-            var id = cursorPrefix
-            appendDecimal(UInt64(line.end), to: &id)
-            id.append(UInt8(ascii: "."))
-            appendHex(line.check, to: &id)
-            return id
+        /// Hands `body` the cursor after a line, `<device>.<inode>.<offset>.<check>`, written on the stack: this runs
+        /// for every line.
+        func withCursor<Result>(_ line: LineSplitter.Line, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: cursorPrefix.count + 40) { buffer in
+                var count = cursorPrefix.withUnsafeBufferPointer { prefix in
+                    _ = buffer.initialize(fromContentsOf: prefix)
+                    return prefix.count
+                }
+                count = TailFrames.write(UInt64(line.end), radix: 10, into: buffer, at: count)
+                buffer[count] = UInt8(ascii: ".")
+                count = TailFrames.write(line.check, radix: 16, into: buffer, at: count + 1)
+                return body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            }
         }
     }
 
@@ -52,11 +58,10 @@ enum TailFrames {
         raw: inout [UInt8],
         json: inout [UInt8]
     ) -> FileCursor {
-        let id = context.cursor(line)
         var text = line.bytes
-        if text.contains(where: { $0 >= 0x80 }) { text = Array(String(decoding: text, as: UTF8.self).utf8) }
+        if text.contains(where: { $0 >= 0x80 }) { text = ArraySlice(String(decoding: text, as: UTF8.self).utf8) }
         text.withUnsafeBufferPointer { data in
-            id.withUnsafeBufferPointer { idBytes in
+            context.withCursor(line) { idBytes in
                 if formats.contains(.raw) {
                     SSEEncoder.appendField("id", idBytes, into: &raw)
                     context.tail.withUnsafeBufferPointer { SSEEncoder.appendField("tail", $0, into: &raw) }
@@ -70,7 +75,7 @@ enum TailFrames {
                     json.append(contentsOf: #"data: {"tail":"#.utf8)
                     json.append(contentsOf: context.tailJSON)
                     json.append(contentsOf: #","id":""#.utf8)
-                    json.append(contentsOf: id)
+                    json.append(contentsOf: idBytes)
                     json.append(contentsOf: #"","time":""#.utf8)
                     json.append(contentsOf: time)
                     json.append(contentsOf: #"","line":"#.utf8)
@@ -115,24 +120,22 @@ enum TailFrames {
         SSEEncoder.encode(ServerSentEvent(id: resumeID, retry: 3000, comment: "spout tail \(tail)"))
     }
 
-    private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits: [UInt8] = []
+    /// Writes `value` in `radix` (10 or 16, lower case) at `index` of `buffer`; returns the index after it.
+    fileprivate static func write(_ value: UInt64, radix: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at index: Int) -> Int {
+        var width = 1
+        var scale = radix
+        while width < 20, value >= scale {
+            width += 1
+            let (next, overflow) = scale.multipliedReportingOverflow(by: radix)
+            if overflow { break }
+            scale = next
+        }
         var rest = value
-        repeat {
-            digits.append(UInt8(48 + rest % 10))
-            rest /= 10
-        } while rest > 0
-        out.append(contentsOf: digits.reversed())
-    }
-
-    private static func appendHex(_ value: UInt64, to out: inout [UInt8]) {
-        let symbols = Array("0123456789abcdef".utf8)
-        var digits: [UInt8] = []
-        var rest = value
-        repeat {
-            digits.append(symbols[Int(rest & 15)])
-            rest >>= 4
-        } while rest > 0
-        out.append(contentsOf: digits.reversed())
+        for position in stride(from: index + width - 1, through: index, by: -1) {
+            let digit = UInt8(rest % radix)
+            buffer[position] = digit < 10 ? 48 + digit : 87 + digit
+            rest /= radix
+        }
+        return index + width
     }
 }

@@ -13,8 +13,10 @@ public final class TailRegistry: Sendable {
         public var maxTails = 1024
         /// The longest line delivered whole; longer ones come in pieces. Default 64 KiB.
         public var lineCap = 64 * 1024
-        /// How many bytes of recent frames a tail keeps for viewers that keep up. Default 1 MiB.
-        public var ringBytes = 1 << 20
+        /// How many bytes of recent frames a tail keeps, per format, for viewers that keep up. Default 4 MiB: close to a
+        /// second of a file written at 50,000 lines/s, so that a viewer's brief stall does not send it to the file. The
+        /// ring grows only as lines come, so a quiet tail holds little.
+        public var ringBytes = 4 << 20
         /// The most lines a viewer may ask to start with (`?lines=N`). Default 100,000.
         public var maxStartLines = 100_000
         /// How far back from the end the start of the last N lines is looked for. Default 64 MiB.
