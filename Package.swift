@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        // <sys/epoll.h> for spout-bench, which Glibc's module leaves out.
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
@@ -65,7 +67,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spout-bench",
-            dependencies: ["Threading", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Threading", "CEpoll", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

@@ -4,13 +4,16 @@
 #   ./spout.sh run [FLAGS]   install what is missing, build, and run `spout serve` on the embedded defaults
 #   ./spout.sh test          install what the tests need, build, and run the whole suite
 #
-# Also: ./spout.sh build (release build only), ./spout.sh deps (system packages only).
+# Also: ./spout.sh bench (the benchmark against nginx+nchan; see BENCHMARKS.md), ./spout.sh build (release build only),
+# ./spout.sh deps (system packages only).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs, and the ones only the tests need.
 BUILD_PACKAGES=(libmicrohttpd-dev pkg-config)
 TEST_PACKAGES=(curl procps python3 python3-venv chromium fonts-dejavu-core)
+# And the benchmark's: nginx with nchan to compare with, a C compiler for the neutral load generator, GNU tail.
+BENCH_PACKAGES=(nginx-light libnginx-mod-nchan gcc libc6-dev coreutils python3 python3-venv)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -50,6 +53,23 @@ e2e_environment() {
     fi
 }
 
+# Installing nginx must not start Debian's nginx service on port 80: a policy-rc.d forbids it for the install only.
+install_bench_packages() {
+    local policy=/usr/sbin/policy-rc.d added=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod +x "$policy"
+        added=1
+    fi
+    install_packages "${BENCH_PACKAGES[@]}" || { [ $added = 1 ] && as_root rm -f "$policy"; exit 1; }
+    [ $added = 1 ] && as_root rm -f "$policy"
+    if [ ! -x .venv-bench/bin/python ] || ! cmp -s bench/requirements.txt .venv-bench/requirements.txt; then
+        python3 -m venv .venv-bench
+        .venv-bench/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+        cp bench/requirements.txt .venv-bench/requirements.txt
+    fi
+}
+
 # Long-lived streams need file descriptors: raise the soft limit to the hard one.
 raise_open_files() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -82,12 +102,20 @@ case "${1:-}" in
         swift build --build-tests --sanitize=thread --scratch-path .build-tsan
         swift test --skip-build --sanitize=thread --scratch-path .build-tsan
         ;;
+    bench)
+        require_swift
+        install_packages "${BUILD_PACKAGES[@]}"
+        install_bench_packages
+        swift build -c release --product spout
+        swift build -c release --product spout-bench
+        exec bench/run.sh
+        ;;
     deps)
         install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
         e2e_environment
         ;;
     *)
-        echo "usage: ./spout.sh run [serve flags] | test | build | deps" >&2
+        echo "usage: ./spout.sh run [serve flags] | test | bench | build | deps" >&2
         exit 2
         ;;
 esac

@@ -4,7 +4,8 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spout-bench",
-        abstract: "Measure Spout: lines or messages per second, latency, loss, CPU and memory.",
-        subcommands: [TailBench.self]
+        abstract: "Measure an SSE server: events or lines per second, latency, loss, CPU and memory.",
+        discussion: "bench/run.sh runs every scenario against Spout and nginx+nchan and writes BENCHMARKS.md.",
+        subcommands: [PubSubBench.self, IdleBench.self, TailBench.self, TailFloorBench.self]
     )
 }

@@ -32,4 +32,11 @@ struct Histogram {
         }
         return maximum
     }
+
+    /// Adds another histogram's samples to this one.
+    mutating func merge(_ other: Histogram) {
+        for index in buckets.indices { buckets[index] += other.buckets[index] }
+        count += other.count
+        maximum = max(maximum, other.maximum)
+    }
 }

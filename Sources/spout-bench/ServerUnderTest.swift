@@ -39,20 +39,8 @@ final class ServerUnderTest {
         port = found
     }
 
-    /// The process's CPU time so far (user + system), in seconds.
-    var cpuSeconds: Double {
-        guard let text = try? String(contentsOf: "/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return 0 }
-        let fields = text[text.index(close, offsetBy: 2)...].split(separator: " ")
-        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// Resident memory in KiB.
-    var residentKiB: Int {
-        guard let text = try? String(contentsOf: "/proc/\(pid)/status") else { return 0 }
-        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
-    }
+    /// The process, for CPU and memory.
+    var process: ProcessTree { ProcessTree(root: pid) }
 
     func stop() {
         kill(pid, SIGTERM)

@@ -1,0 +1,22 @@
+/// A URL template on loopback, `http://127.0.0.1:<port>/…{topic}…`, as the benchmark's flags give it.
+struct Endpoint {
+    let port: Int
+    let pathTemplate: String
+
+    init(_ url: String) throws {
+        let prefixes = ["http://127.0.0.1:", "http://localhost:"]
+        guard let prefix = prefixes.first(where: { url.hasPrefix($0) }) else {
+            throw BenchFailure("\(url): the benchmark drives servers on http://127.0.0.1 only")
+        }
+        let rest = url.dropFirst(prefix.count)
+        let digits = rest.prefix { $0.isNumber }
+        guard let port = Int(digits), rest.dropFirst(digits.count).first == "/" else { throw BenchFailure("\(url): no port and path") }
+        self.port = port
+        pathTemplate = String(rest.dropFirst(digits.count))
+    }
+
+    /// The path for a topic.
+    func path(topic: String) -> String {
+        pathTemplate.replacing("{topic}", with: topic)
+    }
+}

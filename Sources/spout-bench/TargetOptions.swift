@@ -1,0 +1,51 @@
+import ArgumentParser
+import Glibc
+
+/// The server a pub/sub run drives: its URLs, its process, and where the result goes.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Subscribe URL template, e.g. http://127.0.0.1:8080/topics/{topic}/events")
+    var subURL: String
+    @Option(help: "Publish URL template (POST, text/plain), e.g. http://127.0.0.1:8080/topics/{topic}/messages")
+    var pubURL: String?
+    @Option(help: "If topics must exist first: a URL to POST each one to.")
+    var createURL: String?
+    @Option(help: "The JSON body that creates a topic; {topic} is its name.")
+    var createBody = #"{"name":"{topic}"}"#
+    @Option(help: "The server's process id; its CPU and memory are measured with its descendants'.")
+    var serverPID: Int32
+    @Option(help: "The server's name in the results.")
+    var label = "spout"
+    @OptionGroup var output: ResultOptions
+
+    var sub: Endpoint { get throws { try Endpoint(subURL) } }
+    var pub: Endpoint {
+        get throws {
+            guard let pubURL else { throw BenchFailure("--pub-url is needed") }
+            return try Endpoint(pubURL)
+        }
+    }
+
+    /// `count` topic names, fresh for this run so that no earlier history is seen; created first if the server needs it.
+    func topicNames(_ count: Int) throws -> [String] {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        let prefix = "b" + String((0..<6).map { _ in letters.randomElement()! })
+        let names = (0..<count).map { "\(prefix)t\($0)" }
+        if let createURL {
+            let endpoint = try Endpoint(createURL)
+            for name in names {
+                try HTTP.post(port: endpoint.port, path: endpoint.path(topic: name), body: createBody.replacing("{topic}", with: name))
+            }
+        }
+        return names
+    }
+}
+
+/// The open-file limit, raised to the hard one: thousands of subscribers need thousands of sockets.
+enum FileLimits {
+    static func raise() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

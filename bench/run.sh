@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Spout's benchmark: the same scenarios against Spout and nginx+nchan, in one run, then BENCHMARKS.md and its chart.
+# Started by `./spout.sh bench`, which installs nginx+nchan and matplotlib and builds the release binaries first.
+#
+#   REPS=3            repetitions (default 1); the servers take turns going first
+#   QUICK=1           fewer messages and shorter holds: about 5 minutes
+#   REFEREE=0         skip the neutral load generator (../shared/bench/compare.sh) that checks spout-bench's figures
+#   BENCH_OUT=dir     where the JSON lines go (default /tmp/spout-bench-results/<date>)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REPS=${REPS:-1}
+QUICK=${QUICK:-0}
+OUT=${BENCH_OUT:-/tmp/spout-bench-results/$(date +%Y%m%d-%H%M%S)}
+WORK=$OUT/work
+SPOUT_PORT=8181
+NCHAN_PORT=8191
+BIN=$PWD/.build/release
+mkdir -p "$OUT" "$WORK/nchan/tmp"
+ulimit -n "$(ulimit -Hn)"
+NOFILE=$(ulimit -n)
+PIDS=()
+
+stop() { # stop <pid>: TERM, then KILL after 5 s
+    kill "$1" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+}
+cleanup() { for pid in "${PIDS[@]}"; do stop "$pid"; done; }
+trap cleanup EXIT
+
+wait_port() { # wait_port <port>
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on 127.0.0.1:$1" >&2
+    return 1
+}
+
+start_spout() { # sets SPOUT_PID
+    "$BIN/spout" serve --port "$SPOUT_PORT" 2>"$WORK/spout.log" &
+    SPOUT_PID=$!
+    PIDS+=("$SPOUT_PID")
+    wait_port "$SPOUT_PORT"
+}
+
+start_nchan() { # sets NCHAN_PID (the nginx master; its workers are measured with it)
+    local module user=""
+    module=$(find /usr/lib/nginx/modules -name 'ngx_nchan_module.so' | head -1)
+    [ -n "$module" ] || { echo "nchan is not installed: run ./spout.sh bench" >&2; exit 1; }
+    [ "$(id -u)" = 0 ] && user="user root;"
+    sed -e "s#@MODULE@#$module#" -e "s#@USER@#$user#" -e "s#@NOFILE@#$NOFILE#" \
+        -e "s#@CONNECTIONS@#$((NOFILE - 1000))#" -e "s#@PORT@#$NCHAN_PORT#" bench/nchan.conf >"$WORK/nchan/nchan.conf"
+    nginx -p "$WORK/nchan/" -e "$WORK/nchan/error.log" -c "$WORK/nchan/nchan.conf" &
+    NCHAN_PID=$!
+    PIDS+=("$NCHAN_PID")
+    wait_port "$NCHAN_PORT"
+}
+
+# target <name>: the spout-bench flags that point at one server
+target() {
+    case "$1" in
+        spout) echo "--label spout --server-pid $SPOUT_PID --sub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events" \
+            "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
+        nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
+            "--pub-url http://127.0.0.1:$NCHAN_PORT/pub?id={topic}" ;;
+    esac
+}
+
+# The scenarios of ../shared/bench, so that the referee measures the same thing: 16 publishers, 100-byte messages.
+if [ "$QUICK" = 1 ]; then M=(80000 30000 3500 200 200000); HOLD=3; else M=(200000 40000 5000 250 300000); HOLD=10; fi
+SCENARIOS=(
+    "--subs 1 --window 1024 --rate 20000 --messages ${M[0]}"
+    "--subs 100 --window 512 --messages ${M[1]}"
+    "--subs 1000 --window 64 --messages ${M[2]}"
+    "--subs 5000 --window 16 --messages ${M[3]}"
+    "--subs 1 --topics 1000 --window 1024 --messages ${M[4]}"
+)
+
+echo "== pub/sub: Spout and nginx+nchan, $REPS rep(s); results in $OUT"
+start_spout
+start_nchan
+for rep in $(seq "$REPS"); do
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout"; else order="spout nchan"; fi
+    for scenario in "${SCENARIOS[@]}"; do
+        for server in $order; do
+            # shellcheck disable=SC2046,SC2086
+            timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
+                echo "   ($server: $scenario failed)"
+        done
+    done
+done
+stop "$SPOUT_PID"
+stop "$NCHAN_PID"
+
+echo "== idle subscribers, a fresh server for each run"
+for n in 10000 19000; do
+    n=$((n < NOFILE - 1000 ? n : NOFILE - 1000))
+    for server in nchan spout; do
+        if [ "$server" = spout ]; then start_spout; pid=$SPOUT_PID; else start_nchan; pid=$NCHAN_PID; fi
+        # shellcheck disable=SC2046
+        timeout 400 "$BIN/spout-bench" idle $(target "$server") --subs "$n" --hold "$HOLD" --json "$OUT/idle.jsonl" ||
+            echo "   ($server: idle $n failed)"
+        stop "$pid"
+    done
+done
+
+echo "== tails: as fast as a writer can go, to 1, 10 and 100 viewers, and tail -F to a pipe"
+if [ "$QUICK" = 1 ]; then LINES=(1000000 500000 100000); else LINES=(2000000 1000000 200000); fi
+"$BIN/spout-bench" tail-floor --lines "${LINES[0]}" --json "$OUT/tail.jsonl"
+for i in 0 1 2; do
+    viewers=$((10 ** i))
+    "$BIN/spout-bench" tail --viewers "$viewers" --rate 0 --lines "${LINES[$i]}" --json "$OUT/tail.jsonl"
+done
+"$BIN/spout-bench" tail --viewers 100 --rate 50000 --seconds "$HOLD" --json "$OUT/tail.jsonl"
+
+if [ "${REFEREE:-1}" = 1 ] && [ -x ../shared/bench/compare.sh ]; then
+    echo "== referee: ../shared/bench/compare.sh (ssebench) against the same binary"
+    mkdir -p "$OUT/referee"
+    BENCH_WORK=$WORK/referee LABEL=spout QUICK=$QUICK REPS=$REPS \
+        SUB_URL="http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events" \
+        PUB_URL="http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages" \
+        START_CMD="exec $BIN/spout serve --port {port}" \
+        ../shared/bench/compare.sh --create-url "http://127.0.0.1:$SPOUT_PORT/topics" \
+        --create-body-template '{"name":"{topic}"}' | tee "$OUT/referee/compare.log"
+    results=$(ls -d "$WORK"/referee/results/compare-* | tail -1)
+    cp "$results"/table.md "$results"/*.jsonl "$OUT/referee/"
+fi
+
+cat >"$OUT/meta.json" <<META
+{"date": "$(date -u +%Y-%m-%dT%H:%MZ)", "commit": "$(git rev-parse --short HEAD)",
+ "machine": "$(nproc) cores, $(uname -r), $(nginx -v 2>&1 | cut -d/ -f2)",
+ "command": "REPS=$REPS QUICK=$QUICK ./spout.sh bench"}
+META
+.venv-bench/bin/python bench/report.py "$OUT" --markdown BENCHMARKS.md --chart docs/benchmarks.png
+echo "BENCHMARKS.md and docs/benchmarks.png written from $OUT"
