@@ -1,6 +1,7 @@
 // The door to libmicrohttpd (Debian's libmicrohttpd-dev 0.9.75). Only the MicroHTTPD module imports it.
 // The shims below exist only because Swift cannot call C variadic functions, nor import MHD_SIZE_UNKNOWN
 // (a UINT64_MAX macro). Each one forwards to exactly one libmicrohttpd function.
+// <sys/epoll.h> is here because Glibc's Swift module leaves it out, and the hang-up watch needs it.
 #ifndef C_MICROHTTPD_SHIM_H
 #define C_MICROHTTPD_SHIM_H
 
@@ -10,6 +11,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/epoll.h>
 #include <microhttpd.h>
 
 /// MHD_SIZE_UNKNOWN, the size of a response whose length is not known in advance (sent chunked).

@@ -35,6 +35,7 @@ public final class Daemon: @unchecked Sendable {
     private var boundPort = 0
     private var streams: [ObjectIdentifier: ResponseStream] = [:]
     private var pendings: [ObjectIdentifier: PendingResponse] = [:]
+    private let hangups = HangupWatch()
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
     private let lastDiagnostic = LockedValue<String?>(nil)
 
@@ -78,6 +79,7 @@ public final class Daemon: @unchecked Sendable {
                 }
                 unsafe mhd = started.daemon
                 boundPort = unsafe started.port
+                hangups.start()
                 phase = .running
                 return .success(())
             } catch {
@@ -117,6 +119,7 @@ public final class Daemon: @unchecked Sendable {
         waitUntilDrained(timeout: .seconds(1))
 
         unsafe MHD_stop_daemon(daemon)
+        hangups.stop()
         if listener >= 0 { close(listener) }
         lock.withLock {
             phase = .stopped
@@ -139,8 +142,9 @@ public final class Daemon: @unchecked Sendable {
         configuration.log?(message)
     }
 
-    /// Records an open stream; one that opens while the daemon stops is told to stop at once.
-    func register(_ stream: ResponseStream) {
+    /// Records an open stream on socket `fd`; one that opens while the daemon stops is told to stop at once.
+    func register(_ stream: ResponseStream, fd: Int32) {
+        hangups.watch(fd, stream)
         let phaseNow = lock.withLock {
             streams[ObjectIdentifier(stream)] = stream
             return phase
@@ -164,6 +168,7 @@ public final class Daemon: @unchecked Sendable {
     /// Forgets a finished stream or deferred request and wakes a waiting ``stop(grace:)``.
     func unregister(stream: ResponseStream?, pending: PendingResponse?) {
         guard stream != nil || pending != nil else { return }
+        if let stream { hangups.unwatch(stream) }
         lock.withLock {
             if let stream { streams[ObjectIdentifier(stream)] = nil }
             if let pending { pendings[ObjectIdentifier(pending)] = nil }

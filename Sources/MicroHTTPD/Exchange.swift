@@ -84,7 +84,7 @@ struct Exchange {
             } else {
                 unsafe stream.attach(ConnectionHandle(pointer: connection))
                 state.stream = stream
-                daemon.register(stream)
+                daemon.register(stream, fd: unsafe CMicroHTTPD_connection_fd(connection))
             }
         }
         guard let made = unsafe made else { return .NO }

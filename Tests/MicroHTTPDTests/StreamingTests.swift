@@ -91,7 +91,7 @@ struct StreamingTests {
                 _ = try leave.head()
                 expectEventually { channel.openStreams == 2 }
                 if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
-                // A suspended stream notices a vanished client only when it writes, so keep writing (as heartbeats do).
+                // Writing as heartbeats do: whichever notices first, the write or the hang-up watch, ends the stream.
                 let noticed = Monotonic.wait(timeout: 10) {
                     channel.publish(Array(": ping\n".utf8))
                     return channel.openStreams == 1
@@ -102,6 +102,28 @@ struct StreamingTests {
             let reasons = channel.closedReasons.withLock { $0 }
             #expect(reasons == [.clientGone, .clientGone])
             try stay.read(timeout: 5) { String(decoding: $0.body, as: UTF8.self).contains(": ping") }
+        }
+    }
+
+    @Test func aParkedStreamWhoseClientHangsUpEndsWithoutWaitingForAWrite() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let stay = try TestConnection(port: daemon.port)
+            try stay.send("GET", "/stream")
+            _ = try stay.head()
+            for reset in [false, true] {
+                let leave = try TestConnection(port: daemon.port)
+                try leave.send("GET", "/stream")
+                _ = try leave.head()
+                expectEventually { channel.openStreams == 2 }
+                if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
+                // Nothing is published: only the hang-up watch can notice.
+                let noticed = Monotonic.wait(timeout: 2) { channel.openStreams == 1 && daemon.openStreams == 1 }
+                #expect(noticed, "a client that hung up kept its parked stream (reset: \(reset))")
+            }
+            #expect(channel.closedReasons.withLock { $0 } == [.clientGone, .clientGone])
+            channel.publish(Array(": still here\n".utf8))
+            try stay.read(timeout: 5) { String(decoding: $0.body, as: UTF8.self).contains(": still here") }
         }
     }
 

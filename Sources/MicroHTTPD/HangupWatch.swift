@@ -1,0 +1,100 @@
+internal import CMicroHTTPD
+import Glibc
+import Threading
+
+/// Notices clients that hang up while their stream is parked, and ends those streams at once.
+///
+/// libmicrohttpd takes a suspended connection out of its epoll set, so it learns that the client left only when the
+/// stream next writes (a heartbeat, up to its interval later). Meanwhile the dead connection stays on the daemon's
+/// suspended list, which libmicrohttpd walks whole on every resume: a burst of departures would slow every publish
+/// until the next heartbeat. One thread watches every stream's socket for `EPOLLRDHUP` (the peer's FIN) and forces the
+/// stream, so that its next pull aborts and libmicrohttpd closes the connection.
+final class HangupWatch: @unchecked Sendable {
+    // Unchecked: `set`, `stopPipe` and `thread` are written in `start` and `stop` only, which the daemon calls under
+    // its own lock and in order; the watched streams live in `watched`, under its lock.
+    private var set: Int32 = -1
+    private var stopPipe: (read: Int32, write: Int32) = (-1, -1)
+    private var thread: NativeThread?
+    private let watched = LockedValue(Watched())
+
+    /// The streams watched, by a token that the kernel hands back with each event. Tokens are never reused, so an
+    /// event that arrives after its stream was unwatched (and its descriptor perhaps reused) finds nothing.
+    private struct Watched {
+        var next: UInt64 = 1
+        var byToken: [UInt64: (fd: Int32, stream: ResponseStream)] = [:]
+        var tokenOf: [ObjectIdentifier: UInt64] = [:]
+    }
+
+    /// Starts the watching thread. The corresponding C function is `epoll_create1`.
+    func start() {
+        set = epoll_create1(Int32(EPOLL_CLOEXEC))
+        var ends: [Int32] = [0, 0]
+        guard set >= 0, unsafe pipe(&ends) == 0 else { preconditionFailure("hang-up watch: no epoll or pipe, errno \(errno)") }
+        stopPipe = (ends[0], ends[1])
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var event = unsafe epoll_event()
+        unsafe event.events = EPOLLIN.rawValue
+        unsafe event.data.u64 = 0
+        unsafe epoll_ctl(set, EPOLL_CTL_ADD, stopPipe.read, &event)
+        let worker = NativeThread(name: "spout-hangups") { [self] in run() }
+        thread = worker
+        worker.start()
+    }
+
+    /// Watches a stream's socket until ``unwatch(_:)``.
+    func watch(_ fd: Int32, _ stream: ResponseStream) {
+        guard fd >= 0 else { return }
+        watched.withLock { w in
+            let token = w.next
+            w.next += 1
+            var event = unsafe epoll_event()
+            unsafe event.events = EPOLLRDHUP.rawValue
+            unsafe event.data.u64 = token
+            guard unsafe epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) == 0 else { return }
+            w.byToken[token] = (fd, stream)
+            w.tokenOf[ObjectIdentifier(stream)] = token
+        }
+    }
+
+    /// Stops watching a finished stream. Called before libmicrohttpd closes its socket, so the descriptor is still
+    /// the stream's.
+    func unwatch(_ stream: ResponseStream) {
+        watched.withLock { w in
+            guard let token = w.tokenOf.removeValue(forKey: ObjectIdentifier(stream)),
+                let entry = w.byToken.removeValue(forKey: token)
+            else { return }
+            epoll_ctl(set, EPOLL_CTL_DEL, entry.fd, nil)
+        }
+    }
+
+    /// Ends the thread and closes the epoll set. The daemon calls it after libmicrohttpd has stopped.
+    func stop() {
+        guard let thread else { return }
+        var byte: UInt8 = 1
+        _ = unsafe write(stopPipe.write, &byte, 1)
+        _ = thread.join()
+        self.thread = nil
+        close(set)
+        close(stopPipe.read)
+        close(stopPipe.write)
+    }
+
+    private func run() {
+        var events = unsafe [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let count = unsafe epoll_wait(set, &events, Int32(events.count), -1)
+            guard count >= 0 || errno == EINTR else { return }
+            for unsafeevent in unsafe events.prefix(max(0, Int(count))) {
+                let token = unsafe event.data.u64
+                if token == 0 { return }
+                let gone = watched.withLock { w -> ResponseStream? in
+                    guard let entry = w.byToken.removeValue(forKey: token) else { return nil }
+                    w.tokenOf[ObjectIdentifier(entry.stream)] = nil
+                    epoll_ctl(set, EPOLL_CTL_DEL, entry.fd, nil)
+                    return entry.stream
+                }
+                gone?.force()
+            }
+        }
+    }
+}
