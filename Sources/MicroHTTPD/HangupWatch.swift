@@ -84,8 +84,9 @@ final class HangupWatch: @unchecked Sendable {
         while true {
             let count = unsafe epoll_wait(set, &events, Int32(events.count), -1)
             guard count >= 0 || errno == EINTR else { return }
-            for unsafeevent in unsafe events.prefix(max(0, Int(count))) {
-                let token = unsafe event.data.u64
+            // Indices, not `for unsafe event in …`, which swift-format 6.3 mangles.
+            for index in 0..<max(0, Int(count)) {
+                let token = unsafe events[index].data.u64
                 if token == 0 { return }
                 let gone = watched.withLock { w -> ResponseStream? in
                     guard let entry = w.byToken.removeValue(forKey: token) else { return nil }

@@ -79,28 +79,35 @@ struct StreamingTests {
         }
     }
 
+    /// Opens a stream that stays, then two that leave (one shuts its socket down, one resets it); after each leaves,
+    /// `noticed` must see it gone. Returns the one that stays.
+    private func departures(_ channel: Channel, _ daemon: Daemon, noticed: (Bool) -> Bool) throws -> TestConnection {
+        let stay = try TestConnection(port: daemon.port)
+        try stay.send("GET", "/stream")
+        _ = try stay.head()
+        for reset in [false, true] {
+            let leave = try TestConnection(port: daemon.port)
+            try leave.send("GET", "/stream")
+            _ = try leave.head()
+            expectEventually { channel.openStreams == 2 }
+            if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
+            #expect(noticed(reset), "the daemon did not notice a client that went away (reset: \(reset))")
+        }
+        #expect(daemon.openStreams == 1)
+        #expect(channel.closedReasons.withLock { $0 } == [.clientGone, .clientGone])
+        return stay
+    }
+
     @Test func aClientThatDisconnectsIsCleanedUp() throws {
         let channel = Channel()
         try streamingDaemon(channel) { daemon in
-            let stay = try TestConnection(port: daemon.port)
-            try stay.send("GET", "/stream")
-            _ = try stay.head()
-            for reset in [false, true] {
-                let leave = try TestConnection(port: daemon.port)
-                try leave.send("GET", "/stream")
-                _ = try leave.head()
-                expectEventually { channel.openStreams == 2 }
-                if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
+            let stay = try departures(channel, daemon) { _ in
                 // Writing as heartbeats do: whichever notices first, the write or the hang-up watch, ends the stream.
-                let noticed = Monotonic.wait(timeout: 10) {
+                Monotonic.wait(timeout: 10) {
                     channel.publish(Array(": ping\n".utf8))
                     return channel.openStreams == 1
                 }
-                #expect(noticed, "the daemon did not notice a client that went away (reset: \(reset))")
             }
-            #expect(daemon.openStreams == 1)
-            let reasons = channel.closedReasons.withLock { $0 }
-            #expect(reasons == [.clientGone, .clientGone])
             try stay.read(timeout: 5) { String(decoding: $0.body, as: UTF8.self).contains(": ping") }
         }
     }
@@ -108,20 +115,8 @@ struct StreamingTests {
     @Test func aParkedStreamWhoseClientHangsUpEndsWithoutWaitingForAWrite() throws {
         let channel = Channel()
         try streamingDaemon(channel) { daemon in
-            let stay = try TestConnection(port: daemon.port)
-            try stay.send("GET", "/stream")
-            _ = try stay.head()
-            for reset in [false, true] {
-                let leave = try TestConnection(port: daemon.port)
-                try leave.send("GET", "/stream")
-                _ = try leave.head()
-                expectEventually { channel.openStreams == 2 }
-                if reset { leave.reset() } else { shutdown(leave.fd, Int32(SHUT_RDWR)) }
-                // Nothing is published: only the hang-up watch can notice.
-                let noticed = Monotonic.wait(timeout: 2) { channel.openStreams == 1 && daemon.openStreams == 1 }
-                #expect(noticed, "a client that hung up kept its parked stream (reset: \(reset))")
-            }
-            #expect(channel.closedReasons.withLock { $0 } == [.clientGone, .clientGone])
+            // Nothing is published: only the hang-up watch can notice.
+            let stay = try departures(channel, daemon) { _ in Monotonic.wait(timeout: 2) { channel.openStreams == 1 } }
             channel.publish(Array(": still here\n".utf8))
             try stay.read(timeout: 5) { String(decoding: $0.body, as: UTF8.self).contains(": still here") }
         }
