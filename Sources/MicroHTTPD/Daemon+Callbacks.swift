@@ -65,7 +65,7 @@ nonisolated func requestCompleted(
     if let stream = state.stream {
         stream.finish(StreamCloseReason(termination))
     }
-    daemon.unregister(stream: state.stream, pending: state.pending)
+    daemon.unregister(stream: state.stream, socket: state.socket, pending: state.pending)
 }
 
 /// The content reader of a streaming response. Never blocks: it copies what is queued or suspends.

@@ -142,9 +142,9 @@ public final class Daemon: @unchecked Sendable {
         configuration.log?(message)
     }
 
-    /// Records an open stream on socket `fd`; one that opens while the daemon stops is told to stop at once.
-    func register(_ stream: ResponseStream, fd: Int32) {
-        hangups.watch(fd, stream)
+    /// Records an open stream on `socket`; one that opens while the daemon stops is told to stop at once.
+    func register(_ stream: ResponseStream, socket: Int32) {
+        hangups.watch(socket, stream)
         let phaseNow = lock.withLock {
             streams[ObjectIdentifier(stream)] = stream
             return phase
@@ -166,9 +166,9 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Forgets a finished stream or deferred request and wakes a waiting ``stop(grace:)``.
-    func unregister(stream: ResponseStream?, pending: PendingResponse?) {
+    func unregister(stream: ResponseStream?, socket: Int32 = -1, pending: PendingResponse?) {
         guard stream != nil || pending != nil else { return }
-        if let stream { hangups.unwatch(stream) }
+        if let stream { hangups.unwatch(socket, stream) }
         lock.withLock {
             if let stream { streams[ObjectIdentifier(stream)] = nil }
             if let pending { pendings[ObjectIdentifier(pending)] = nil }

@@ -84,7 +84,8 @@ struct Exchange {
             } else {
                 unsafe stream.attach(ConnectionHandle(pointer: connection))
                 state.stream = stream
-                daemon.register(stream, fd: unsafe CMicroHTTPD_connection_fd(connection))
+                state.socket = unsafe CMicroHTTPD_connection_fd(connection)
+                daemon.register(stream, socket: state.socket)
             }
         }
         guard let made = unsafe made else { return .NO }

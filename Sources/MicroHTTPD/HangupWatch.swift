@@ -16,13 +16,23 @@ final class HangupWatch: @unchecked Sendable {
     private var stopPipe: (read: Int32, write: Int32) = (-1, -1)
     private var thread: NativeThread?
     private let watched = LockedValue(Watched())
+    /// The stop pipe's token: generation 0, which no watch uses (generations start at 1).
+    private static let stopToken = UInt64.max >> 32
 
-    /// The streams watched, by a token that the kernel hands back with each event. Tokens are never reused, so an
-    /// event that arrives after its stream was unwatched (and its descriptor perhaps reused) finds nothing.
+    /// The streams watched, by socket, with a generation per socket that each watch bumps. The kernel hands back
+    /// `generation << 32 | socket` with each event, so an event that arrives after its stream was unwatched (and the
+    /// socket perhaps reused) finds another generation and is ignored. Arrays by descriptor cost 12 bytes a slot,
+    /// where dictionaries cost several times that per stream: idle subscribers are counted in bytes.
     private struct Watched {
-        var next: UInt64 = 1
-        var byToken: [UInt64: (fd: Int32, stream: ResponseStream)] = [:]
-        var tokenOf: [ObjectIdentifier: UInt64] = [:]
+        var streams: [ResponseStream?] = []
+        var generations: [UInt32] = []
+
+        mutating func makeRoom(for fd: Int32) {
+            guard Int(fd) >= streams.count else { return }
+            let count = max(Int(fd) + 1, streams.count * 2, 64)
+            streams += [ResponseStream?](repeating: nil, count: count - streams.count)
+            generations += [UInt32](repeating: 0, count: count - generations.count)
+        }
     }
 
     /// Starts the watching thread. The corresponding C function is `epoll_create1`.
@@ -34,36 +44,35 @@ final class HangupWatch: @unchecked Sendable {
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         var event = unsafe epoll_event()
         unsafe event.events = EPOLLIN.rawValue
-        unsafe event.data.u64 = 0
+        unsafe event.data.u64 = Self.stopToken
         unsafe epoll_ctl(set, EPOLL_CTL_ADD, stopPipe.read, &event)
         let worker = NativeThread(name: "spout-hangups") { [self] in run() }
         thread = worker
         worker.start()
     }
 
-    /// Watches a stream's socket until ``unwatch(_:)``.
+    /// Watches a stream's socket until ``unwatch(_:_:)``.
     func watch(_ fd: Int32, _ stream: ResponseStream) {
         guard fd >= 0 else { return }
         watched.withLock { w in
-            let token = w.next
-            w.next += 1
+            w.makeRoom(for: fd)
+            w.generations[Int(fd)] &+= 1
             var event = unsafe epoll_event()
             unsafe event.events = EPOLLRDHUP.rawValue
-            unsafe event.data.u64 = token
+            unsafe event.data.u64 = UInt64(w.generations[Int(fd)]) << 32 | UInt64(fd)
             guard unsafe epoll_ctl(set, EPOLL_CTL_ADD, fd, &event) == 0 else { return }
-            w.byToken[token] = (fd, stream)
-            w.tokenOf[ObjectIdentifier(stream)] = token
+            w.streams[Int(fd)] = stream
         }
     }
 
     /// Stops watching a finished stream. Called before libmicrohttpd closes its socket, so the descriptor is still
     /// the stream's.
-    func unwatch(_ stream: ResponseStream) {
+    func unwatch(_ fd: Int32, _ stream: ResponseStream) {
+        guard fd >= 0 else { return }
         watched.withLock { w in
-            guard let token = w.tokenOf.removeValue(forKey: ObjectIdentifier(stream)),
-                let entry = w.byToken.removeValue(forKey: token)
-            else { return }
-            epoll_ctl(set, EPOLL_CTL_DEL, entry.fd, nil)
+            guard Int(fd) < w.streams.count, w.streams[Int(fd)] === stream else { return }
+            w.streams[Int(fd)] = nil
+            epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
         }
     }
 
@@ -87,12 +96,15 @@ final class HangupWatch: @unchecked Sendable {
             // Indices, not `for unsafe event in …`, which swift-format 6.3 mangles.
             for index in 0..<max(0, Int(count)) {
                 let token = unsafe events[index].data.u64
-                if token == 0 { return }
+                if token == Self.stopToken { return }
+                let (fd, generation) = (Int32(truncatingIfNeeded: token & 0xFFFF_FFFF), UInt32(token >> 32))
                 let gone = watched.withLock { w -> ResponseStream? in
-                    guard let entry = w.byToken.removeValue(forKey: token) else { return nil }
-                    w.tokenOf[ObjectIdentifier(entry.stream)] = nil
-                    epoll_ctl(set, EPOLL_CTL_DEL, entry.fd, nil)
-                    return entry.stream
+                    guard Int(fd) < w.streams.count, w.generations[Int(fd)] == generation, let stream = w.streams[Int(fd)] else {
+                        return nil
+                    }
+                    w.streams[Int(fd)] = nil
+                    epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
+                    return stream
                 }
                 gone?.force()
             }

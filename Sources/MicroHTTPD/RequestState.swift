@@ -9,6 +9,8 @@ final class RequestState {
     var tooLarge = false
     /// The stream that answers this request, once queued.
     var stream: ResponseStream?
+    /// The stream's socket, as the hang-up watch knows it.
+    var socket: Int32 = -1
     /// The deferred response that will answer this request, while it is awaited.
     var pending: PendingResponse?
 
