@@ -26,17 +26,11 @@ extension TailViewer {
             return true
         }
         if readOffset < limit {
-            let bytes = reading.file.read(at: readOffset, count: Int(min(limit - readOffset, Int64(max(room, Self.readChunk)))))
-            guard !bytes.isEmpty else {
-                // The file is shorter than it was: the follower will notice the truncation and say so.
-                return false
-            }
-            let time = TailFrames.time(Timestamp.nowMilliseconds())
-            for line in reading.splitter.feed(bytes[...]) {
-                queue(line, in: reading, time: time)
-            }
-            source = .file(reading)
-            return true
+            // Read, split and framed after the tail's lock is let go (see `FileRead`): once per pull, so that a file
+            // that came up short is not read again before the follower has looked at it.
+            guard !fileReadDone else { return false }
+            fileRead = FileRead(reading: reading, offset: readOffset, count: Int(min(limit - readOffset, Int64(max(room, Self.readChunk)))))
+            return false
         }
         if reading.generation == shared.generation {
             // Caught up with the follower: join the ring where it continues, or wait for the next line.
@@ -105,12 +99,18 @@ extension TailViewer {
     }
 
     private func queue(_ line: LineSplitter.Line, in reading: FileReading, time: [UInt8]) {
-        var unused: [UInt8] = []
-        let cursor =
-            format == .raw
-            ? TailFrames.line(line, context: reading.context, time: time, formats: .raw, raw: &pending, json: &unused)
-            : TailFrames.line(line, context: reading.context, time: time, formats: .json, raw: &unused, json: &pending)
+        let cursor = Self.frame(line, in: reading, format: format, time: time, into: &pending)
         delivered(generation: reading.generation, cursor: cursor)
+    }
+
+    /// Appends a line's frame in `format` to `frames`; returns its cursor.
+    static func frame(_ line: LineSplitter.Line, in reading: FileReading, format: StreamFormat, time: [UInt8], into frames: inout [UInt8])
+        -> FileCursor
+    {
+        var unused: [UInt8] = []
+        return format == .raw
+            ? TailFrames.line(line, context: reading.context, time: time, formats: .raw, raw: &frames, json: &unused)
+            : TailFrames.line(line, context: reading.context, time: time, formats: .json, raw: &unused, json: &frames)
     }
 
     /// The last event of a stream that ends on purpose.

@@ -39,6 +39,10 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     var pending: [UInt8] = []
     var pendingOffset = 0
     var isWaiting = false
+    /// A read of the file that the current pull is to run without the lock.
+    var fileRead: FileRead?
+    /// Whether the current pull found the file shorter than expected; it then reads no more until the next pull.
+    var fileReadDone = false
     var wakeHandler: (@Sendable () -> Void)?
     var lastGeneration: Int
     var lastEnd: Int64
@@ -64,9 +68,32 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         tail.shared.withLock { _ in wakeHandler = handler }
     }
 
-    /// Copies as much as fits in `capacity` bytes: queued frames, then ring frames or lines read from the file.
+    /// Copies as much as fits in `capacity` bytes: queued frames, then ring frames or lines read from the file. The
+    /// file is read with the tail's lock let go (``FileRead``), so a viewer far behind holds up nobody.
     public func read(capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> FeedResult {
-        tail.shared.withLock { shared in read(&shared, room: capacity, write) }
+        var room = capacity
+        var wrote = false
+        var first = true
+        while true {
+            let (result, job) = tail.shared.withLock { shared -> (FeedResult, FileRead?) in
+                if first { fileReadDone = false }
+                let result = read(&shared, room: &room, wrote: &wrote, write)
+                defer { fileRead = nil }
+                return (result, fileRead)
+            }
+            first = false
+            guard let job else { return result }
+            let outcome = job.run(format: format)
+            tail.shared.withLock { _ in
+                guard !outcome.short else {
+                    fileReadDone = true
+                    return
+                }
+                pending.append(contentsOf: outcome.frames)
+                source = .file(outcome.reading)
+                if let last = outcome.last { delivered(generation: job.reading.generation, cursor: last) }
+            }
+        }
     }
 
     /// Ends the stream with an `end` event for `reason`.
@@ -92,10 +119,10 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
 
     // MARK: - Under the tail's lock
 
-    private func read(_ shared: inout Tail.Shared, room capacity: Int, _ write: (ArraySlice<UInt8>) -> Void) -> FeedResult {
+    /// Writes what it can under the lock. When the next lines must come from the file, it leaves a ``FileRead`` in
+    /// `fileRead` for the caller to run without the lock, and its result then does not count.
+    private func read(_ shared: inout Tail.Shared, room: inout Int, wrote: inout Bool, _ write: (ArraySlice<UInt8>) -> Void) -> FeedResult {
         guard state.phase != .gone else { return .end }
-        var room = capacity
-        var wrote = false
         while room > 0 {
             if pendingOffset < pending.count {
                 // Write what is queued, splitting a frame larger than the room across reads.
@@ -119,7 +146,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             guard produce(&shared, room: &room, write) else { break }
             wrote = wrote || room < before
         }
-        if wrote { return .wrote }
+        if wrote || fileRead != nil { return .wrote }
         if !isWaiting {
             isWaiting = true
             shared.waiting[ObjectIdentifier(self)] = self
