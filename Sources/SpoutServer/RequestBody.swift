@@ -14,8 +14,9 @@ enum RequestBody {
 
     /// Whether a `charset` parameter, if given, is UTF-8.
     static func isUTF8(_ request: Request) -> Bool {
-        guard let value = request.headers["Content-Type"]?.lowercased() else { return true }
-        guard value.utf8.contains(UInt8(ascii: ";")) else { return true }
+        // Without a parameter there is no charset: that answer needs no lower-casing.
+        guard let header = request.headers["Content-Type"], header.utf8.contains(UInt8(ascii: ";")) else { return true }
+        let value = header.lowercased()
         for parameter in value.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingSpaces == "charset" else { continue }

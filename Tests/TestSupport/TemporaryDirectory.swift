@@ -27,10 +27,7 @@ public final class TemporaryDirectory {
 
     /// Writes (replacing) a file with bytes.
     public func write(_ name: String, _ bytes: [UInt8]) {
-        let fd = open(file(name), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        precondition(fd >= 0, "cannot write \(name): errno \(errno)")
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        put(name, bytes, flags: O_TRUNC)
     }
 
     /// Appends to a file, creating it if need be, in one write.
@@ -40,8 +37,13 @@ public final class TemporaryDirectory {
 
     /// Appends bytes to a file, creating it if need be, in one write.
     public func append(_ name: String, _ bytes: [UInt8]) {
-        let fd = open(file(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        precondition(fd >= 0, "cannot append to \(name): errno \(errno)")
+        put(name, bytes, flags: O_APPEND)
+    }
+
+    /// Opens a file with `O_CREAT` and `flags`, and writes `bytes` in one write.
+    private func put(_ name: String, _ bytes: [UInt8], flags: Int32) {
+        let fd = open(file(name), O_WRONLY | O_CREAT | flags, 0o644)
+        precondition(fd >= 0, "cannot write \(name): errno \(errno)")
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
     }

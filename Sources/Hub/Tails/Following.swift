@@ -82,8 +82,15 @@ extension Follower {
 
     func unwatch(_ following: Following) {
         unwatchFile(following)
+        guard leaveDirectory(following) else { return }
+        following.directoryWatched = false
+    }
+
+    /// Takes a tail off its directory's watch, and drops the watch when no tail is left on it. Returns whether the
+    /// tail was on it.
+    private func leaveDirectory(_ following: Following) -> Bool {
         let directory = following.tail.directory
-        guard var entry = directories[directory], entry.tails.remove(following.tail.id) != nil else { return }
+        guard var entry = directories[directory], entry.tails.remove(following.tail.id) != nil else { return false }
         if entry.tails.isEmpty {
             directories[directory] = nil
             directoryOfWatch[entry.watch] = nil
@@ -91,7 +98,7 @@ extension Follower {
         } else {
             directories[directory] = entry
         }
-        following.directoryWatched = false
+        return true
     }
 
     /// Forgets the directory watch of a tail whose directory is gone, so that its name is polled until the directory
@@ -99,16 +106,7 @@ extension Follower {
     func dropDirectory(_ following: Following) {
         guard following.directoryWatched else { return }
         following.directoryWatched = false
-        let directory = following.tail.directory
-        guard var entry = directories[directory] else { return }
-        entry.tails.remove(following.tail.id)
-        if entry.tails.isEmpty {
-            directories[directory] = nil
-            directoryOfWatch[entry.watch] = nil
-            inotify.unwatch(entry.watch)
-        } else {
-            directories[directory] = entry
-        }
+        _ = leaveDirectory(following)
     }
 
     /// The directory itself went away: its tails are checked by polling until it is back.
