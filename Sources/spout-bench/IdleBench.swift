@@ -22,18 +22,19 @@ struct IdleBench: ParsableCommand {
         let server = ProcessTree(root: target.serverPID)
         let before = server.residentKiB
         let started = Clock.now()
-        var subscribers: [SSEConnection] = []
+        let loop = PollLoop<SSEConnection>()
         for index in 0..<subs {
-            subscribers.append(try SSEConnection(port: target.sub.port, path: target.sub.path(topic: names[index % names.count])))
+            loop.add(try SSEConnection(port: target.sub.port, path: target.sub.path(topic: names[index % names.count])))
             // Read as we go, so that the server never waits on a full socket while the rest connect.
-            if index % 500 == 499 { PollLoop.run(subscribers, until: Clock.now() + 1_000_000) { false } }
+            if index % 500 == 499 { loop.run(until: Clock.now() + 1_000_000) { false } }
         }
-        PollLoop.run(subscribers, until: Clock.now() + 60_000_000_000) { subscribers.allSatisfy { $0.headerDone || $0.closed } }
-        PollLoop.run(subscribers, until: Clock.now() + 500_000_000) { false }
+        let subscribers = loop.connections
+        loop.run(until: Clock.now() + 60_000_000_000) { subscribers.allSatisfy { $0.headerDone || $0.closed } }
+        loop.run(until: Clock.now() + 500_000_000) { false }
         let connected = subscribers.filter { $0.status / 100 == 2 && !$0.closed }.count
         let after = server.residentKiB
         let setUp = Double(Clock.now() - started) / 1e9
-        PollLoop.run(subscribers, until: Clock.now() + Int64(hold * 1e9)) { false }
+        loop.run(until: Clock.now() + Int64(hold * 1e9)) { false }
 
         var result = BenchResult(scenario: "idle", target: target.label, rep: target.output.rep)
         result.params = [("subs", "\(subs)"), ("topics", "\(topics)"), ("hold", fixed(hold, 1))]

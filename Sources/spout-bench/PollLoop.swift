@@ -2,27 +2,30 @@ import CEpoll
 import Glibc
 
 /// The benchmark's receiving side: one thread, one epoll set over every connection, one shared read buffer, as a real
-/// client fleet would be written.
-enum PollLoop {
+/// client fleet would be written. Connections are registered once, as they are added.
+final class PollLoop<Connection: SSEConnection> {
+    private(set) var connections: [Connection] = []
+    private let set = epoll_create1(Int32(EPOLL_CLOEXEC))
+    private let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256 * 1024)
+    private var ready = [epoll_event](repeating: epoll_event(), count: 1024)
+
+    deinit {
+        close(set)
+        buffer.deallocate()
+    }
+
+    /// Watches one more connection.
+    func add(_ connection: Connection) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = UInt64(connections.count)
+        connections.append(connection)
+        epoll_ctl(set, EPOLL_CTL_ADD, connection.fd, &event)
+    }
+
     /// Reads the connections until `done` says so or `deadline` (monotonic nanoseconds) passes; `afterBatch` runs after
     /// each round of reads.
-    static func run<Connection: SSEConnection>(
-        _ connections: [Connection],
-        until deadline: Int64,
-        afterBatch: () -> Void = {},
-        done: () -> Bool
-    ) {
-        let set = epoll_create1(Int32(EPOLL_CLOEXEC))
-        defer { close(set) }
-        for (index, connection) in connections.enumerated() where !connection.closed {
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.u64 = UInt64(index)
-            epoll_ctl(set, EPOLL_CTL_ADD, connection.fd, &event)
-        }
-        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256 * 1024)
-        defer { buffer.deallocate() }
-        var ready = [epoll_event](repeating: epoll_event(), count: 1024)
+    func run(until deadline: Int64, afterBatch: () -> Void = {}, done: () -> Bool) {
         while !done(), Clock.now() < deadline {
             let count = epoll_wait(set, &ready, Int32(ready.count), 50)
             let time = Clock.now()

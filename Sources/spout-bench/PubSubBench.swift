@@ -35,16 +35,17 @@ struct PubSubBench: ParsableCommand {
         FileLimits.raise()
         let names = try target.topicNames(topics)
         let ledger = DeliveryLedger(messages: messages, subscribersPerTopic: subs, window: window)
-        var subscribers: [MessageSubscriber] = []
+        let loop = PollLoop<MessageSubscriber>()
         for name in names {
             for _ in 0..<subs {
-                subscribers.append(try MessageSubscriber(port: target.sub.port, path: target.sub.path(topic: name), ledger: ledger, publishers: pubs))
+                loop.add(try MessageSubscriber(port: target.sub.port, path: target.sub.path(topic: name), ledger: ledger, publishers: pubs))
             }
         }
-        PollLoop.run(subscribers, until: Clock.now() + 60_000_000_000) { subscribers.allSatisfy { $0.headerDone || $0.closed } }
+        let subscribers = loop.connections
+        loop.run(until: Clock.now() + 60_000_000_000) { subscribers.allSatisfy { $0.headerDone || $0.closed } }
         let connected = subscribers.filter { $0.status / 100 == 2 && !$0.closed }.count
         guard connected == subscribers.count else { throw BenchFailure("\(subscribers.count - connected) subscribers were refused") }
-        PollLoop.run(subscribers, until: Clock.now() + 500_000_000) { false }
+        loop.run(until: Clock.now() + 500_000_000) { false }
 
         let server = ProcessTree(root: target.serverPID)
         let (cpuBefore, ownBefore, started) = (server.cpuSeconds, Clock.processCPU(), Clock.now())
@@ -55,7 +56,7 @@ struct PubSubBench: ParsableCommand {
         }
         for thread in threads { thread.start() }
         var lastProgress = (Clock.now(), 0)
-        PollLoop.run(subscribers, until: started + 180_000_000_000, afterBatch: ledger.publish) {
+        loop.run(until: started + 180_000_000_000, afterBatch: ledger.publish) {
             if ledger.completedHere != lastProgress.1 { lastProgress = (Clock.now(), ledger.completedHere) }
             return ledger.completedHere == messages || Clock.now() - lastProgress.0 > 10_000_000_000
         }

@@ -31,9 +31,10 @@ struct TailBench: ParsableCommand {
         let server = try ServerUnderTest(executable: spout ?? Self.sibling("spout"), arguments: ["--allow-root", file.directory])
         defer { server.stop() }
         try HTTP.post(port: server.port, path: "/tails", body: #"{"path":"\#(file.path)","name":"bench"}"#)
-        var open: [NumberedViewer] = []
-        for _ in 0..<viewers { open.append(try NumberedViewer(port: server.port, path: "/tails/bench/events?lines=0&format=\(format)")) }
-        PollLoop.run(open, until: Clock.now() + 5_000_000_000) { open.allSatisfy(\.headerDone) }
+        let loop = PollLoop<NumberedViewer>()
+        for _ in 0..<viewers { loop.add(try NumberedViewer(port: server.port, path: "/tails/bench/events?lines=0&format=\(format)")) }
+        let open = loop.connections
+        loop.run(until: Clock.now() + 5_000_000_000) { open.allSatisfy(\.headerDone) }
         guard open.allSatisfy({ $0.status == 200 }) else { throw BenchFailure("a viewer was refused") }
 
         let total = rate > 0 ? Int(Double(rate) * seconds) : lines
@@ -43,7 +44,7 @@ struct TailBench: ParsableCommand {
         let thread = NativeThread(name: "writer") { writer.run() }
         thread.start()
         let deadline = started + Int64((Double(total) / 20_000 + 60) * 1e9)
-        PollLoop.run(open, until: deadline) { open.allSatisfy { $0.lines.received >= total || $0.closed } }
+        loop.run(until: deadline) { open.allSatisfy { $0.lines.received >= total || $0.closed } }
         let elapsed = Double(Clock.now() - started) / 1e9
         thread.join()
 
