@@ -11,7 +11,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-// Only the two targets that touch C or pthreads get strict memory safety, so every unsafe expression there is marked.
+// Only the targets that touch C, pthreads or raw buffers get strict memory safety, so every unsafe expression there is
+// marked.
 // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0458-strict-memory-safety.md
 let unsafeCodeSettings = swiftSettings + [.strictMemorySafety()]
 
@@ -39,16 +40,31 @@ let package = Package(
         .target(name: "Threading", swiftSettings: unsafeCodeSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
         .target(name: "EventStream", swiftSettings: swiftSettings),
+        // What every stream shares: frames, the outbox, the lifecycle, control events, the multiplexer.
         .target(
-            name: "Hub",
+            name: "Feeds",
             dependencies: ["Threading", "EventStream", "JSON", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings
+        ),
+        // Pub/sub: topics, their logs, subscriptions and policies.
+        .target(
+            name: "Topics",
+            dependencies: ["Feeds", "Threading", "EventStream", "JSON", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
+        // The tail -F engine: inotify and polling, followers, the ring, file cursors.
+        .target(
+            name: "Tails",
+            dependencies: ["Feeds", "Threading", "EventStream", "JSON", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: unsafeCodeSettings
         ),
         .target(
             name: "SpoutServer",
             dependencies: [
                 "MicroHTTPD",
-                "Hub",
+                "Feeds",
+                "Topics",
+                "Tails",
                 "Threading",
                 "EventStream",
                 "JSON",
@@ -72,13 +88,23 @@ let package = Package(
         ),
 
         // test targets
-        .target(name: "TestSupport", dependencies: ["EventStream"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["EventStream", "Feeds", "Topics", "Tails"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "HubTests",
-            dependencies: ["Hub", "EventStream", "JSON", "Threading", "TestSupport"],
+            name: "FeedsTests",
+            dependencies: ["Feeds", "Topics", "Tails", "EventStream", "JSON", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TopicsTests",
+            dependencies: ["Topics", "Feeds", "EventStream", "JSON", "Threading", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TailsTests",
+            dependencies: ["Tails", "Feeds", "EventStream", "JSON", "Threading", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),

@@ -10,25 +10,14 @@
 public enum SSEEncoder {
     /// The bytes of one frame.
     public static func encode(_ event: ServerSentEvent) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity((event.data?.utf8.count ?? 0) + 64)
-        encode(event, into: &out)
-        return out
+        encoded(event).bytes
     }
 
-    /// Appends the bytes of one frame to `out`.
-    public static func encode(_ event: ServerSentEvent, into out: inout [UInt8]) {
-        if let comment = event.comment {
-            precondition(!comment.utf8.contains { $0 == 0x0A || $0 == 0x0D }, "an SSE comment cannot contain a line break")
-            out.append(UInt8(ascii: ":"))
-            if !comment.isEmpty {
-                out.append(UInt8(ascii: " "))
-                out.append(contentsOf: comment.utf8)
-            }
-            out.append(0x0A)
-        }
-        if let id = event.id { field("id", id, into: &out) }
-        if let type = event.event { field("event", type, into: &out) }
+    /// One frame, with its head kept apart from its body (see ``EncodedEvent``).
+    public static func encoded(_ event: ServerSentEvent) -> EncodedEvent {
+        var out = head(comment: event.comment, id: event.id, event: event.event)
+        let bodyStart = out.count
+        out.reserveCapacity(bodyStart + (event.data?.utf8.count ?? 0) + 64)
         for extra in event.fields {
             precondition(!extra.name.isEmpty && !extra.name.utf8.contains(UInt8(ascii: ":")), "invalid SSE field name")
             field(extra.name, extra.value, into: &out)
@@ -39,6 +28,29 @@ public enum SSEEncoder {
         }
         if let data = event.data { encodeData(data, into: &out) }
         out.append(0x0A)
+        return EncodedEvent(comment: event.comment, id: event.id, event: event.event, bytes: out, bodyStart: bodyStart)
+    }
+
+    /// Appends the bytes of one frame to `out`.
+    public static func encode(_ event: ServerSentEvent, into out: inout [UInt8]) {
+        out += encoded(event).bytes
+    }
+
+    /// The head of a frame: its comment, `id` and `event` lines, in that order.
+    static func head(comment: String?, id: String?, event: String?) -> [UInt8] {
+        var out: [UInt8] = []
+        if let comment {
+            precondition(!comment.utf8.contains { $0 == 0x0A || $0 == 0x0D }, "an SSE comment cannot contain a line break")
+            out.append(UInt8(ascii: ":"))
+            if !comment.isEmpty {
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: comment.utf8)
+            }
+            out.append(0x0A)
+        }
+        if let id { field("id", id, into: &out) }
+        if let event { field("event", event, into: &out) }
+        return out
     }
 
     private static func field(_ name: String, _ value: String, into out: inout [UInt8]) {
@@ -83,6 +95,21 @@ public enum SSEEncoder {
         out.append(contentsOf: ": ".utf8)
         out.append(contentsOf: value)
         out.append(0x0A)
+    }
+
+    /// Appends one `data:` line whose value `body` writes into `out`; it must write no line break (a JSON text, whose
+    /// strings escape CR and LF). This lets a caller build a JSON envelope in place, with no copy.
+    public static func appendDataLine(into out: inout [UInt8], _ body: (inout [UInt8]) -> Void) {
+        out.append(contentsOf: "data: ".utf8)
+        let start = out.count
+        body(&out)
+        assert(!out[start...].contains { $0 == 0x0A || $0 == 0x0D }, "a single data line cannot contain a line break")
+        out.append(0x0A)
+    }
+
+    /// Appends a field line `name: value` whose value is plain text with no CR, LF or NUL (a caller's constant).
+    public static func appendField(_ name: StaticString, _ value: StaticString, into out: inout [UInt8]) {
+        appendField(name, UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount), into: &out)
     }
 
     /// Ends a frame: the blank line that dispatches it.

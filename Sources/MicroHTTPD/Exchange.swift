@@ -43,12 +43,12 @@ struct Exchange {
         )
         var fields = KeyValues()
         unsafe withUnsafeMutablePointer(to: &fields) { pointer in
-            _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, collectKeyValue, pointer)
+            _ = unsafe MHD_get_connection_values_n(connection, .HEADER_KIND, collectKeyValue, pointer)
         }
         for (name, value) in fields.pairs { request.headers.add(name, value ?? "") }
         fields.pairs.removeAll()
         unsafe withUnsafeMutablePointer(to: &fields) { pointer in
-            _ = unsafe MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectKeyValue, pointer)
+            _ = unsafe MHD_get_connection_values_n(connection, .GET_ARGUMENT_KIND, collectKeyValue, pointer)
         }
         request.query = fields.pairs.map { (name: $0.0, value: $0.1) }
         return request
@@ -106,14 +106,22 @@ private struct KeyValues {
 }
 
 /// Collects one header or query argument into the `KeyValues` that `cls` points to.
+///
+/// With their lengths (`MHD_get_connection_values_n`), so that a value holding a decoded `%00` is kept whole rather
+/// than cut at the NUL: `lastEventId=%00%ff` must reach the server as the unparseable id it is, not as no id. Bytes
+/// that are not UTF-8 become U+FFFD.
 private nonisolated func collectKeyValue(
     _ cls: UnsafeMutableRawPointer?,
     _ kind: MHD_ValueKind,
     _ key: UnsafePointer<CChar>?,
-    _ value: UnsafePointer<CChar>?
+    _ keySize: Int,
+    _ value: UnsafePointer<CChar>?,
+    _ valueSize: Int
 ) -> MHD_Result {
     guard let cls = unsafe cls, let key = unsafe key else { return .YES }
     let fields = unsafe cls.assumingMemoryBound(to: KeyValues.self)
-    unsafe fields.pointee.pairs.append((unsafe String(cString: key), value.map { unsafe String(cString: $0) }))
+    let name = unsafe String(decoding: UnsafeRawBufferPointer(start: key, count: keySize), as: UTF8.self)
+    let text = unsafe value.map { unsafe String(decoding: UnsafeRawBufferPointer(start: $0, count: valueSize), as: UTF8.self) }
+    unsafe fields.pointee.pairs.append((name, text))
     return .YES
 }

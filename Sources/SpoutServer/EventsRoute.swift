@@ -1,7 +1,9 @@
-import Hub
+import Feeds
 import MicroHTTPD
+import Tails
+import Topics
 
-/// `GET /events`: several topics and tails in one stream, with one resume id (see ``Hub/MultiFeed``).
+/// `GET /events`: several topics and tails in one stream, with one resume id (see ``Feeds/MultiFeed``).
 struct EventsRoute: Sendable {
     let hub: Hub
     let registry: TailRegistry
@@ -11,48 +13,49 @@ struct EventsRoute: Sendable {
     static let maxSources = 32
 
     func install(into router: inout Router) {
-        router.on("GET", "/events") { request, _ throws(HTTPError) in try stream(request) }
+        router.on("GET", "/events") { request, _ in try stream(request) }
     }
 
-    private func stream(_ request: Request) throws(HTTPError) -> Response {
+    private func stream(_ request: Request) throws -> Response {
         let keys = try Self.sources(request)
         let options = try StreamOptions(request, defaultFormat: .json)
         let backlog = try options.backlog()
         let lines = try TailRoutes.lines(request, limit: registry.limits.maxStartLines)
         let resumed = options.resumeID.map { MultiplexID.parse($0) ?? Dictionary(uniqueKeysWithValues: keys.map { ($0, options.resumeID!) }) }
-        var feeds: [(key: SourceKey, feed: any StreamFeed)] = []
+        var feeds: [(key: SourceKey, feed: (any StreamFeed)?)] = []
         do {
             for key in keys {
                 let resume = resumed?[key]
+                // A source whose deletion this stream already told (its tombstone is in the id) is skipped while it is
+                // gone, so that the others go on; if it is back, it starts afresh.
+                let told = resume == MultiplexID.tombstone
                 switch key.kind {
                 case .topic:
-                    let start: Hub.Start = resume.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
-                    feeds.append((key, try subscribe(TopicName(key.name)!, options.format, start)))
+                    let start: Hub.Start = told ? .new : resume.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
+                    feeds.append((key, try skippingIfGone(told) { try hub.subscribe(to: TopicName(key.name)!, format: options.format, from: start) }))
                 case .tail:
-                    let start: TailRegistry.Start = resume.map { .after($0) } ?? lines ?? .lines(10)
-                    feeds.append((key, try view(key.name, options.format, start)))
+                    let start: TailRegistry.Start = told ? .lines(0) : resume.map { .after($0) } ?? lines ?? .lines(10)
+                    feeds.append((key, try skippingIfGone(told) { try registry.subscribe(key.name, format: options.format, from: start) }))
                 }
             }
         } catch {
-            for opened in feeds { opened.feed.close() }
+            for opened in feeds { opened.feed?.close() }
             throw error
         }
-        return FeedStream.response(for: MultiFeed(feeds, format: options.format), heartbeats: heartbeats)
-    }
-
-    private func subscribe(_ name: TopicName, _ format: StreamFormat, _ start: Hub.Start) throws(HTTPError) -> Subscription {
-        do throws(HubError) {
-            return try hub.subscribe(to: name, format: format, from: start)
-        } catch {
-            throw error.http
+        guard feeds.contains(where: { $0.feed != nil }) else {
+            throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
+        return FeedStream.response(for: MultiFeed(feeds), heartbeats: heartbeats)
     }
 
-    private func view(_ id: String, _ format: StreamFormat, _ start: TailRegistry.Start) throws(HTTPError) -> TailViewer {
-        do throws(TailError) {
-            return try registry.subscribe(id, format: format, from: start)
-        } catch {
-            throw error.http(roots: registry.roots)
+    /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404.
+    private func skippingIfGone(_ told: Bool, _ open: () throws -> any StreamFeed) throws -> (any StreamFeed)? {
+        do {
+            return try open()
+        } catch HubError.notFound(_) where told {
+            return nil
+        } catch TailError.notFound(_) where told {
+            return nil
         }
     }
 

@@ -1,9 +1,9 @@
 import EventStream
-import Hub
+import Feeds
 import MicroHTTPD
 import Synchronization
 
-/// Streams a hub ``Hub/StreamFeed`` (a topic subscription, a tail viewer) over HTTP: the ``MicroHTTPD/StreamSource`` of
+/// Streams a ``Feeds/StreamFeed`` (a topic subscription, a tail viewer, several multiplexed) over HTTP: the ``MicroHTTPD/StreamSource`` of
 /// every SSE stream, with heartbeats.
 ///
 /// When the feed has nothing and the stream has been idle for the heartbeat interval, it writes a comment;
@@ -41,7 +41,12 @@ final class FeedStream: StreamSource {
     ]
 
     func read(into buffer: inout StreamBuffer) -> StreamRead {
-        let result = feed.read(capacity: buffer.freeCapacity) { bytes in buffer.append(contentsOf: bytes) }
+        guard buffer.freeCapacity > 0 else { return .ready }
+        let result = FrameSink.bytes(
+            capacity: buffer.freeCapacity,
+            write: { bytes in buffer.append(contentsOf: bytes) },
+            read: { sink in feed.read(into: &sink) }
+        )
         switch result {
         case .wrote:
             lastWrite.store(Heartbeats.now(), ordering: .relaxed)

@@ -1,4 +1,3 @@
-import Glibc
 import MicroHTTPD
 import Synchronization
 import Threading
@@ -23,12 +22,13 @@ final class Heartbeats: Sendable {
         self.interval = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
-    /// Monotonic milliseconds.
+    /// Milliseconds on the standard library's monotonic clock since the process started: small enough for an atomic
+    /// integer per stream.
     static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        Int64((ContinuousClock.now - origin) / .milliseconds(1))
     }
+
+    private static let origin = ContinuousClock.now
 
     /// Starts the heartbeat thread.
     func start() {

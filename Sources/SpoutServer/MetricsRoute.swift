@@ -1,6 +1,7 @@
-import Hub
 import MicroHTTPD
 import Synchronization
+import Tails
+import Topics
 
 /// `GET /metrics`: Prometheus text format. No metric has a per-topic label, so the output does not grow with topics.
 struct MetricsRoute: Sendable {
@@ -21,9 +22,12 @@ struct MetricsRoute: Sendable {
             lines.append("\(name) \(value)")
         }
         add("spout_topics", "gauge", "Topics that exist.", hub.topicCount)
-        add("spout_subscriptions", "gauge", "Open topic subscriptions.", metrics.subscriptions.load(ordering: .relaxed))
+        let tailMetrics = tails.metrics
+        add(
+            "spout_subscriptions", "gauge", "Open topic subscriptions and tail viewers.",
+            metrics.subscriptions.load(ordering: .relaxed) + tailMetrics.viewers.load(ordering: .relaxed))
         add("spout_streams_open", "gauge", "Open SSE streams of every kind.", heartbeats.count)
-        add("spout_retained_bytes", "gauge", "Bytes retained over all topic logs.", hub.retainedByteCount)
+        add("spout_retained_bytes", "gauge", "Bytes retained by all topics together, each message counted once.", hub.retainedByteCount)
         add("spout_messages_published_total", "counter", "Messages published.", metrics.published.load(ordering: .relaxed))
         add(
             "spout_messages_delivered_total",
@@ -38,7 +42,9 @@ struct MetricsRoute: Sendable {
             "Subscribers disconnected by the disconnect policy.",
             metrics.slowDisconnects.load(ordering: .relaxed)
         )
-        add("spout_gaps_total", "counter", "Gap control events sent.", metrics.gaps.load(ordering: .relaxed))
+        add(
+            "spout_gaps_total", "counter", "Gap control events sent.",
+            metrics.gaps.load(ordering: .relaxed) + tailMetrics.gaps.load(ordering: .relaxed))
         add(
             "spout_publishers_waiting",
             "gauge",
@@ -52,18 +58,18 @@ struct MetricsRoute: Sendable {
             metrics.publishTimeouts.load(ordering: .relaxed)
         )
         add("spout_tails", "gauge", "Files followed.", tails.count)
-        add("spout_tail_lines_total", "counter", "Lines read from followed files.", metrics.tailLines.load(ordering: .relaxed))
+        add("spout_tail_lines_total", "counter", "Lines read from followed files.", tailMetrics.lines.load(ordering: .relaxed))
         add(
             "spout_tail_events_total",
             "counter",
             "Truncations, rotations, removals and appearances of followed files.",
-            metrics.tailEvents.load(ordering: .relaxed)
+            tailMetrics.events.load(ordering: .relaxed)
         )
         add(
             "spout_tail_file_fallbacks_total",
             "counter",
             "Times a tail viewer fell behind and went back to reading the file.",
-            metrics.fileFallbacks.load(ordering: .relaxed)
+            tailMetrics.fileFallbacks.load(ordering: .relaxed)
         )
         return Response(
             status: 200,

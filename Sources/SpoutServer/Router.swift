@@ -3,8 +3,9 @@ import MicroHTTPD
 /// Dispatches requests to routes by path pattern and method, and answers what no route takes: 404, 405 with `Allow`,
 /// and `OPTIONS` with 204 and `Allow`.
 struct Router: HTTPHandler {
-    /// A handler for one method of one route; it gets the request and the path's parameters in order.
-    typealias Handler = @Sendable (Request, [String]) throws(HTTPError) -> Response
+    /// A handler for one method of one route; it gets the request and the path's parameters in order, and throws an
+    /// ``APIError`` for a documented failure.
+    typealias Handler = @Sendable (Request, [String]) throws -> Response
 
     /// One path pattern, such as `/topics/{name}/events`, with a handler per method.
     struct Route: Sendable {
@@ -71,8 +72,11 @@ struct Router: HTTPHandler {
         var response: Response
         do {
             response = try dispatch(request)
+        } catch let error as any APIError {
+            response = error.http.response
         } catch {
-            response = error.response
+            // Only a bug gets here: every documented failure is an `APIError`.
+            response = HTTPError(500, "internal_error", "the server failed to answer: \(error)").response
         }
         cors?.apply(to: &response, for: request)
         observe?(request, response.status)
@@ -89,7 +93,7 @@ struct Router: HTTPHandler {
         HTTPError.shuttingDown.response
     }
 
-    private func dispatch(_ request: Request) throws(HTTPError) -> Response {
+    private func dispatch(_ request: Request) throws -> Response {
         var parts = request.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
             Substring($0)
         }
@@ -99,10 +103,10 @@ struct Router: HTTPHandler {
             let method = request.method == "HEAD" ? "GET" : request.method
             if let handler = route.handlers[method] { return try handler(request, parameters) }
             if request.method == "OPTIONS" { return Self.options(allow: route.allowed) }
-            throw .methodNotAllowed(request.method, allow: route.allowed)
+            throw HTTPError.methodNotAllowed(request.method, allow: route.allowed)
         }
         if let fallback, let response = try fallback(request) { return response }
-        throw .notFound("no route for \(request.path)")
+        throw HTTPError.notFound("no route for \(request.path)")
     }
 
     /// 204 with `Allow`.

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var maxTails = 1024
     /// The most topics at once.
     public var maxTopics = 10_000
+    /// The most bytes all topics may retain together, each message counted once; the oldest go first past it.
+    public var maxRetainedBytes = 1 << 30
     /// How long a publisher waits for room under the `block` policy before a 503.
     public var publishTimeout: Duration = .seconds(5)
     /// How long streams get to end cleanly when the server stops.

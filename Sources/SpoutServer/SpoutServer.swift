@@ -1,7 +1,8 @@
-import Hub
 import JSON
 public import Logging
 public import MicroHTTPD
+import Tails
+import Topics
 
 /// The Spout service: routes, handlers and static files, wired onto a ``MicroHTTPD/Daemon``.
 public final class SpoutServer: Sendable {
@@ -29,6 +30,7 @@ public final class SpoutServer: Sendable {
         var limits = Hub.Limits()
         limits.maxTopics = configuration.maxTopics
         limits.publishTimeout = configuration.publishTimeout
+        limits.maxRetainedBytes = configuration.maxRetainedBytes
         hub = Hub(limits: limits)
         var tailLimits = TailRegistry.Limits()
         tailLimits.maxTails = configuration.maxTails
@@ -36,7 +38,7 @@ public final class SpoutServer: Sendable {
         for rejected in roots.rejected {
             logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")
         }
-        tails = TailRegistry(roots: roots, limits: tailLimits, metrics: hub.metrics, disableInotify: configuration.followByPolling)
+        tails = TailRegistry(roots: roots, limits: tailLimits, metrics: TailMetrics(), disableInotify: configuration.followByPolling)
         heartbeats = Heartbeats(interval: configuration.heartbeat)
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
@@ -84,7 +86,7 @@ public final class SpoutServer: Sendable {
         router.on("GET", "/healthz") { _, _ in
             Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
         }
-        router.on("GET", "/openapi.yaml") { _, _ throws(HTTPError) in
+        router.on("GET", "/openapi.yaml") { _, _ in
             guard let file = try? OpenFile(path: openAPIFile) else {
                 throw HTTPError(404, "not_found", "the OpenAPI document is not installed at \(openAPIFile)")
             }

@@ -1,11 +1,14 @@
-import Hub
+import Feeds
 import MicroHTTPD
+import Topics
 
 /// What a stream request asks for: its format, where to resume, how much backlog.
 struct StreamOptions {
     /// The format (`?format=raw|json`).
     let format: StreamFormat
-    /// The resume id: the `Last-Event-ID` header, else the `lastEventId` query argument; the header wins.
+    /// The resume id: the `Last-Event-ID` header, else the `lastEventId` query argument; the header wins. A value that
+    /// is not UTF-8, or holds a NUL, is kept (repaired) so that it resumes with an `invalid_id` gap, as any id that
+    /// cannot be parsed does.
     let resumeID: String?
     private let request: Request
 

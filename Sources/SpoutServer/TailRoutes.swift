@@ -1,6 +1,8 @@
-import Hub
+import Feeds
 import JSON
 import MicroHTTPD
+import Tails
+import Topics
 
 /// The `/tails` routes: following files and viewing them.
 struct TailRoutes: Sendable {
@@ -8,23 +10,19 @@ struct TailRoutes: Sendable {
     let heartbeats: Heartbeats
 
     func install(into router: inout Router) {
-        router.on("POST", "/tails") { request, _ throws(HTTPError) in try create(request) }
+        router.on("POST", "/tails") { request, _ in try create(request) }
         router.on("GET", "/tails") { _, _ in list() }
-        router.on("GET", "/tails/{id}") { _, parameters throws(HTTPError) in try show(parameters[0]) }
-        router.on("DELETE", "/tails/{id}") { _, parameters throws(HTTPError) in try delete(parameters[0]) }
-        router.on("GET", "/tails/{id}/events") { request, parameters throws(HTTPError) in try view(request, parameters[0]) }
-    }
-
-    private func fail(_ error: TailError) -> HTTPError {
-        error.http(roots: registry.roots)
+        router.on("GET", "/tails/{id}") { _, parameters in try show(parameters[0]) }
+        router.on("DELETE", "/tails/{id}") { _, parameters in try delete(parameters[0]) }
+        router.on("GET", "/tails/{id}/events") { request, parameters in try view(request, parameters[0]) }
     }
 
     static func id(_ text: String) throws(HTTPError) -> String {
-        guard TopicName.isValid(text) else { throw HTTPError(400, "invalid_name", TopicCodec.nameRule) }
+        guard SourceName.isValid(text) else { throw HTTPError(400, "invalid_name", SourceName.rule) }
         return text
     }
 
-    private func create(_ request: Request) throws(HTTPError) -> Response {
+    private func create(_ request: Request) throws -> Response {
         try RequestBody.requireJSON(request)
         var fields = try JSONFields(try RequestBody.json(request), path: "body")
         guard let path = try fields.string("path", required: true) else { throw HTTPError(400, "missing_field", "path is required") }
@@ -35,51 +33,35 @@ struct TailRoutes: Sendable {
             retry = flag
         }
         try fields.finish()
-        do throws(TailError) {
-            let (info, created) = try registry.register(path: path, name: name, retry: retry)
-            var headers: HTTPHeaders = [:]
-            if created { headers.set("Location", "/tails/\(info.id)") }
-            return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
-        } catch {
-            throw fail(error)
-        }
+        let (info, created) = try registry.register(path: path, name: name, retry: retry)
+        var headers: HTTPHeaders = [:]
+        if created { headers.set("Location", "/tails/\(info.id)") }
+        return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
     }
 
     private func list() -> Response {
         JSONResponse.make(200, .object([("tails", .array(registry.list().map(Self.json)))]))
     }
 
-    private func show(_ text: String) throws(HTTPError) -> Response {
+    private func show(_ text: String) throws -> Response {
         let id = try Self.id(text)
-        do throws(TailError) {
-            return JSONResponse.make(200, Self.json(try registry.info(id)))
-        } catch {
-            throw fail(error)
-        }
+        return JSONResponse.make(200, Self.json(try registry.info(id)))
     }
 
-    private func delete(_ text: String) throws(HTTPError) -> Response {
+    private func delete(_ text: String) throws -> Response {
         let id = try Self.id(text)
-        do throws(TailError) {
-            try registry.delete(id)
-            return Response(status: 204)
-        } catch {
-            throw fail(error)
-        }
+        try registry.delete(id)
+        return Response(status: 204)
     }
 
-    private func view(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+    private func view(_ request: Request, _ text: String) throws -> Response {
         let id = try Self.id(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
         // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
         let lines = try Self.lines(request, limit: registry.limits.maxStartLines)
         let start: TailRegistry.Start = options.resumeID.map { .after($0) } ?? lines ?? .lines(10)
-        do throws(TailError) {
-            let viewer = try registry.subscribe(id, format: options.format, from: start)
-            return FeedStream.response(for: viewer, heartbeats: heartbeats)
-        } catch {
-            throw fail(error)
-        }
+        let viewer = try registry.subscribe(id, format: options.format, from: start)
+        return FeedStream.response(for: viewer, heartbeats: heartbeats)
     }
 
     /// `?lines=N` or `?lines=all`, if given.

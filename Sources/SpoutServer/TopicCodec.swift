@@ -1,6 +1,7 @@
-import Hub
+import Feeds
 import JSON
 import MicroHTTPD
+import Topics
 
 /// Topics and publications to and from the API's JSON.
 enum TopicCodec {
@@ -8,7 +9,7 @@ enum TopicCodec {
     static func createRequest(_ body: JSONValue) throws(HTTPError) -> (TopicName, TopicSettings?) {
         var fields = try JSONFields(body, path: "body")
         guard let text = try fields.string("name", required: true), let name = TopicName(text) else {
-            throw HTTPError(400, "invalid_name", nameRule)
+            throw HTTPError(400, "invalid_name", SourceName.rule)
         }
         var settings = TopicSettings()
         var given = false
@@ -36,10 +37,6 @@ enum TopicCodec {
         try fields.finish()
         return (name, given ? settings : nil)
     }
-
-    /// The rule for names, for error messages.
-    static let nameRule =
-        "a name is 1 to 128 characters: dot-separated segments of letters, digits, '_' and '-', with no empty segment"
 
     /// A topic with its settings and live figures.
     static func json(_ info: TopicInfo) -> JSONValue {
@@ -107,7 +104,7 @@ enum TopicCodec {
         let event = try fields.string("event")
         try fields.finish()
         if let event {
-            do throws(HubError) { try ControlEvents.check(event) } catch { throw error.http }
+            do throws(InvalidEventType) { try ControlEvent.checkPublisherType(event) } catch { throw error.http }
         }
         if case .string(let text) = data { return Publication(.text(text), event: event) }
         return Publication(.json(data), event: event)

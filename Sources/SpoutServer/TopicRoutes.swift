@@ -1,6 +1,7 @@
-import Hub
+import Feeds
 import JSON
 import MicroHTTPD
+import Topics
 
 /// The `/topics` routes: the registry, publishing and subscribing.
 struct TopicRoutes: Sendable {
@@ -8,79 +9,61 @@ struct TopicRoutes: Sendable {
     let heartbeats: Heartbeats
 
     func install(into router: inout Router) {
-        router.on("POST", "/topics") { request, _ throws(HTTPError) in try create(request) }
+        router.on("POST", "/topics") { request, _ in try create(request) }
         router.on("GET", "/topics") { _, _ in list() }
-        router.on("GET", "/topics/{name}") { _, parameters throws(HTTPError) in try show(parameters[0]) }
-        router.on("DELETE", "/topics/{name}") { _, parameters throws(HTTPError) in try delete(parameters[0]) }
-        router.on("POST", "/topics/{name}/messages") { request, parameters throws(HTTPError) in try publish(request, parameters[0]) }
-        router.on("GET", "/topics/{name}/events") { request, parameters throws(HTTPError) in try subscribe(request, parameters[0]) }
+        router.on("GET", "/topics/{name}") { _, parameters in try show(parameters[0]) }
+        router.on("DELETE", "/topics/{name}") { _, parameters in try delete(parameters[0]) }
+        router.on("POST", "/topics/{name}/messages") { request, parameters in try publish(request, parameters[0]) }
+        router.on("GET", "/topics/{name}/events") { request, parameters in try subscribe(request, parameters[0]) }
     }
 
     static func name(_ text: String) throws(HTTPError) -> TopicName {
-        guard let name = TopicName(text) else { throw HTTPError(400, "invalid_name", TopicCodec.nameRule) }
+        guard let name = TopicName(text) else { throw HTTPError(400, "invalid_name", SourceName.rule) }
         return name
     }
 
-    private func create(_ request: Request) throws(HTTPError) -> Response {
+    private func create(_ request: Request) throws -> Response {
         try RequestBody.requireJSON(request)
         let (name, settings) = try TopicCodec.createRequest(try RequestBody.json(request))
-        do throws(HubError) {
-            let (info, created) = try hub.createTopic(name, settings: settings)
-            var headers: HTTPHeaders = [:]
-            if created { headers.set("Location", "/topics/\(info.name)") }
-            return JSONResponse.make(created ? 201 : 200, TopicCodec.json(info), headers: headers)
-        } catch {
-            throw error.http
-        }
+        let (info, created) = try hub.createTopic(name, settings: settings)
+        var headers: HTTPHeaders = [:]
+        if created { headers.set("Location", "/topics/\(info.name)") }
+        return JSONResponse.make(created ? 201 : 200, TopicCodec.json(info), headers: headers)
     }
 
     private func list() -> Response {
         JSONResponse.make(200, .object([("topics", .array(hub.topics().map(TopicCodec.json)))]))
     }
 
-    private func show(_ text: String) throws(HTTPError) -> Response {
+    private func show(_ text: String) throws -> Response {
         let name = try Self.name(text)
-        do throws(HubError) {
-            return JSONResponse.make(200, TopicCodec.json(try hub.topic(name)))
-        } catch {
-            throw error.http
-        }
+        return JSONResponse.make(200, TopicCodec.json(try hub.topic(name)))
     }
 
-    private func delete(_ text: String) throws(HTTPError) -> Response {
+    private func delete(_ text: String) throws -> Response {
         let name = try Self.name(text)
-        do throws(HubError) {
-            try hub.deleteTopic(name)
-            return Response(status: 204)
-        } catch {
-            throw error.http
-        }
+        try hub.deleteTopic(name)
+        return Response(status: 204)
     }
 
-    private func publish(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+    private func publish(_ request: Request, _ text: String) throws -> Response {
         let name = try Self.name(text)
         let (messages, batch) = try TopicCodec.publications(request)
-        do throws(HubError) {
+        do {
             return Self.published(try hub.publish(messages, to: name), batch: batch)
         } catch .noRoom(_) {
             return try publishWhenRoom(messages, to: name, batch: batch)
-        } catch {
-            throw error.http
         }
     }
 
     /// Under the `block` policy: answer later, from a waiting thread, so that the event thread never waits.
-    private func publishWhenRoom(_ messages: [Publication], to name: TopicName, batch: Bool) throws(HTTPError) -> Response {
+    private func publishWhenRoom(_ messages: [Publication], to name: TopicName, batch: Bool) throws -> Response {
         let pending = PendingResponse()
-        do throws(HubError) {
-            try hub.publishWaiting(messages, to: name) { result in
-                switch result {
-                case .success(let receipt): pending.complete(with: Self.published(receipt, batch: batch))
-                case .failure(let error): pending.complete(with: error.http.response)
-                }
+        try hub.publishWaiting(messages, to: name) { result in
+            switch result {
+            case .success(let receipt): pending.complete(with: Self.published(receipt, batch: batch))
+            case .failure(let error): pending.complete(with: error.http.response)
             }
-        } catch {
-            throw error.http
         }
         return .deferred(pending)
     }
@@ -90,17 +73,13 @@ struct TopicRoutes: Sendable {
         return JSONResponse.make(201, .object([ids, ("subscribers", .integer(Int64(receipt.subscribers)))]))
     }
 
-    private func subscribe(_ request: Request, _ text: String) throws(HTTPError) -> Response {
+    private func subscribe(_ request: Request, _ text: String) throws -> Response {
         let name = try Self.name(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
         // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
         let backlog = try options.backlog()
         let start: Hub.Start = options.resumeID.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
-        do throws(HubError) {
-            let subscription = try hub.subscribe(to: name, format: options.format, from: start)
-            return FeedStream.response(for: subscription, heartbeats: heartbeats)
-        } catch {
-            throw error.http
-        }
+        let subscription = try hub.subscribe(to: name, format: options.format, from: start)
+        return FeedStream.response(for: subscription, heartbeats: heartbeats)
     }
 }

@@ -1,10 +1,12 @@
 import EventStream
+import Feeds
 import Glibc
-import Hub
 import JSON
 import SpoutServer
+import Tails
 import TestSupport
 import Testing
+import Topics
 
 /// `GET /events`: several topics and tails in one stream, as a browser viewer uses it.
 @Suite("One stream, many sources", .serialized, .timeLimit(.minutes(2)))
@@ -129,9 +131,11 @@ struct EventsTests {
             let deleted = try client.waitForEvents(1)
             #expect(deleted[0].event == "deleted")
             #expect(object(deleted[0])?["tail"] == .string("app"))
+            // The deleted source keeps its place in the id, as a tombstone.
+            #expect(MultiplexID.parse(deleted[0].id ?? "")?[SourceKey(.tail, "app")] == MultiplexID.tombstone)
             _ = try publish(port, "orders", "still here")
             #expect(payloads(try client.waitForEvents(2)) == ["orders:still here"])
-            #expect(MultiplexID.parse(client.lastEventID)?.keys.map(\.description) == ["topic:orders"])
+            #expect(Set(MultiplexID.parse(client.lastEventID)?.keys.map(\.description) ?? []) == ["topic:orders", "tail:app"])
             #expect(try call(port, "DELETE", "/topics/orders").status == 204)
             let all = try client.readToEnd()
             let names = all.map { $0.event ?? "data" }
@@ -139,8 +143,32 @@ struct EventsTests {
             #expect(client.endedCleanly)
             // The last id still resumes what was delivered: it is not cleared by the end.
             let lastID = all.last?.id ?? ""
-            #expect(MultiplexID.parse(lastID)?.keys.map(\.description) == ["topic:orders"])
+            #expect(MultiplexID.parse(lastID)?.values.allSatisfy { $0 == MultiplexID.tombstone } == true)
             #expect(all.last.flatMap(object)?["lastId"]?.stringValue == lastID)
+            // Every source is gone now: a reconnect is told so.
+            let again = try request(port: port, "GET", "/events?topic=orders&tail=app", headers: [("Last-Event-ID", lastID)])
+            #expect(again.status == 404)
+        }
+    }
+
+    @Test func aReconnectAfterOneSourceWasDeletedSkipsItAndGoesOnWithTheOthers() throws {
+        try withSources { port, _ in
+            let path = "/events?topic=orders&tail=app&lines=0"
+            let client = try SSEClient(port: port, path: path)
+            _ = try publish(port, "orders", "before")
+            _ = try client.waitForEvents(1)
+            #expect(try call(port, "DELETE", "/tails/app").status == 204)
+            _ = try client.waitForEvents(2)
+            let lastID = client.lastEventID
+            client.disconnect()
+            _ = try publish(port, "orders", "after")
+            // What EventSource does: the same URL, with the last id. Before the fix this answered 404 for good.
+            let again = try SSEClient(port: port, path: path, headers: [("Last-Event-ID", lastID)])
+            let events = try again.waitForEvents(1)
+            #expect(payloads(events) == ["orders:after"], "exactly what was missed, and no second deleted event")
+            #expect(events.allSatisfy { $0.event == nil })
+            _ = try publish(port, "orders", "later")
+            #expect(payloads(try again.waitForEvents(2)) == ["orders:after", "orders:later"])
         }
     }
 

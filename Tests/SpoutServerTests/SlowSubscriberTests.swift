@@ -69,10 +69,11 @@ struct SlowSubscriberTests {
             let detail = try JSONParser.parse(Array(end.data.utf8))
             #expect(detail["reason"] == .string("slow_subscriber"))
             #expect(numbers == Array(0..<numbers.count), "before its end it must have had a gap-free prefix")
-            // It resumes with its last id: past retention, so it is told of the gap, then gets what is retained.
+            // It resumes with its last id: 50,000 messages later that is past retention (10,000 by default), so it is
+            // told of the gap, then gets what is retained.
             let last = try #require(detail["lastId"]?.stringValue)
             let again = try SSEClient(port: server.port, path: "/topics/flow/events", headers: [("Last-Event-ID", last)])
-            let events = try again.waitForEvents(1001, timeout: 20)
+            let events = try again.waitForEvents(10_001, timeout: 20)
             #expect(events.first?.event == "gap")
             #expect(events.last?.data?.hasPrefix("\(total - 1):") == true)
         } else {

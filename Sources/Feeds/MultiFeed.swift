@@ -1,0 +1,175 @@
+import EventStream
+import Threading
+
+/// Several feeds (topic subscriptions, tail viewers) as one stream, for `GET /events`.
+///
+/// Each source hands over whole frames, in its order, and sources take turns. Every frame gets the ``MultiplexID`` of
+/// the stream so far as its id, so one id resumes every source: each source's part of it is the id of the last frame
+/// passed on from it. A source that is deleted ends alone with a `deleted` event and leaves a ``MultiplexID/tombstone``
+/// in the id; a shutdown, or a source disconnected as too slow, ends the whole stream with one `end` event.
+public final class MultiFeed: StreamFeed, Sendable {
+    /// One source: its feed (none once it ended, or if it was deleted before this stream began) and its last id.
+    struct Source {
+        let key: SourceKey
+        var feed: (any StreamFeed)?
+        var lastID: String
+        var started: Bool
+    }
+
+    /// The sources, whose turn is next, and whether the stream's preamble went.
+    struct Sources {
+        var list: [Source]
+        var turn = 0
+        var started = false
+
+        /// The stream's id: every source with the id of the last frame passed on from it.
+        var id: String { MultiplexID.format(list.map { ($0.key, $0.lastID) }) }
+    }
+
+    struct State {
+        var outbox = Outbox()
+        var sources: Sources
+    }
+
+    let state: LockedValue<State>
+    // Its own lock rather than the outbox's: a source may call it while this feed's lock is held (it reads the sources
+    // under that lock), and the handler is all it guards.
+    private let wakeHandler = LockedValue<(@Sendable () -> Void)?>(nil)
+
+    /// Multiplexes `sources`, in this order; each feed must be new (its preamble not yet read), and `nil` stands for a
+    /// source whose deletion the client was already told (its place in the id stays a tombstone). Takes ownership of
+    /// the feeds.
+    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)]) {
+        let list = sources.map { Source(key: $0.key, feed: $0.feed, lastID: MultiplexID.tombstone, started: $0.feed == nil) }
+        state = LockedValue(State(sources: Sources(list: list)))
+        for source in sources {
+            source.feed?.onWake { [weak self] in self?.wake() }
+        }
+    }
+
+    /// Sets what to call, from any thread, when there is something new to send.
+    public func onWake(_ handler: @escaping @Sendable () -> Void) {
+        wakeHandler.withLock { $0 = handler }
+    }
+
+    private func wake() {
+        wakeHandler.withLock { $0 }?()
+    }
+
+    /// Sends as much as the sink takes, the sources taking turns.
+    public func read(into sink: inout FrameSink) -> FeedResult {
+        state.withLock { state in Self.read(&state.outbox, &state.sources, &sink) }
+    }
+
+    /// Ends the whole stream with one `end` event for `reason`.
+    public func end(_ reason: EndReason) {
+        let woken = state.withLock { $0.outbox.lifecycle.end(reason) == .wake }
+        if woken { wake() }
+    }
+
+    /// The client went away: every source is closed.
+    public func close() {
+        let feeds = state.withLock { state -> [any StreamFeed] in
+            guard state.outbox.clientGone() else { return [] }
+            return Self.detachAll(&state.sources)
+        }
+        for feed in feeds { feed.close() }
+    }
+
+    // MARK: - Under the lock
+
+    private static func read(_ outbox: inout Outbox, _ sources: inout Sources, _ sink: inout FrameSink) -> FeedResult {
+        outbox.read(
+            into: &sink,
+            endFrame: { reason in
+                let frame = Frame.end(
+                    reason, lastID: sources.id, source: nil,
+                    message: reason.sentence("every source of this stream", behind: "a source of this stream fell too far behind"))
+                for feed in detachAll(&sources) { feed.close() }
+                return frame
+            },
+            produce: { outbox, sink in
+                guard sources.started else {
+                    start(&sources, &outbox)
+                    return true
+                }
+                return produce(&sources, &outbox, &sink)
+            }
+        )
+    }
+
+    /// Takes every source's preamble (their resume points), then queues the stream's own.
+    private static func start(_ sources: inout Sources, _ outbox: inout Outbox) {
+        for index in sources.list.indices where !sources.list[index].started {
+            // A new feed's first frame is its preamble, and it is there at once; a budget of one byte takes just it.
+            _ = FrameSink.frames(
+                budget: 1,
+                take: { frame in
+                    if frame.kind == .preamble, let id = frame.id { sources.list[index].lastID = id }
+                },
+                read: { sink in sources.list[index].feed?.read(into: &sink) }
+            )
+            sources.list[index].started = true
+        }
+        sources.started = true
+        outbox.queue(.preamble("spout events", resumeID: sources.id))
+    }
+
+    /// Passes frames on from the sources in turn while there is room. Returns whether it passed or changed anything.
+    private static func produce(_ sources: inout Sources, _ outbox: inout Outbox, _ sink: inout FrameSink) -> Bool {
+        var progressed = false
+        var visited = 0
+        while visited < sources.list.count, !sink.isFull, outbox.lifecycle.isLive {
+            let index = sources.turn % sources.list.count
+            sources.turn = index + 1
+            visited += 1
+            guard let feed = sources.list[index].feed else { continue }
+            let result = FrameSink.frames(
+                budget: sink.room,
+                take: { frame in
+                    progressed = true
+                    pass(frame, from: index, &sources, &outbox, &sink)
+                },
+                read: { source in feed.read(into: &source) }
+            )
+            if result == .end {
+                sources.list[index].feed = nil
+                feed.close()
+                progressed = true
+            }
+        }
+        if outbox.lifecycle.isLive, sources.list.allSatisfy({ $0.feed == nil }) {
+            _ = outbox.lifecycle.end(.deleted)
+            progressed = true
+        }
+        return progressed
+    }
+
+    /// Passes one frame of source `index` on, with the stream's id in place of the source's. A source's `end` is the
+    /// end of only that source when it was deleted (passed on as `deleted`); for any other reason the whole stream
+    /// ends, with one `end` of its own.
+    private static func pass(_ frame: Frame, from index: Int, _ sources: inout Sources, _ outbox: inout Outbox, _ sink: inout FrameSink) {
+        switch frame.kind {
+        case .preamble:
+            return
+        case .control(.end) where frame.endReason != .deleted:
+            _ = outbox.lifecycle.end(frame.endReason ?? .shutdown)
+        case .control(.end):
+            sources.list[index].lastID = MultiplexID.tombstone
+            sink.send(Frame(.control(.deleted), frame.event.with(id: sources.id, event: ControlEvent.deleted.rawValue)), &outbox)
+        case .message, .control:
+            if let id = frame.id { sources.list[index].lastID = id }
+            sink.send(Frame(frame.kind, frame.event.with(id: sources.id, event: frame.event.event)), &outbox)
+        }
+    }
+
+    /// Takes every open feed out of the sources, for closing once the lock is let go.
+    private static func detachAll(_ sources: inout Sources) -> [any StreamFeed] {
+        var feeds: [any StreamFeed] = []
+        for index in sources.list.indices {
+            if let feed = sources.list[index].feed { feeds.append(feed) }
+            sources.list[index].feed = nil
+        }
+        return feeds
+    }
+}

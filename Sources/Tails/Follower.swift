@@ -1,0 +1,179 @@
+import Feeds
+import Glibc
+import Synchronization
+import Threading
+
+/// The one thread that follows every tail, the way `tail -F` does: by name, through appends, truncation, rotation,
+/// deletion and reappearance.
+///
+/// One inotify instance serves every tail: a watch on each followed file (for appends) and on each file's directory
+/// (for the name appearing, disappearing or being replaced). Where inotify cannot help (no inotify, no watches left, a
+/// directory that is gone, a path that is a symlink), the name is checked twice a second instead. The thread sleeps in
+/// `poll` until an event, a command or that check is due; nothing busy-waits.
+final class Follower: @unchecked Sendable {
+    // Everything below `commands` is touched by the follower thread only; other threads talk to it through `commands`
+    // and the wake pipe.
+    enum Command: @unchecked Sendable {
+        // Unchecked: a command hands its `Tail` and `TailFile` over to the follower thread, which alone uses them after.
+        /// Follow a tail; `before` holds the bytes before `position` as they were at registration.
+        case add(Tail, TailFile?, position: Int64, before: [UInt8])
+        case remove(String)
+    }
+
+    let roots: AllowedRoots
+    let lineCap: Int
+    let commands = Queue<Command>()
+    private let wakePipe: (read: Int32, write: Int32)
+    let inotify: Inotify
+    private var thread: NativeThread?
+    var followings: [String: Following] = [:]
+    var directories: [String: (watch: Int32, tails: Set<String>, identity: FileIdentity?)] = [:]
+    var directoryOfWatch: [Int32: String] = [:]
+    var fileWatches: [Int32: Set<String>] = [:]
+    var dirty: [String: Work] = [:]
+    /// The frames of one read, kept between reads so that their megabyte of memory is not mapped and unmapped each time.
+    var batch = TailRing.Batch()
+    private var lastSweep = ContinuousClock.now
+
+    /// What a tail needs done.
+    struct Work {
+        var read = false
+        var name = false
+    }
+
+    /// How often names without inotify coverage are checked.
+    static let pollInterval = Duration.milliseconds(500)
+    /// How much one tail may read per turn, so that one busy file does not starve the others.
+    static let readBudget = 1 << 20
+
+    init(roots: AllowedRoots, lineCap: Int, disableInotify: Bool) {
+        self.roots = roots
+        self.lineCap = lineCap
+        inotify = Inotify(disabled: disableInotify)
+        var fds: [Int32] = [0, 0]
+        let made = unsafe pipe(&fds)
+        precondition(made == 0, "pipe failed with errno \(errno)")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakePipe = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(wakePipe.read)
+        close(wakePipe.write)
+    }
+
+    /// Whether inotify is in use.
+    var usesInotify: Bool { inotify.fd != nil }
+
+    func start() {
+        let thread = NativeThread(name: "spout-follower") { [self] in run() }
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Asks the thread to do `command` soon.
+    func send(_ command: Command) {
+        try? commands.put(command)
+        wake()
+    }
+
+    /// Stops the thread and waits for it.
+    func stop() {
+        commands.shutdown(immediate: true)
+        wake()
+        thread?.join(timeout: .seconds(5))
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = unsafe write(wakePipe.write, &byte, 1)
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        while !commands.isShutdown {
+            let polling = followings.values.contains { $0.polling }
+            // A missing file's directory watch can go stale without a word (see `checkDirectory`): check those too.
+            let sweeping = polling || followings.values.contains { $0.file == nil }
+            let timeout: Int32 = !dirty.isEmpty ? 0 : (sweeping ? Int32(Self.pollInterval / .milliseconds(1)) : -1)
+            var pollers = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
+            if let fd = inotify.fd { pollers.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            _ = unsafe poll(&pollers, nfds_t(pollers.count), timeout)
+            drainWakePipe()
+            while let command = try? commands.getNowait() { handle(command) }
+            handle(inotify.read())
+            let now = ContinuousClock.now
+            if sweeping && now - lastSweep >= Self.pollInterval {
+                lastSweep = now
+                for following in followings.values where following.file == nil && !following.polling {
+                    checkDirectory(following)
+                }
+                for following in followings.values where following.polling {
+                    retryWatches(following)
+                    dirty[following.tail.id, default: Work()].name = true
+                    dirty[following.tail.id, default: Work()].read = true
+                }
+            }
+            let work = dirty
+            dirty.removeAll(keepingCapacity: true)
+            for (id, needs) in work {
+                guard let following = followings[id] else { continue }
+                if needs.name { checkName(following) }
+                if needs.read && readMore(following) { dirty[id, default: Work()].read = true }
+            }
+        }
+        for following in followings.values { unwatch(following) }
+        followings.removeAll()
+    }
+
+    private func drainWakePipe() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while unsafe bytes.withUnsafeMutableBytes({ unsafe read(wakePipe.read, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    private func handle(_ command: Command) {
+        switch command {
+        case .add(let tail, let file, let position, let before):
+            let following = Following(tail: tail, file: file, position: position, before: before, lineCap: lineCap)
+            followings[tail.id] = following
+            watch(following)
+            // Check the name once the watches exist: it may have changed between registration and now.
+            dirty[tail.id] = Work(read: true, name: true)
+        case .remove(let id):
+            guard let following = followings.removeValue(forKey: id) else { return }
+            unwatch(following)
+            dirty[id] = nil
+        }
+    }
+
+    private func handle(_ events: [Inotify.Event]) {
+        for event in events {
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                for id in followings.keys { dirty[id] = Work(read: true, name: true) }
+                continue
+            }
+            if let tails = fileWatches[event.watch] {
+                for id in tails {
+                    dirty[id, default: Work()].read = true
+                    if event.mask & (UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)) != 0 {
+                        dirty[id, default: Work()].name = true
+                    }
+                }
+                if event.mask & UInt32(IN_IGNORED) != 0 { fileWatches[event.watch] = nil }
+            }
+            guard let directory = directoryOfWatch[event.watch], let entry = directories[directory] else { continue }
+            if event.mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
+                forgetDirectory(directory)
+                continue
+            }
+            for id in entry.tails where followings[id]?.tail.fileName == event.name {
+                dirty[id, default: Work()].name = true
+                dirty[id, default: Work()].read = true
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Feeds
+import Synchronization
+import Threading
+
+/// One followed file: what viewers share with the follower thread.
+///
+/// The follower appends lines to ``Shared/ring`` and moves ``Shared/committed``; viewers read the ring, or the file
+/// itself through ``Shared/file`` when they are behind the ring or resuming. Everything mutable is under one lock.
+final class Tail: Sendable {
+    /// Where the tail is.
+    enum Status: Equatable, Sendable {
+        /// The file is open and followed.
+        case following
+        /// The name does not exist now; it is watched for.
+        case missing
+        /// The name now resolves to something that may not be tailed (outside the roots, not a regular file, unreadable).
+        case refused(String)
+        /// The tail was deleted.
+        case deleted
+
+        var name: String {
+            switch self {
+            case .following: "following"
+            case .missing: "missing"
+            case .refused: "refused"
+            case .deleted: "deleted"
+            }
+        }
+    }
+
+    /// The state viewers share with the follower.
+    struct Shared: @unchecked Sendable {
+        // Unchecked: the `TailFile`s, viewers and ring in here are only touched under the tail's lock.
+        var status: Status
+        /// Increases whenever the followed file changes (rotation, truncation, reappearance).
+        var generation = 0
+        /// The current generation's file, for viewers that read the file itself.
+        var file: TailFile?
+        /// The offset just after the last complete line of the current generation.
+        var committed: Int64 = 0
+        /// Earlier generations still open, with where they ended; kept briefly for viewers still reading them.
+        var previous: [Int: (file: TailFile, end: Int64)] = [:]
+        var ring: TailRing
+        var viewers: [ObjectIdentifier: TailViewer] = [:]
+        var waiting: [ObjectIdentifier: TailViewer] = [:]
+        /// How many viewers read each format: the follower encodes lines only in the formats someone reads.
+        var rawViewers = 0
+        var jsonViewers = 0
+
+        /// The formats to encode lines in now.
+        var formats: TailFrames.Formats {
+            var formats: TailFrames.Formats = []
+            if rawViewers > 0 { formats.insert(.raw) }
+            if jsonViewers > 0 { formats.insert(.json) }
+            return formats
+        }
+
+        mutating func count(_ format: StreamFormat, _ change: Int) {
+            if format == .raw { rawViewers += change } else { jsonViewers += change }
+        }
+    }
+
+    let id: String
+    /// The path as registered, absolute; followed by name.
+    let path: String
+    /// The directory watched for the name.
+    let directory: String
+    /// The last component of the path.
+    let fileName: String
+    let createdAt: Int64
+    let metrics: TailMetrics
+    let shared: LockedValue<Shared>
+
+    init(id: String, path: String, status: Status, ringCapacity: Int, metrics: TailMetrics) {
+        self.id = id
+        self.path = path
+        let slash = path.lastIndex(of: "/")!
+        directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        fileName = String(path[path.index(after: slash)...])
+        createdAt = Timestamp.nowMilliseconds()
+        self.metrics = metrics
+        shared = LockedValue(Shared(status: status, ring: TailRing(capacity: ringCapacity)))
+    }
+
+    /// The cursor of the start of the current generation's file, or `nil` with no file.
+    static func startCursor(_ file: TailFile?) -> FileCursor? {
+        file.map { FileCursor(device: $0.device, inode: $0.inode, offset: 0, check: FileCursor.check(of: [])) }
+    }
+
+    /// Takes the viewers waiting for a line, clearing their marks. Under the lock.
+    static func takeWaiting(_ shared: inout Shared) -> [@Sendable () -> Void] {
+        guard !shared.waiting.isEmpty else { return [] }
+        let woken = Array(shared.waiting.values)
+        shared.waiting.removeAll(keepingCapacity: true)
+        return woken.compactMap { viewer in
+            viewer.outbox.isWaiting = false
+            return viewer.outbox.wakeHandler
+        }
+    }
+}
+
+/// A tail as the API shows it.
+public struct TailInfo: Sendable, Equatable {
+    /// The id (also the name used in URLs).
+    public var id: String
+    /// The path as registered.
+    public var path: String
+    /// `following`, `missing`, `refused` or `deleted`.
+    public var state: String
+    /// Why the file is refused, if it is.
+    public var reason: String?
+    /// The byte offset just after the last complete line read.
+    public var position: Int64
+    /// How many viewers are open.
+    public var viewers: Int
+    /// When the tail was registered, in milliseconds since 1970.
+    public var createdAt: Int64
+
+    init(_ tail: Tail) {
+        id = tail.id
+        path = tail.path
+        createdAt = tail.createdAt
+        (state, reason, position, viewers) = tail.shared.withLock { shared in
+            var reason: String?
+            if case .refused(let why) = shared.status { reason = why }
+            return (shared.status.name, reason, shared.committed, shared.viewers.count)
+        }
+    }
+}

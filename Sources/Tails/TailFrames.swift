@@ -1,0 +1,142 @@
+import EventStream
+import Feeds
+import JSON
+
+/// The SSE frames of a tail: one per line, and control events.
+enum TailFrames {
+    /// Which formats to encode a line in.
+    struct Formats: OptionSet {
+        let rawValue: Int
+        static let raw = Formats(rawValue: 1)
+        static let json = Formats(rawValue: 2)
+    }
+
+    /// What every line of one file shares: the tail's id, and the first half of their cursors.
+    struct LineContext {
+        let tail: [UInt8]
+        let tailJSON: [UInt8]
+        /// `<device>.<inode>.`
+        let cursorPrefix: [UInt8]
+        let device: UInt64
+        let inode: UInt64
+
+        init(tail: String, device: UInt64, inode: UInt64) {
+            self.device = device
+            self.inode = inode
+            self.tail = Array(tail.utf8)
+            var json: [UInt8] = []
+            JSONValue.encodeString(tail, into: &json)
+            tailJSON = json
+            cursorPrefix = Array("\(String(device, radix: 16)).\(String(inode, radix: 16)).".utf8)
+        }
+
+        /// Hands `body` the cursor after a line, `<device>.<inode>.<offset>.<check>`, written on the stack: this runs
+        /// for every line.
+        func withCursor<Result>(_ line: LineSplitter.Line, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+            unsafe withUnsafeTemporaryAllocation(of: UInt8.self, capacity: cursorPrefix.count + 40) { buffer in
+                var count = unsafe cursorPrefix.withUnsafeBufferPointer { prefix in
+                    _ = unsafe buffer.initialize(fromContentsOf: prefix)
+                    return prefix.count
+                }
+                count = unsafe TailFrames.write(UInt64(line.end), radix: 10, into: buffer, at: count)
+                unsafe buffer[count] = UInt8(ascii: ".")
+                count = unsafe TailFrames.write(line.check, radix: 16, into: buffer, at: count + 1)
+                return unsafe body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
+    }
+
+    /// Appends a line's frame to `raw`, `json`, or both, as `formats` asks, and returns its cursor.
+    ///
+    /// Raw: `id`, `tail`, `continues: true` for a piece of an over-long line, then the line as data. JSON: `id` and
+    /// `{"tail", "id", "time", "line", "continues"?}`. Invalid UTF-8 is shown as U+FFFD in both.
+    @discardableResult
+    static func line(
+        _ line: LineSplitter.Line,
+        context: LineContext,
+        time: [UInt8],
+        formats: Formats,
+        raw: inout [UInt8],
+        json: inout [UInt8]
+    ) -> FileCursor {
+        var text = line.bytes
+        if text.contains(where: { $0 >= 0x80 }) { text = ArraySlice(String(decoding: text, as: UTF8.self).utf8) }
+        unsafe text.withUnsafeBufferPointer { data in
+            unsafe context.withCursor(line) { idBytes in
+                if formats.contains(.raw) {
+                    unsafe SSEEncoder.appendField("id", idBytes, into: &raw)
+                    unsafe context.tail.withUnsafeBufferPointer { unsafe SSEEncoder.appendField("tail", $0, into: &raw) }
+                    if line.continues { SSEEncoder.appendField("continues", "true", into: &raw) }
+                    unsafe SSEEncoder.appendData(data, into: &raw)
+                    SSEEncoder.endFrame(into: &raw)
+                }
+                if formats.contains(.json) {
+                    unsafe SSEEncoder.appendField("id", idBytes, into: &json)
+                    // The envelope is one line of JSON (its strings escape CR and LF), written in place.
+                    SSEEncoder.appendDataLine(into: &json) { json in
+                        json.append(contentsOf: #"{"tail":"#.utf8)
+                        json.append(contentsOf: context.tailJSON)
+                        json.append(contentsOf: #","id":""#.utf8)
+                        unsafe json.append(contentsOf: idBytes)
+                        json.append(contentsOf: #"","time":""#.utf8)
+                        json.append(contentsOf: time)
+                        json.append(contentsOf: #"","line":"#.utf8)
+                        unsafe JSONValue.encodeString(utf8: data, into: &json)
+                        if line.continues { json.append(contentsOf: #","continues":true"#.utf8) }
+                        json.append(UInt8(ascii: "}"))
+                    }
+                    SSEEncoder.endFrame(into: &json)
+                }
+            }
+        }
+        return FileCursor(device: context.device, inode: context.inode, offset: line.end, check: line.check)
+    }
+
+    /// The time of a batch of lines, as the JSON envelope shows it.
+    static func time(_ milliseconds: Int64) -> [UInt8] {
+        Array(Timestamp.iso8601(milliseconds: milliseconds).utf8)
+    }
+
+    /// A control event of tail `tail`, the same in both formats: a reserved name and a JSON object.
+    static func control(_ name: ControlEvent, id: String, tail: String, _ members: [(String, JSONValue)]) -> Frame {
+        .control(name, id: id, source: SourceKey(.tail, tail), members)
+    }
+
+    /// The sentence a control event of the follower carries, for people reading the stream.
+    static func message(_ event: ControlEvent, reason: String?, path: String) -> String {
+        switch (event, reason) {
+        case (.truncated, _): "\(path) was truncated; reading it again from the start"
+        case (.rotated, _): "\(path) was rotated; the old file was read to its end, and the new one is followed from its start"
+        case (.appeared, _): "\(path) appeared; following it from its start"
+        case (.removed, "deleted"): "\(path) was deleted; waiting for it to appear again"
+        case (.removed, "outside_roots"): "\(path) now resolves outside the allowed roots; nothing is read until it is back"
+        case (.removed, "not_regular_file"): "\(path) is no longer a regular file; nothing is read until it is one again"
+        case (.removed, _): "\(path) can no longer be read by the server; waiting until it can"
+        default: "\(event.rawValue): \(path)"
+        }
+    }
+
+    /// The first frame of a tail stream: a comment, the reconnection delay, and the resume point.
+    static func preamble(tail: String, resumeID: String?) -> Frame {
+        .preamble("spout tail \(tail)", resumeID: resumeID)
+    }
+
+    /// Writes `value` in `radix` (10 or 16, lower case) at `index` of `buffer`; returns the index after it.
+    fileprivate static func write(_ value: UInt64, radix: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at index: Int) -> Int {
+        var width = 1
+        var scale = radix
+        while width < 20, value >= scale {
+            width += 1
+            let (next, overflow) = scale.multipliedReportingOverflow(by: radix)
+            if overflow { break }
+            scale = next
+        }
+        var rest = value
+        for position in stride(from: index + width - 1, through: index, by: -1) {
+            let digit = UInt8(rest % radix)
+            unsafe buffer[position] = digit < 10 ? 48 + digit : 87 + digit
+            rest /= radix
+        }
+        return index + width
+    }
+}

@@ -1,0 +1,79 @@
+import Feeds
+import Glibc
+import Synchronization
+import Threading
+
+extension TailRegistry {
+    /// Follows a file by name.
+    ///
+    /// - Parameters:
+    ///   - path: an absolute path.
+    ///   - name: the tail's id; by default one is made from the file name.
+    ///   - retry: whether a missing file is waited for, as `tail -F` does.
+    /// - Returns: the tail, and whether it was created (`false`: that file, after resolving symlinks, was already
+    ///   tailed, and this is that tail).
+    /// - Throws: ``TailError`` for every refusal; see its cases.
+    public func register(path: String, name: String?, retry: Bool) throws(TailError) -> (info: TailInfo, created: Bool) {
+        guard !roots.isEmpty else { throw .noRoots }
+        guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
+            throw .invalidPath("the path must be absolute, like /var/log/app.log")
+        }
+        var clean = path
+        while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
+        if let name, !SourceName.isValid(name) { throw .invalidName(name) }
+        let file: TailFile?
+        do {
+            file = try TailFile.open(clean, roots: roots)
+        } catch .missing {
+            guard retry else { throw .missing(clean) }
+            file = nil
+        } catch .outsideRoots {
+            throw .outsideRoots(clean, allowed: roots.paths)
+        } catch .notRegular {
+            throw .notRegularFile(clean)
+        } catch {
+            throw .unreadable(clean)
+        }
+        let position = file.map { $0.lineBoundary(before: $0.size, limit: limits.lineCap) ?? $0.size } ?? 0
+        // Read now, so that the follower can tell if the file changes before it first looks.
+        let before = file?.window(before: position) ?? []
+        let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
+            let key = file?.realPath ?? clean
+            if let existing = tails.values.first(where: { $0.path == clean || $0.shared.withLock { $0.file?.realPath } == key }) {
+                return .success((existing, false))
+            }
+            if let name, tails[name] != nil { return .failure(.nameTaken(name)) }
+            guard tails.count < limits.maxTails else { return .failure(.tooManyTails(limits.maxTails)) }
+            let id = name ?? Self.uniqueID(for: clean, taken: tails)
+            let tail = Tail(id: id, path: clean, status: file == nil ? .missing : .following, ringCapacity: limits.ringBytes, metrics: metrics)
+            tail.shared.withLock { shared in
+                shared.file = file
+                shared.generation = file == nil ? 0 : 1
+                shared.committed = position
+            }
+            tails[id] = tail
+            return .success((tail, true))
+        }
+        let (tail, created) = try outcome.get()
+        if created { follower.send(.add(tail, file, position: position, before: before)) }
+        return (TailInfo(tail), created)
+    }
+
+    /// An id made from the file name: characters outside the name syntax become `-`, and a suffix makes it unique.
+    static func uniqueID(for path: String, taken: [String: Tail]) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? "tail"
+        let segments = base.split(separator: ".").map { piece in
+            String(piece.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") ? $0 : "-" })
+        }
+        var cleaned = String(segments.joined(separator: ".").prefix(100))
+        while cleaned.hasSuffix(".") { cleaned.removeLast() }
+        if !SourceName.isValid(cleaned) { cleaned = "tail" }
+        var candidate = cleaned
+        var counter = 2
+        while taken[candidate] != nil {
+            candidate = "\(cleaned)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+}

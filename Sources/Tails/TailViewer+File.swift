@@ -1,0 +1,130 @@
+import EventStream
+import Feeds
+import JSON
+import Synchronization
+import Threading
+
+extension TailViewer {
+    /// How much of the file one read takes at most.
+    static let readChunk = 16 * 1024
+
+    /// Queues the lines read from the file, or moves on when the file is caught up. Under the tail's lock.
+    func produce(_ shared: inout Tail.Shared, _ outbox: inout Outbox, _ sink: inout FrameSink, from reading: FileReading) -> Bool {
+        var reading = reading
+        let limit: Int64
+        if reading.generation == shared.generation {
+            limit = shared.committed
+        } else if let previous = shared.previous[reading.generation] {
+            limit = previous.end
+        } else {
+            limit = reading.splitter.committed
+        }
+        let readOffset = reading.splitter.committed + Int64(reading.splitter.heldCount)
+        // Back to the ring as soon as it holds where this reading is (a viewer only slightly behind takes a short detour).
+        if reading.splitter.heldCount == 0, reading.generation == shared.generation,
+            let position = shared.ring.position(generation: reading.generation, start: readOffset, format: format)
+        {
+            source = .ring(position)
+            return true
+        }
+        if readOffset < limit {
+            // Read, split and framed after the tail's lock is let go (see `FileRead`): once per pull, so that a file
+            // that came up short is not read again before the follower has looked at it.
+            guard !fileReadDone else { return false }
+            fileRead = FileRead(reading: reading, offset: readOffset, count: Int(min(limit - readOffset, Int64(max(sink.room, Self.readChunk)))))
+            return false
+        }
+        if reading.generation == shared.generation {
+            // Caught up with the follower: join the ring where it continues, or wait for the next line.
+            guard let position = shared.ring.position(generation: reading.generation, start: reading.splitter.committed, format: format) else {
+                source = .file(reading)
+                return false
+            }
+            source = .ring(position)
+            return true
+        }
+        // An earlier file is finished: deliver its unfinished last line, then go on with the next file.
+        if let line = reading.splitter.flush() {
+            let time = TailFrames.time(Timestamp.nowMilliseconds())
+            let (frame, cursor) = Self.frame(line, in: reading, format: format, time: time)
+            sink.send(frame, &outbox)
+            delivered(generation: reading.generation, cursor: cursor)
+        }
+        if let position = shared.ring.position(startOf: reading.generation + 1) {
+            source = .ring(position)
+        } else {
+            gap(
+                &shared, &outbox, reason: "rotated",
+                message: "lines written after the file changed were no longer held; resuming at the start of the current file")
+        }
+        return true
+    }
+
+    /// The viewer fell behind the ring: read the file from where it is.
+    func fallBackToFile(_ shared: inout Tail.Shared, _ outbox: inout Outbox) {
+        let file: TailFile?
+        if lastGeneration == shared.generation {
+            file = shared.file
+        } else {
+            file = shared.previous[lastGeneration]?.file
+        }
+        guard let file else {
+            gap(
+                &shared, &outbox, reason: "rotated",
+                message: "the file changed while this viewer was behind; resuming at the start of the current file")
+            return
+        }
+        source = .file(Self.reading(lastGeneration, file, at: lastEnd, cap: lineCap, tail: tailID))
+        tail.metrics.fileFallbacks.add(1, ordering: .relaxed)
+    }
+
+    /// Says in-band that lines were lost, and goes on at the start of the current file.
+    func gap(_ shared: inout Tail.Shared, _ outbox: inout Outbox, reason: String, message: String) {
+        tail.metrics.gaps.add(1, ordering: .relaxed)
+        let start = Tail.startCursor(shared.file) ?? TailViewer.noFile
+        outbox.queue(TailFrames.control(.gap, id: start.description, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
+        resume = start
+        if let file = shared.file {
+            source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap, tail: tailID))
+        } else {
+            source = .ring(shared.ring.endPosition)
+        }
+        lastGeneration = shared.generation
+        lastEnd = 0
+    }
+
+    /// The resume point when there is no file: it matches no file, so resuming from it starts at the beginning.
+    static let noFile = FileCursor(device: 0, inode: 0, offset: 0, check: 0)
+
+    /// A reading of `file` from `offset`, with the bytes before it for the checks of cursors.
+    static func reading(_ generation: Int, _ file: TailFile, at offset: Int64, cap: Int, tail: String) -> FileReading {
+        FileReading(
+            generation: generation,
+            file: file,
+            context: TailFrames.LineContext(tail: tail, device: file.device, inode: file.inode),
+            splitter: LineSplitter(cap: cap, offset: offset, before: file.window(before: offset))
+        )
+    }
+
+    /// Appends a line's frame in `format` to `frames`; returns its cursor.
+    static func frame(_ line: LineSplitter.Line, in reading: FileReading, format: StreamFormat, time: [UInt8], into frames: inout [UInt8])
+        -> FileCursor
+    {
+        var unused: [UInt8] = []
+        return format == .raw
+            ? TailFrames.line(line, context: reading.context, time: time, formats: .raw, raw: &frames, json: &unused)
+            : TailFrames.line(line, context: reading.context, time: time, formats: .json, raw: &unused, json: &frames)
+    }
+
+    /// A line's frame in `format`, on its own, and its cursor.
+    static func frame(_ line: LineSplitter.Line, in reading: FileReading, format: StreamFormat, time: [UInt8]) -> (Frame, FileCursor) {
+        var bytes: [UInt8] = []
+        let cursor = frame(line, in: reading, format: format, time: time, into: &bytes)
+        return (Frame(.message, EncodedEvent(framed: bytes, id: cursor.description)), cursor)
+    }
+
+    /// The last event of a stream that ends on purpose.
+    func endFrame(_ reason: EndReason) -> Frame {
+        .end(reason, lastID: resumeID, source: key, message: reason.sentence("the tail \(tailID)", behind: "this viewer fell behind"))
+    }
+}

@@ -1,0 +1,188 @@
+import EventStream
+public import Feeds
+import JSON
+import Synchronization
+import Threading
+
+/// One viewer of a tail: it reads the tail's ring while it keeps up, and the file itself when it is behind the ring,
+/// resuming, or starting with earlier lines. The file is the history, so a slow viewer never holds the others back and
+/// loses nothing while the file is there.
+///
+/// Its state is guarded by its tail's lock; that is why it is `@unchecked Sendable`.
+public final class TailViewer: StreamFeed, @unchecked Sendable {
+    /// Where the viewer reads next.
+    enum Source {
+        /// The tail's ring, at this position.
+        case ring(Int)
+        /// The file itself.
+        case file(FileReading)
+    }
+
+    /// Reading a file directly, with a splitter of its own that splits exactly as the follower's does.
+    struct FileReading {
+        let generation: Int
+        let file: TailFile
+        let context: TailFrames.LineContext
+        var splitter: LineSplitter
+    }
+
+    /// The tail's id.
+    public let tailID: String
+    /// The stream format.
+    public let format: StreamFormat
+    let tail: Tail
+    let lineCap: Int
+    /// How control frames name their source.
+    let key: SourceKey
+
+    // Guarded by the tail's lock.
+    var outbox = Outbox()
+    var source: Source
+    /// A read of the file that the current pull is to run without the lock.
+    var fileRead: FileRead?
+    /// Whether the current pull found the file shorter than expected; it then reads no more until the next pull.
+    var fileReadDone = false
+    var lastGeneration: Int
+    var lastEnd: Int64
+    /// The id of the last event delivered: where a reconnect resumes.
+    var resume: FileCursor
+
+    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, resume: FileCursor, lineCap: Int) {
+        tailID = tail.id
+        self.tail = tail
+        self.format = format
+        self.source = source
+        self.lineCap = lineCap
+        key = SourceKey(.tail, tail.id)
+        lastGeneration = generation
+        lastEnd = resume.offset
+        self.resume = resume
+    }
+
+    /// The id of the last event delivered.
+    var resumeID: String { resume.description }
+
+    /// Sets what to call, from any thread, when there is something new to send.
+    public func onWake(_ handler: @escaping @Sendable () -> Void) {
+        tail.shared.withLock { _ in outbox.wakeHandler = handler }
+    }
+
+    /// Sends as much as the sink takes: queued frames, then ring frames or lines read from the file. The file is read
+    /// with the tail's lock let go (``FileRead``), so a viewer far behind holds up nobody.
+    public func read(into sink: inout FrameSink) -> FeedResult {
+        var first = true
+        while true {
+            let (result, job) = tail.shared.withLock { shared -> (FeedResult, FileRead?) in
+                if first { fileReadDone = false }
+                let result = pull(&shared, &sink)
+                defer { fileRead = nil }
+                return (result, fileRead)
+            }
+            first = false
+            guard let job else { return result }
+            let outcome = job.run(format: format, wholeFrames: !sink.takesBytes)
+            tail.shared.withLock { _ in
+                guard !outcome.short else {
+                    fileReadDone = true
+                    return
+                }
+                if !outcome.run.isEmpty { outbox.queue(run: outcome.run) }
+                for frame in outcome.frames { outbox.queue(frame) }
+                source = .file(outcome.reading)
+                if let last = outcome.last { delivered(generation: job.reading.generation, cursor: last) }
+            }
+        }
+    }
+
+    /// Ends the stream with an `end` event for `reason`.
+    public func end(_ reason: EndReason) {
+        let wake = tail.shared.withLock { _ in outbox.end(reason) }
+        wake?()
+    }
+
+    /// The client went away: the viewer leaves its tail.
+    public func close() {
+        tail.shared.withLock { shared in
+            guard outbox.clientGone() else { return }
+            shared.viewers[ObjectIdentifier(self)] = nil
+            shared.waiting[ObjectIdentifier(self)] = nil
+            shared.count(format, -1)
+            if shared.viewers.isEmpty { shared.ring.clear() }
+            source = .ring(0)
+        }
+        tail.metrics.viewers.subtract(1, ordering: .relaxed)
+    }
+
+    // MARK: - Under the tail's lock
+
+    /// Sends what it can under the lock. When the next lines must come from the file, it leaves a ``FileRead`` in
+    /// `fileRead` for the caller to run without the lock.
+    private func pull(_ shared: inout Tail.Shared, _ sink: inout FrameSink) -> FeedResult {
+        let result = outbox.read(into: &sink, endFrame: endFrame) { outbox, sink in produce(&shared, &outbox, &sink) }
+        if result == .waiting, fileRead == nil, !outbox.isWaiting {
+            outbox.isWaiting = true
+            shared.waiting[ObjectIdentifier(self)] = self
+        }
+        return result
+    }
+
+    /// Sends the next frames from the ring, or queues them from the file. Returns whether it sent, queued or changed
+    /// anything.
+    private func produce(_ shared: inout Tail.Shared, _ outbox: inout Outbox, _ sink: inout FrameSink) -> Bool {
+        switch source {
+        case .ring(let position):
+            if position < shared.ring.startPosition {
+                fallBackToFile(&shared, &outbox)
+                return true
+            }
+            guard position < shared.ring.endPosition else { return false }
+            let first = shared.ring.entry(at: position)
+            let firstSpan = first.span(format)
+            guard firstSpan.isEncoded else {
+                // Read while nobody viewed in this format: read that line from the file instead.
+                fallBackToFile(&shared, &outbox)
+                return true
+            }
+            guard sink.takesBytes, firstSpan.count <= sink.room else {
+                // One whole frame: for a multiplexer, or larger than the room (then cut, and finished next time).
+                sink.send(frame(of: first, span: firstSpan, in: shared.ring), &outbox)
+                source = .ring(position + 1)
+                delivered(generation: first.generation, cursor: first.cursor)
+                return true
+            }
+            // A run of whole frames that fits, copied out of the ring in one go.
+            var last = first
+            var lastSpan = firstSpan
+            var next = position + 1
+            while next < shared.ring.endPosition {
+                let entry = shared.ring.entry(at: next)
+                let span = entry.span(format)
+                guard span.isEncoded, span.end - firstSpan.at <= sink.room else { break }
+                last = entry
+                lastSpan = span
+                next += 1
+            }
+            shared.ring.copy(format, from: firstSpan, through: lastSpan) { sink.write(run: $0) }
+            source = .ring(next)
+            delivered(generation: last.generation, cursor: last.cursor)
+            return true
+        case .file(let reading):
+            return produce(&shared, &outbox, &sink, from: reading)
+        }
+    }
+
+    /// One ring entry as a frame of its own.
+    private func frame(of entry: TailRing.Entry, span: TailRing.Span, in ring: TailRing) -> Frame {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(span.count)
+        ring.copy(format, from: span, through: span) { bytes += $0 }
+        let event = EncodedEvent(framed: bytes, id: entry.cursor.description, event: entry.control?.rawValue)
+        return Frame(entry.control.map { .control($0) } ?? .message, event)
+    }
+
+    func delivered(generation: Int, cursor: FileCursor) {
+        lastGeneration = generation
+        lastEnd = cursor.offset
+        resume = cursor
+    }
+}

@@ -1,0 +1,39 @@
+import Feeds
+import Synchronization
+import Threading
+
+extension Hub {
+    /// Evicts every message older than its topic's retention age, now. Publishing trims too; this catches topics
+    /// that have gone quiet.
+    public func expire() {
+        let now = ContinuousClock.now
+        let trees = registry.withLock { Array($0.trees.values) }
+        var freed = 0
+        for tree in trees {
+            freed += tree.withTopics { topics in topics.values.reduce(0) { $0 + $1.trim(now: now) } }
+        }
+        if freed > 0 { retainedBytes.subtract(freed, ordering: .relaxed) }
+    }
+}
+
+/// A thread that calls ``Hub/expire()`` every second until stopped.
+final class Expiry: Sendable {
+    // `stopped` is set by `stop()`; the thread waits on it between rounds, so it exits at once.
+    private let stopped = Event()
+    private let thread = LockedValue<NativeThread?>(nil)
+
+    func start(_ hub: Hub) {
+        let worker = NativeThread(name: "spout-expiry") { [stopped, weak hub] in
+            while !stopped.wait(timeout: .seconds(1)) {
+                hub?.expire()
+            }
+        }
+        thread.withLock { $0 = worker }
+        worker.start()
+    }
+
+    func stop() {
+        stopped.set()
+        thread.withLock { $0 }?.join(timeout: .seconds(5))
+    }
+}

@@ -1,0 +1,23 @@
+import Feeds
+
+/// The documented ways a hub operation fails. The HTTP layer maps each to a status and a code.
+public enum HubError: Error, Equatable, Sendable {
+    /// The name is not a valid topic name.
+    case invalidName(String)
+    /// A setting is out of bounds.
+    case invalidSettings(String)
+    /// No topic has this name.
+    case notFound(String)
+    /// The topic exists with other settings.
+    case conflict(String)
+    /// The server already has as many topics as it allows.
+    case tooManyTopics(Int)
+    /// The publisher's event type is reserved for control events, or not a valid SSE field.
+    case invalidEventType(String)
+    /// Under the `block` policy, no room came within the publish timeout; nothing was published.
+    case noRoom(retryAfterSeconds: Int)
+    /// Too many publishers are already waiting for room.
+    case tooManyWaiting
+    /// The hub is stopping.
+    case stopping
+}

@@ -1,0 +1,66 @@
+import Feeds
+import JSON
+import Synchronization
+
+extension Subscription {
+    /// The last event of a stream that ends on purpose.
+    func endFrame(_ reason: EndReason) -> Frame {
+        let behind = "this subscriber fell more than its queue (\(node.settings.queue.messages) messages) behind"
+        return .end(reason, lastID: resumeID, source: source, message: reason.sentence("the topic \(topic.text)", behind: behind))
+    }
+
+    /// A control event of this subscription, with its resume point as id.
+    func control(_ name: ControlEvent, _ members: [(String, JSONValue)]) -> Frame {
+        .control(name, id: resumeID, source: source, members)
+    }
+
+    /// Applies the topic's slow-subscriber policy if this subscription is further behind than its queue allows, or
+    /// its next message was evicted. Returns whether it changed anything (then the caller goes round again).
+    ///
+    /// This is where each subscriber's queue is bounded: its unread part of the log may hold at most
+    /// ``TopicSettings/queue`` messages and bytes. Under `block` publishers wait for room instead (see
+    /// ``Topic/hasRoom(count:bytes:)`` and `Hub.publishWaiting`), so only age can take unread messages away.
+    func applyPolicyIfBehind(_ outbox: inout Outbox) -> Bool {
+        let log = node.log
+        let limit = node.settings.queue
+        let expired = cursor < log.startPosition
+        let counted = max(cursor, replayEnd)
+        let over = log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
+        guard expired || (over && node.settings.policy != .block) else { return false }
+        switch node.settings.policy {
+        case .disconnect:
+            tree.metrics.slowDisconnects.add(1, ordering: .relaxed)
+            if outbox.lifecycle.isLive {
+                _ = outbox.end(.slowSubscriber)
+                node.liveCount -= 1
+            }
+        case .dropOldest:
+            var target = max(log.startPosition, log.endPosition - limit.messages)
+            while target < log.endPosition, log.bytes(from: target) > limit.bytes { target += 1 }
+            let dropped = target - cursor
+            cursor = target
+            lastSequence = log.sequence(before: target)
+            tree.metrics.dropped.add(dropped, ordering: .relaxed)
+            outbox.queue(
+                control(
+                    .dropped,
+                    [
+                        ("count", .integer(Int64(dropped))), ("resumedAfter", .string(resumeID)),
+                        ("message", .string("this subscriber was too slow: its \(dropped) oldest unread messages were dropped")),
+                    ]))
+        case .block:
+            let missed = log.startPosition - cursor
+            cursor = log.startPosition
+            lastSequence = log.sequence(before: cursor)
+            tree.metrics.gaps.add(1, ordering: .relaxed)
+            outbox.queue(
+                control(
+                    .gap,
+                    [
+                        ("reason", .string("expired")), ("missed", .integer(Int64(missed))), ("resumedAfter", .string(resumeID)),
+                        ("message", .string("\(missed) unread messages expired from retention before they could be sent")),
+                    ]))
+        }
+        return true
+    }
+}

@@ -1,0 +1,59 @@
+import Feeds
+
+/// One topic: its settings, its retained log (its own messages and its descendants'), and its subscriptions.
+///
+/// Every field is guarded by the lock of the ``TopicTree`` it belongs to.
+final class Topic {
+    let name: TopicName
+    var settings: TopicSettings
+    /// Created only as the ancestor of another topic; the first explicit create may still set its settings.
+    var implicit: Bool
+    var log = MessageLog()
+    var subscriptions: [ObjectIdentifier: Subscription] = [:]
+    /// Subscriptions that found nothing to read and wait for the next message; keyed so that leaving is O(1).
+    var waiting: [ObjectIdentifier: Subscription] = [:]
+    /// Messages published to this topic itself (not to descendants).
+    var published: UInt64 = 0
+    /// The id of the last message published to this topic itself.
+    var lastID: String?
+    let createdAt: Int64
+
+    init(name: TopicName, settings: TopicSettings, implicit: Bool, now: Int64) {
+        self.name = name
+        self.settings = settings
+        self.implicit = implicit
+        createdAt = now
+    }
+
+    /// Subscriptions still receiving messages (not ending, not gone).
+    var liveCount = 0
+
+    /// Whether every subscription under the `block` policy has room for `count` more messages of `bytes` bytes.
+    func hasRoom(count: Int, bytes: Int) -> Bool {
+        guard settings.policy == .block else { return true }
+        let limit = settings.queue
+        for subscription in subscriptions.values where subscription.outbox.lifecycle.isLive {
+            let unreadMessages = log.endPosition - subscription.cursor + count
+            let unreadBytes = log.bytes(from: subscription.cursor) + bytes
+            if subscription.cursor < log.startPosition || unreadMessages > limit.messages || unreadBytes > limit.bytes {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Trims the log to the retention settings at `now`; returns the bytes freed (of messages no other log holds).
+    func trim(now: ContinuousClock.Instant) -> Int {
+        let retention = settings.retention
+        return log.trim(messages: retention.messages, bytes: retention.bytes, oldest: now - .seconds(retention.seconds)).freed
+    }
+
+    /// Takes the subscriptions waiting for a message, and clears their waiting mark.
+    func takeWaiting() -> [Subscription] {
+        guard !waiting.isEmpty else { return [] }
+        let woken = Array(waiting.values)
+        waiting.removeAll(keepingCapacity: true)
+        for subscription in woken { subscription.outbox.isWaiting = false }
+        return woken
+    }
+}

@@ -1,0 +1,96 @@
+import Feeds
+import Testing
+
+@testable import Tails
+
+@Suite("LineSplitter: lines as a tail delivers them")
+struct LineSplitterTests {
+    private func texts(_ lines: [LineSplitter.Line]) -> [String] {
+        lines.map { String(decoding: $0.bytes, as: UTF8.self) }
+    }
+
+    @Test func splitsOnLFAndDropsTheCROfCRLF() {
+        var splitter = LineSplitter(cap: 100, offset: 0)
+        let lines = splitter.feed(Array("one\r\ntwo\nthree\r\n\n".utf8)[...])
+        #expect(texts(lines) == ["one", "two", "three", ""])
+        #expect(lines.map(\.end) == [5, 9, 16, 17])
+        #expect(lines.map(\.start) == [0, 5, 9, 16])
+        #expect(splitter.committed == 17)
+    }
+
+    @Test func keepsACRInsideALine() {
+        var splitter = LineSplitter(cap: 100, offset: 0)
+        #expect(texts(splitter.feed(Array("a\rb\n".utf8)[...])) == ["a\rb"])
+    }
+
+    @Test func holdsAPartialLineUntilItsNewline() {
+        var splitter = LineSplitter(cap: 100, offset: 10)
+        #expect(splitter.feed(Array("abc".utf8)[...]).isEmpty)
+        #expect(splitter.heldCount == 3)
+        #expect(splitter.committed == 10)
+        let lines = splitter.feed(Array("def\nx".utf8)[...])
+        #expect(texts(lines) == ["abcdef"])
+        #expect(lines[0].end == 17)
+        let last = splitter.flush()
+        #expect(last.map { Array($0.bytes) } == Array("x".utf8))
+        #expect(splitter.committed == 18)
+    }
+
+    @Test func cutsLinesLongerThanTheCapIntoMarkedPieces() {
+        var splitter = LineSplitter(cap: 4, offset: 0)
+        let lines = splitter.feed(Array("abcdefghij\nxy\n".utf8)[...])
+        #expect(texts(lines) == ["abcd", "efgh", "ij", "xy"])
+        #expect(lines.map(\.continues) == [true, true, false, false])
+        #expect(lines.map(\.end) == [4, 8, 11, 14])
+    }
+
+    @Test func splitsTheSameWhateverTheChunks() {
+        let text = Array("first\r\nsecond line that is long enough\nthird\n\nfourth".utf8)
+        var whole = LineSplitter(cap: 8, offset: 0)
+        let expected = whole.feed(text[...])
+        for size in 1...7 {
+            var pieces = LineSplitter(cap: 8, offset: 0)
+            var lines: [LineSplitter.Line] = []
+            var index = 0
+            while index < text.count {
+                lines += pieces.feed(text[index..<min(text.count, index + size)])
+                index += size
+            }
+            #expect(lines == expected, "chunks of \(size)")
+        }
+    }
+
+    @Test func checksTheThirtyTwoBytesBeforeEachLineEnd() {
+        let text = Array("short\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 40) + [0x0A] + Array("y\n".utf8)
+        var splitter = LineSplitter(cap: 100, offset: 0)
+        let lines = splitter.feed(text[...])
+        for line in lines {
+            let before = text[max(0, Int(line.end) - FileCursor.window)..<Int(line.end)]
+            #expect(line.check == FileCursor.check(of: before))
+        }
+        #expect(splitter.committedCheck == lines.last?.check)
+    }
+
+    @Test func resumesWithTheSameChecksFromTheMiddle() {
+        let text = Array("alpha\nbeta\ngamma\ndelta\n".utf8)
+        var whole = LineSplitter(cap: 100, offset: 0)
+        let all = whole.feed(text[...])
+        let resumeAt = Int(all[1].end)
+        var resumed = LineSplitter(cap: 100, offset: Int64(resumeAt), before: Array(text[max(0, resumeAt - 32)..<resumeAt]))
+        #expect(resumed.feed(text[resumeAt...]) == Array(all[2...]))
+    }
+}
+
+@Suite("FileCursor: ids that are positions in files")
+struct FileCursorTests {
+    @Test func printsAndParses() {
+        let cursor = FileCursor(device: 0xfe00, inode: 0x1234, offset: 987, check: 0xdead_beef)
+        #expect(cursor.description == "fe00.1234.987.deadbeef")
+        #expect(FileCursor(parsing: cursor.description) == cursor)
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "x.2.3.4", "1.2.-3.4", "1.2.3.zz", "1..3.4", "1.2.3.4 "])
+    func rejects(_ text: String) {
+        #expect(FileCursor(parsing: text) == nil)
+    }
+}

@@ -1,0 +1,148 @@
+import EventStream
+import Feeds
+import JSON
+import Synchronization
+import TestSupport
+import Testing
+import Threading
+import Topics
+
+@Suite("Backpressure policies, without sockets", .timeLimit(.minutes(1)))
+struct PolicyTests {
+    private func hub(policy: BackpressurePolicy, queue: Int, retention: Int = 100) throws -> Hub {
+        let hub = Hub()
+        var settings = TopicSettings()
+        settings.policy = policy
+        settings.retention.messages = retention
+        settings.queueOverride = .init(messages: queue, bytes: 1 << 20)
+        _ = try hub.createTopic(name("p"), settings: settings)
+        return hub
+    }
+
+    @Test func disconnectEndsASlowSubscriberWithItsLastIdAndSparesTheOthers() throws {
+        let hub = try hub(policy: .disconnect, queue: 5)
+        var slow = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        var fast = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = slow.drain()
+        _ = fast.drain()
+        let first = try hub.publish((1...3).map { text("m\($0)") }, to: name("p")).ids
+        #expect(slow.drain().map(\.data) == ["m1", "m2", "m3"])
+        #expect(fast.drain().map(\.data) == ["m1", "m2", "m3"])
+        var ids = first
+        for index in 4...10 {
+            ids += try hub.publish([text("m\(index)")], to: name("p")).ids
+            #expect(fast.drain().map(\.data) == ["m\(index)"])
+        }
+        let events = slow.drain()
+        #expect(events.map(\.event) == ["end"])
+        #expect(slow.lastResult == .end)
+        let end = try JSONParser.parse(Array((events[0].data ?? "").utf8))
+        #expect(end["reason"] == .string("slow_subscriber"))
+        #expect(end["lastId"] == .string(ids[2]))
+        #expect(events[0].id == ids[2])
+        #expect(hub.metrics.slowDisconnects.load(ordering: .relaxed) == 1)
+        // Lossless within retention: resuming from the last id replays the rest, even though the replay is longer
+        // than the queue.
+        var again = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .after(ids[2])))
+        let rest = (4...10).map { "m\($0)" }
+        #expect(again.drain(capacity: 64).map(\.data) == rest)
+        #expect(again.lastResult == .waiting)
+    }
+
+    @Test func dropOldestSkipsToTheQueueAndSaysHowMany() throws {
+        let hub = try hub(policy: .dropOldest, queue: 3)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        _ = try hub.publish((1...10).map { text("m\($0)") }, to: name("p"))
+        let events = reader.drain()
+        #expect(events.map(\.event) == ["dropped", nil, nil, nil])
+        let dropped = try JSONParser.parse(Array((events[0].data ?? "").utf8))
+        #expect(dropped["count"] == .integer(7))
+        #expect(events.dropFirst().map(\.data) == ["m8", "m9", "m10"])
+        #expect(hub.metrics.dropped.load(ordering: .relaxed) == 7)
+        #expect(reader.lastResult == .waiting)
+    }
+
+    @Test func blockRefusesToPublishPastAFullQueueAndNothingIsPublished() throws {
+        let hub = try hub(policy: .block, queue: 3)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        _ = try hub.publish((1...3).map { text("m\($0)") }, to: name("p"))
+        #expect(throws: HubError.noRoom(retryAfterSeconds: 1)) { try hub.publish([text("m4")], to: name("p")) }
+        #expect(try hub.topic(name("p")).published == 3)
+        #expect(reader.drain().map(\.data) == ["m1", "m2", "m3"])
+        _ = try hub.publish([text("m4")], to: name("p"))
+        #expect(reader.drain().map(\.data) == ["m4"])
+    }
+
+    @Test func blockWaitsForRoomOnAnotherThreadAndPublishesWhenItComes() throws {
+        let hub = try hub(policy: .block, queue: 2)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        _ = try hub.publish([text("m1"), text("m2")], to: name("p"))
+        let done = Event()
+        let outcome = LockedValue<Result<PublishReceipt, HubError>?>(nil)
+        try hub.publishWaiting([text("m3")], to: name("p")) { result in
+            outcome.withLock { $0 = result }
+            done.set()
+        }
+        #expect(!done.wait(timeout: .milliseconds(200)), "the publisher must wait while the queue is full")
+        #expect(hub.metrics.waitingPublishers.load(ordering: .relaxed) == 1)
+        // Reading makes room; the waiting publisher may publish while this drain is still reading.
+        var received = reader.drain().compactMap(\.data)
+        #expect(done.wait(timeout: .seconds(5)))
+        let published = outcome.withLock { $0 }
+        #expect(try published?.get().ids.count == 1)
+        received += reader.drain().compactMap(\.data)
+        #expect(received == ["m1", "m2", "m3"])
+        hub.stop()
+    }
+
+    @Test func blockGivesUpAtThePublishTimeout() throws {
+        var limits = Hub.Limits()
+        limits.publishTimeout = .milliseconds(300)
+        let hub = Hub(limits: limits)
+        var settings = TopicSettings()
+        settings.policy = .block
+        settings.queueOverride = .init(messages: 1, bytes: 1 << 20)
+        _ = try hub.createTopic(name("p"), settings: settings)
+        _ = try hub.subscribe(to: name("p"), format: .raw, from: .new)
+        _ = try hub.publish([text("fills the queue")], to: name("p"))
+        let done = Event()
+        let outcome = LockedValue<Result<PublishReceipt, HubError>?>(nil)
+        let started = ContinuousClock.now
+        try hub.publishWaiting([text("never")], to: name("p")) { result in
+            outcome.withLock { $0 = result }
+            done.set()
+        }
+        #expect(done.wait(timeout: .seconds(5)))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(250) && waited < .seconds(3))
+        let result = outcome.withLock { $0 }
+        var timedOut = false
+        if case .failure(.noRoom)? = result { timedOut = true }
+        #expect(timedOut)
+        #expect(try hub.topic(name("p")).published == 1)
+        #expect(hub.metrics.publishTimeouts.load(ordering: .relaxed) == 1)
+        hub.stop()
+    }
+
+    @Test func blockLimitsHowManyPublishersWait() throws {
+        var limits = Hub.Limits()
+        limits.maxWaitingPublishers = 2
+        limits.publishTimeout = .seconds(5)
+        let hub = Hub(limits: limits)
+        var settings = TopicSettings()
+        settings.policy = .block
+        settings.queueOverride = .init(messages: 1, bytes: 1 << 20)
+        _ = try hub.createTopic(name("p"), settings: settings)
+        _ = try hub.subscribe(to: name("p"), format: .raw, from: .new)
+        _ = try hub.publish([text("full")], to: name("p"))
+        let finished = Semaphore(value: 0)
+        for _ in 0..<2 { try hub.publishWaiting([text("waits")], to: name("p")) { _ in finished.release() } }
+        #expect(throws: HubError.tooManyWaiting) { try hub.publishWaiting([text("refused")], to: name("p")) { _ in } }
+        hub.stop()
+        #expect(finished.acquire(timeout: .seconds(5)))
+        #expect(finished.acquire(timeout: .seconds(5)))
+    }
+}
