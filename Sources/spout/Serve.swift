@@ -31,6 +31,11 @@ struct Serve: ParsableCommand {
     var corsOrigins: [String] = []
     @Option(name: .customLong("max-topics"), help: "The most topics at once (default 10000).")
     var maxTopics: Int?
+    @Option(
+        name: .customLong("max-retained-bytes"),
+        help: "The most bytes all topics retain together, each message counted once; past it the oldest go first (default 1073741824)."
+    )
+    var maxRetainedBytes: Int?
     @Flag(name: .customLong("poll"), help: "Follow files by polling instead of inotify (for NFS and other remote file systems).")
     var poll = false
     @Option(name: .customLong("max-tails"), help: "The most files followed at once (default 1024).")

@@ -49,6 +49,8 @@ struct Settings {
         guard server.maxTails >= 1 else { throw ValidationError("--max-tails must be at least 1") }
         server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics
         guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
+        server.maxRetainedBytes = try flags.maxRetainedBytes ?? Self.number("MAX_RETAINED_BYTES") ?? server.maxRetainedBytes
+        guard server.maxRetainedBytes >= 1024 else { throw ValidationError("--max-retained-bytes must be at least 1024") }
         if let seconds = try flags.publishTimeout ?? Self.environment("PUBLISH_TIMEOUT").map(Self.seconds) {
             guard seconds > 0, seconds <= 300 else { throw ValidationError("--publish-timeout takes seconds between 0 and 300") }
             server.publishTimeout = .milliseconds(Int64(seconds * 1000))
