@@ -3,16 +3,24 @@ import Synchronization
 import Threading
 
 extension Hub {
-    /// Evicts every message older than its topic's retention age, now. Publishing trims too; this catches topics
-    /// that have gone quiet.
+    /// Evicts every message older than its topic's retention age, now, and ends the subscribers that are further behind
+    /// than their queue under `disconnect`. Publishing trims too, and readers apply their policy as they read; this
+    /// catches topics that have gone quiet and subscribers whose clients stopped reading.
     public func expire() {
         let now = ContinuousClock.now
         let trees = registry.withLock { Array($0.trees.values) }
         var freed = 0
+        var wakes: [@Sendable () -> Void] = []
         for tree in trees {
-            freed += tree.withTopics { topics in topics.values.reduce(0) { $0 + $1.trim(now: now) } }
+            freed += tree.withTopics { topics in
+                topics.values.reduce(0) { freed, topic in
+                    wakes += topic.endOverflowing()
+                    return freed + topic.trim(now: now)
+                }
+            }
         }
         if freed > 0 { retainedBytes.subtract(freed, ordering: .relaxed) }
+        for wake in wakes { wake() }
     }
 }
 

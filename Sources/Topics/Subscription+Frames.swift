@@ -9,6 +9,14 @@ extension Subscription {
         return .end(reason, lastID: resumeID, source: source, message: reason.sentence("the topic \(topic.text)", behind: behind))
     }
 
+    /// Whether more is unread than the queue allows. A replay (a resume or a backlog) does not count.
+    var isOverQueue: Bool {
+        let log = node.log
+        let limit = node.settings.queue
+        let counted = max(cursor, replayEnd)
+        return log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
+    }
+
     /// A control event of this subscription, with its resume point as id.
     func control(_ name: ControlEvent, _ members: [(String, JSONValue)]) -> Frame {
         .control(name, id: resumeID, source: source, members)
@@ -22,11 +30,8 @@ extension Subscription {
     /// ``Topic/hasRoom(count:bytes:)`` and `Hub.publishWaiting`), so only age can take unread messages away.
     func applyPolicyIfBehind(_ outbox: inout Outbox) -> Bool {
         let log = node.log
-        let limit = node.settings.queue
         let expired = cursor < log.startPosition
-        let counted = max(cursor, replayEnd)
-        let over = log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
-        guard expired || (over && node.settings.policy != .block) else { return false }
+        guard expired || (isOverQueue && node.settings.policy != .block) else { return false }
         switch node.settings.policy {
         case .disconnect:
             tree.metrics.slowDisconnects.add(1, ordering: .relaxed)
@@ -35,6 +40,7 @@ extension Subscription {
                 node.liveCount -= 1
             }
         case .dropOldest:
+            let limit = node.settings.queue
             var target = max(log.startPosition, log.endPosition - limit.messages)
             while target < log.endPosition, log.bytes(from: target) > limit.bytes { target += 1 }
             let dropped = target - cursor

@@ -1,4 +1,5 @@
 import Feeds
+import Synchronization
 
 /// One topic: its settings, its retained log (its own messages and its descendants'), and its subscriptions.
 ///
@@ -55,5 +56,21 @@ final class Topic {
         waiting.removeAll(keepingCapacity: true)
         for subscription in woken { subscription.outbox.isWaiting = false }
         return woken
+    }
+
+    /// Ends, under the `disconnect` policy, every subscriber further behind than its queue allows; returns the wake
+    /// handlers to call once the tree's lock is let go.
+    ///
+    /// A subscriber is also ended when it next reads, but one whose client stopped reading is not read while its socket
+    /// is full: this ends it meanwhile, so that the `end` event (with the id it resumes from) is the first thing that
+    /// client reads after what is already on its way, and its place in retention stops slipping.
+    func endOverflowing() -> [@Sendable () -> Void] {
+        guard settings.policy == .disconnect else { return [] }
+        var wakes: [@Sendable () -> Void] = []
+        for subscription in subscriptions.values where subscription.outbox.lifecycle.isLive && subscription.isOverQueue {
+            if let wake = subscription.endUnderLock(.slowSubscriber) { wakes.append(wake) }
+            subscription.tree.metrics.slowDisconnects.add(1, ordering: .relaxed)
+        }
+        return wakes
     }
 }

@@ -122,4 +122,47 @@ struct SlowSubscriberTests {
         // And with room again, publishing goes on.
         #expect(try Self.publish(publisher, "held", published, 50).status == 201)
     }
+
+    /// The defaults must make `disconnect` lossless for a subscriber that comes back: it is ended when its queue is full,
+    /// `EventSource` reconnects 3 s later with its last id, and by then retention must still hold everything after it.
+    @Test func aSubscriberDisconnectedUnderTheDefaultsResumesThreeSecondsLaterWithoutLoss() throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"steady"}"#)
+        let stalled = try NumberedStream(port: server.port, path: "/topics/steady/events")
+        let publisher = try TestConnection(port: server.port)
+        // About 1,000 messages of 1 KB a second, in batches of 20 every 20 ms, until the stalled reader is disconnected.
+        var published = 0
+        func publishFor(_ seconds: Double, until stop: () throws -> Bool = { false }) throws {
+            let start = Monotonic.now
+            while Monotonic.now - start < seconds, !(try stop()) {
+                let response = try Self.publish(publisher, "steady", published, 20)
+                guard response.status == 201 else { throw TestFailure("publish gave \(response.status): \(response.text)") }
+                published += 20
+                let due = start + Double(published) / 1000
+                if due > Monotonic.now { usleep(UInt32((due - Monotonic.now) * 1_000_000)) }
+            }
+        }
+        var checked = Monotonic.now
+        try publishFor(60) {
+            guard Monotonic.now - checked > 0.1 else { return false }
+            checked = Monotonic.now
+            return try request(port: server.port, "GET", "/metrics").text.contains("spout_slow_disconnects_total 1")
+        }
+        let disconnectedAt = Monotonic.now
+        // It reads what reached it, through the end event that names its last id.
+        try stalled.pump(timeout: 30) { _ in false }
+        let end = try #require(stalled.scanner.controls.last)
+        #expect(end.name == "end")
+        let last = try #require(try JSONParser.parse(Array(end.data.utf8))["lastId"]?.stringValue)
+        let received = stalled.scanner.numbers
+        #expect(received == Array(0..<received.count))
+        // Publishing goes on while it waits its 3 s, then it comes back with its last id.
+        try publishFor(3 - (Monotonic.now - disconnectedAt))
+        let again = try NumberedStream(port: server.port, path: "/topics/steady/events?lastEventId=\(last)")
+        try publishFor(0.2)
+        try again.pump(timeout: 20) { $0.numbers.last == published - 1 }
+        #expect(again.scanner.controls.isEmpty, "no gap: \(again.scanner.controls.map(\.name))")
+        #expect(again.scanner.numbers == Array(received.count..<published), "every message after its last id, once, in order")
+    }
 }
