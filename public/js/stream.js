@@ -6,8 +6,9 @@
 // Ids on /events are `kind:name=id` pairs joined by commas (MultiplexId in openapi.yaml); this keeps the latest id of
 // each source from them.
 
-/** Named SSE events the server uses for control; their data is a JSON object. */
-export const CONTROL_EVENTS = ["gap", "dropped", "truncated", "rotated", "removed", "appeared", "deleted", "end"];
+/** Named SSE events the server uses for control; their data is a JSON object. ControlEventTests keeps this list equal
+ * to the server's (Sources/Feeds/ControlEvent.swift). */
+export const CONTROL_EVENTS = ["gap", "dropped", "end", "deleted", "truncated", "rotated", "released", "appeared", "removed"];
 
 /** "tail:app" or "topic:orders". */
 export const sourceKey = (source) => `${source.kind}:${source.name}`;
