@@ -132,6 +132,25 @@ def test_a_method_the_spec_lacks_gets_405_with_exactly_the_spec_methods(routes_s
         assert answer.error_code() == "method_not_allowed"
 
 
+@pytest.mark.parametrize("target", VIEWER_FILES)
+def test_a_viewer_file_answers_get_and_head_like_slash(routes_server, target):
+    get, head = send(routes_server, "GET", target), send(routes_server, "HEAD", target)
+    assert get.status in successes("GET", FILES) and get.body, f"GET {target}: {get.status}"
+    assert "no-cache" in get.headers.get("Cache-Control", ""), f"GET {target}"
+    assert (head.status, head.media_type, head.body) == (get.status, get.media_type, b""), f"HEAD {target}"
+
+
+FILE_METHODS = [(method, target) for target in VIEWER_FILES for method in TRIED if method not in allow_for(FILES)]
+
+
+@pytest.mark.parametrize(("method", "target"), FILE_METHODS, ids=[f"{m} {t}" for m, t in FILE_METHODS])
+def test_a_viewer_file_gets_405_for_other_methods_with_the_methods_of_slash(routes_server, method, target):
+    answer = send(routes_server, method, target, b"{}" if method in ("POST", "PUT", "PATCH") else None)
+    assert (answer.status, answer.allow) == (405, allow_for(FILES)), f"{method} {target}: {answer.status}"
+    if method != "HEAD":
+        assert answer.error_code() == "method_not_allowed"
+
+
 # Plausible guesses at routes the spec does not have. Paths no route takes fall to the viewer's files and get 404
 # unless such a file exists; a known path, or an existing file, with another method gets 405.
 PROBES = [
