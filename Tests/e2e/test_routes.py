@@ -2,8 +2,9 @@
 
 Every operation the spec lists is answered with one of its documented successes, never 404 or 405; every route's
 `Allow` (on OPTIONS and on 405) is exactly the spec's methods for that path, with HEAD wherever GET is and OPTIONS
-everywhere; and plausible paths and methods the spec does not have get 404 or 405 with Spout's JSON error body.
-(Tests/SpoutServerTests/RouteSpecTests compares the route table itself, in process.)
+everywhere (the spec states OPTIONS in prose, not as operations); and plausible paths and methods the spec does not
+have get 404 or 405 with Spout's JSON error body. The viewer's files, which the spec describes in prose under `/`, are
+answered like `/`. (Tests/SpoutServerTests/RouteSpecTests compares the route table itself, in process.)
 """
 
 import pytest
@@ -11,8 +12,12 @@ import pytest
 from contract_support import SPEC, TAIL, TOPIC, allow_for, documented_methods, quote, seed, send
 
 # Concrete values for the path parameters; each names a resource that exists once `routes_server` is seeded.
-EXAMPLES = {"name": TOPIC, "id": TAIL, "file": "index.html"}
+EXAMPLES = {"name": TOPIC, "id": TAIL}
 TEMPLATES = list(SPEC["paths"])
+# The viewer's files are answered for any path no route takes, with the methods of `/` (openapi.yaml: `GET /`).
+FILES = "/"
+# Files of the viewer that public/ has, and paths of files it does not.
+VIEWER_FILES = ["/index.html", "/js/stream.js"]
 
 
 def concrete(template, **values):
@@ -23,14 +28,14 @@ def concrete(template, **values):
 
 
 def template_of(path):
-    """The spec path that a request path falls under, the catch-all `/{file}` last."""
+    """The spec path that a request path falls under, or None for a path no route takes (a viewer's file)."""
     parts = path.split("?")[0].split("/")
     for template in TEMPLATES:
         pattern = template.split("/")
-        if template != "/{file}" and len(pattern) == len(parts) and all(
+        if len(pattern) == len(parts) and all(
                 want == got or (want.startswith("{") and got) for want, got in zip(pattern, parts)):
             return template
-    return "/{file}"
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +77,19 @@ def test_every_documented_operation_is_answered_with_a_documented_success(routes
     answer = send(routes_server, method, target, body, content_type)
     promised = sorted(successes(method, template))
     assert answer.status in promised, f"{method} {target}: {answer.status} {answer.body[:200]!r}, not {promised}"
-    if method == "OPTIONS":
-        assert answer.allow == allow_for(template), f"OPTIONS {target}: Allow {answer.allow}"
+
+
+def test_the_spec_lists_no_options_operations_and_no_catch_all_path():
+    """OPTIONS and the viewer's files are in the spec's prose; generated clients get neither as operations."""
+    assert not [template for template in TEMPLATES if "OPTIONS" in documented_methods(template)]
+    assert not [template for template in TEMPLATES if template.count("/") == 1 and "{" in template]
+
+
+@pytest.mark.parametrize("target", [concrete(template) for template in TEMPLATES] + VIEWER_FILES)
+def test_options_answers_every_path_with_204_and_its_allow(routes_server, target):
+    template = template_of(target) or FILES
+    answer = send(routes_server, "OPTIONS", target)
+    assert (answer.status, answer.allow, answer.body) == (204, allow_for(template), b""), f"OPTIONS {target}"
 
 
 GETS = [template for template in TEMPLATES if "GET" in documented_methods(template)]
@@ -90,7 +106,7 @@ def test_head_answers_wherever_get_does_with_the_same_status_and_type(routes_ser
 # Names OPTIONS must answer for: valid ones, ones that name nothing, and invalid ones (a CORS preflight of a request
 # that will get its 400 must itself succeed).
 ANY_NAMES = [TOPIC, "nothing.here", "bad name!", "\u00d7\u00f8", "a..b", "x" * 200]
-TEMPLATED = [template for template in TEMPLATES if "{" in template and template != "/{file}"]
+TEMPLATED = [template for template in TEMPLATES if "{" in template]
 
 
 @pytest.mark.parametrize("template", TEMPLATED)
@@ -116,8 +132,27 @@ def test_a_method_the_spec_lacks_gets_405_with_exactly_the_spec_methods(routes_s
         assert answer.error_code() == "method_not_allowed"
 
 
-# Plausible guesses at routes the spec does not have. Paths no route takes fall to the viewer's files and get 404;
-# a known path with another method gets 405.
+@pytest.mark.parametrize("target", VIEWER_FILES)
+def test_a_viewer_file_answers_get_and_head_like_slash(routes_server, target):
+    get, head = send(routes_server, "GET", target), send(routes_server, "HEAD", target)
+    assert get.status in successes("GET", FILES) and get.body, f"GET {target}: {get.status}"
+    assert "no-cache" in get.headers.get("Cache-Control", ""), f"GET {target}"
+    assert (head.status, head.media_type, head.body) == (get.status, get.media_type, b""), f"HEAD {target}"
+
+
+FILE_METHODS = [(method, target) for target in VIEWER_FILES for method in TRIED if method not in allow_for(FILES)]
+
+
+@pytest.mark.parametrize(("method", "target"), FILE_METHODS, ids=[f"{m} {t}" for m, t in FILE_METHODS])
+def test_a_viewer_file_gets_405_for_other_methods_with_the_methods_of_slash(routes_server, method, target):
+    answer = send(routes_server, method, target, b"{}" if method in ("POST", "PUT", "PATCH") else None)
+    assert (answer.status, answer.allow) == (405, allow_for(FILES)), f"{method} {target}: {answer.status}"
+    if method != "HEAD":
+        assert answer.error_code() == "method_not_allowed"
+
+
+# Plausible guesses at routes the spec does not have. Paths no route takes fall to the viewer's files and get 404
+# unless such a file exists; a known path, or an existing file, with another method gets 405.
 PROBES = [
     ("GET", "/topic"), ("GET", "/tail"), ("GET", "/event"), ("GET", "/topics/"), ("GET", "/tails/"),
     ("GET", f"/tails/{TAIL}/lines"), ("GET", f"/tails/{TAIL}/events/x"), ("GET", f"/topics/{TOPIC}/subscribe"),
@@ -130,7 +165,8 @@ PROBES = [
     ("POST", f"/tails/{TAIL}"), ("PATCH", f"/topics/{TOPIC}"), ("GET", f"/topics/{TOPIC}/messages"),
     ("PUT", f"/topics/{TOPIC}/messages"), ("POST", f"/topics/{TOPIC}/events"), ("POST", f"/tails/{TAIL}/events"),
     ("DELETE", "/tails"), ("POST", "/events"), ("DELETE", "/events"), ("POST", "/healthz"), ("DELETE", "/metrics"),
-    ("PUT", "/openapi.yaml"), ("POST", "/"), ("DELETE", "/index.html"),
+    ("PUT", "/openapi.yaml"), ("POST", "/"), ("DELETE", "/index.html"), ("PUT", "/js/stream.js"),
+    ("GET", "/js/nothing.js"), ("OPTIONS", "/js/nothing.js"),
 ]
 
 
@@ -138,7 +174,8 @@ PROBES = [
 def test_an_undocumented_route_or_method_gets_404_or_405_with_the_json_error(routes_server, method, target):
     template = template_of(target)
     # A route the spec has, or a viewer's file that exists, is known: another method there is 405, the rest 404.
-    known = template != "/{file}" or target == "/index.html"
+    known = template is not None or target in VIEWER_FILES
+    template = template or FILES
     assert method not in allow_for(template) or not known, f"{method} {target} is documented under {template}"
     answer = send(routes_server, method, target)
     if known:
