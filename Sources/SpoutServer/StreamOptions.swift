@@ -30,9 +30,19 @@ struct StreamOptions {
     /// `?backlog=N`, 0 to 1,000,000.
     func backlog() throws(HTTPError) -> Int? {
         guard let text = request.queryValue("backlog") else { return nil }
-        guard let count = Int(text), (0...TopicSettings.Bounds.messages.upperBound).contains(count) else {
+        guard let count = Self.wholeNumber(text), (0...TopicSettings.Bounds.messages.upperBound).contains(count) else {
             throw HTTPError(400, "invalid_parameter", "backlog must be a whole number from 0 to \(TopicSettings.Bounds.messages.upperBound)")
         }
         return count
+    }
+
+    /// `text` as a whole number written with digits only (no sign, no spaces), or `nil`. `Int.init` would also take
+    /// `+5` and `-0`, which the contract does not call whole numbers.
+    static func wholeNumber(_ text: String) -> Int? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        // Leading zeros are allowed however many; past 18 significant digits the number is out of every range anyway.
+        let digits = text.drop { $0 == "0" }
+        guard digits.utf8.count <= 18 else { return Int.max }
+        return Int(digits) ?? 0
     }
 }

@@ -68,7 +68,7 @@ struct TailRoutes: Sendable {
     static func lines(_ request: Request, limit: Int) throws(HTTPError) -> TailRegistry.Start? {
         guard let text = request.queryValue("lines") else { return nil }
         if text == "all" { return .all }
-        guard let count = Int(text), (0...limit).contains(count) else {
+        guard let count = StreamOptions.wholeNumber(text), (0...limit).contains(count) else {
             throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(limit), or all")
         }
         return .lines(count)

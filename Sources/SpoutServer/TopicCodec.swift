@@ -50,6 +50,13 @@ enum TopicCodec {
             ("lastId", info.lastID.map(JSONValue.string) ?? .null),
             ("retained", .object([("messages", .integer(Int64(info.retainedMessages))), ("bytes", .integer(Int64(info.retainedBytes)))])),
             ("createdAt", .string(Timestamp.iso8601(milliseconds: info.createdAt))),
+            (
+                "subtree",
+                .object([
+                    ("subscribers", .integer(Int64(info.subtree.subscribers))), ("published", .integer(Int64(info.subtree.published))),
+                    ("lastId", info.subtree.lastID.map(JSONValue.string) ?? .null),
+                ])
+            ),
         ])
     }
 

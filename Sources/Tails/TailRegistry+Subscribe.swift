@@ -62,8 +62,12 @@ extension TailRegistry {
             viewer.outbox.queue(TailFrames.preamble(tail: id, resumeID: resumeID))
             if let gap {
                 metrics.gaps.add(1, ordering: .relaxed)
+                // Every gap of a tail goes on at the start of the current file: the very start, so nothing comes before it.
+                let requested: JSONValue = if case .after(let text) = start { .string(text) } else { .null }
                 viewer.outbox.queue(
-                    TailFrames.control(.gap, id: resumeID, tail: id, [("reason", .string(gap.reason)), ("message", .string(gap.message))]))
+                    TailFrames.control(
+                        .gap, id: resumeID, tail: id,
+                        [("reason", .string(gap.reason)), ("requested", requested), ("resumedAfter", .null), ("message", .string(gap.message))]))
             }
             shared.viewers[ObjectIdentifier(viewer)] = viewer
             shared.count(format, 1)

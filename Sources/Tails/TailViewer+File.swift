@@ -82,7 +82,10 @@ extension TailViewer {
     func gap(_ shared: inout Tail.Shared, _ outbox: inout Outbox, reason: String, message: String) {
         tail.metrics.gaps.add(1, ordering: .relaxed)
         let start = Tail.startCursor(shared.file) ?? TailViewer.noFile
-        outbox.queue(TailFrames.control(.gap, id: start.description, tail: tailID, [("reason", .string(reason)), ("message", .string(message))]))
+        outbox.queue(
+            TailFrames.control(
+                .gap, id: start.description, tail: tailID,
+                [("reason", .string(reason)), ("requested", .string(resumeID)), ("resumedAfter", .null), ("message", .string(message))]))
         resume = start
         if let file = shared.file {
             source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap, tail: tailID))

@@ -52,6 +52,7 @@ extension Hub {
             }
             topic.published += UInt64(messages.count)
             topic.lastID = messages.last?.id
+            topic.lastSequence = messages.last?.sequence ?? topic.lastSequence
             let reached = lineage.reduce(0) { $0 + $1.liveCount }
             let wakes = lineage.flatMap { $0.takeWaiting() }.compactMap(\.outbox.wakeHandler)
             return .success((PublishReceipt(ids: messages.map(\.id), subscribers: reached), wakes))

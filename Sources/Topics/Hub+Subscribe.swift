@@ -56,7 +56,7 @@ extension Hub {
                         .gap,
                         [
                             ("reason", .string(gap.reason)), ("requested", .string(gap.requested)),
-                            ("resumedAfter", .string(subscription.resumeID)), ("message", .string(gap.message)),
+                            ("resumedAfter", subscription.resumedAfter), ("message", .string(gap.message)),
                         ]))
             }
             topic.subscriptions[ObjectIdentifier(subscription)] = subscription

@@ -24,12 +24,12 @@ extension Hub {
                     if existing.implicit {
                         existing.implicit = false
                         existing.settings = desired
-                        return .success((TopicInfo(existing), true))
+                        return .success((TopicInfo.one(existing, in: topics), true))
                     }
                     guard existing.settings == desired else {
                         return .failure(.conflict("the topic \(name) exists with other settings"))
                     }
-                    return .success((TopicInfo(existing), false))
+                    return .success((TopicInfo.one(existing, in: topics), false))
                 }
                 let missing = name.lineage.filter { topics[$0] == nil }
                 guard registry.topicCount + missing.count <= limits.maxTopics else {
@@ -41,7 +41,7 @@ extension Hub {
                 let topic = Topic(name: name, settings: desired, implicit: false, now: now)
                 topics[name.text] = topic
                 registry.topicCount += missing.count
-                return .success((TopicInfo(topic), true))
+                return .success((TopicInfo.one(topic, in: topics), true))
             }
             registry.trees[root] = tree
             return result
@@ -53,13 +53,13 @@ extension Hub {
     /// Every topic, sorted by name.
     public func topics() -> [TopicInfo] {
         let trees = registry.withLock { Array($0.trees.values) }
-        return trees.flatMap { tree in tree.withTopics { $0.values.map(TopicInfo.init) } }.sorted { $0.name < $1.name }
+        return trees.flatMap { tree in tree.withTopics { TopicInfo.all($0) } }.sorted { $0.name < $1.name }
     }
 
     /// One topic with its live figures.
     /// - Throws: ``HubError/notFound(_:)``.
     public func topic(_ name: TopicName) throws(HubError) -> TopicInfo {
-        guard let info = tree(for: name)?.withTopics({ topics in topics[name.text].map(TopicInfo.init) }) else {
+        guard let info = tree(for: name)?.withTopics({ topics in topics[name.text].map { TopicInfo.one($0, in: topics) } }) else {
             throw .notFound("no topic named \(name)")
         }
         return info

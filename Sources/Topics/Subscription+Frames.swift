@@ -17,6 +17,12 @@ extension Subscription {
         return log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
     }
 
+    /// Where the stream goes on after a `gap` or `dropped`: the id of the message it goes on after, or `null` for the
+    /// very start of the topic's history.
+    var resumedAfter: JSONValue {
+        lastSequence == 0 ? .null : .string(resumeID)
+    }
+
     /// A control event of this subscription, with its resume point as id.
     func control(_ name: ControlEvent, _ members: [(String, JSONValue)]) -> Frame {
         .control(name, id: resumeID, source: source, members)
@@ -51,11 +57,12 @@ extension Subscription {
                 control(
                     .dropped,
                     [
-                        ("count", .integer(Int64(dropped))), ("resumedAfter", .string(resumeID)),
+                        ("count", .integer(Int64(dropped))), ("resumedAfter", resumedAfter),
                         ("message", .string("this subscriber was too slow: its \(dropped) oldest unread messages were dropped")),
                     ]))
         case .block:
             let missed = log.startPosition - cursor
+            let requested = resumedAfter
             cursor = log.startPosition
             lastSequence = log.sequence(before: cursor)
             tree.metrics.gaps.add(1, ordering: .relaxed)
@@ -63,7 +70,8 @@ extension Subscription {
                 control(
                     .gap,
                     [
-                        ("reason", .string("expired")), ("missed", .integer(Int64(missed))), ("resumedAfter", .string(resumeID)),
+                        ("reason", .string("expired")), ("requested", requested), ("missed", .integer(Int64(missed))),
+                        ("resumedAfter", resumedAfter),
                         ("message", .string("\(missed) unread messages expired from retention before they could be sent")),
                     ]))
         }

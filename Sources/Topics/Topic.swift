@@ -15,8 +15,9 @@ final class Topic {
     var waiting: [ObjectIdentifier: Subscription] = [:]
     /// Messages published to this topic itself (not to descendants).
     var published: UInt64 = 0
-    /// The id of the last message published to this topic itself.
+    /// The id of the last message published to this topic itself, and its sequence number.
     var lastID: String?
+    var lastSequence: UInt64 = 0
     let createdAt: Int64
 
     init(name: TopicName, settings: TopicSettings, implicit: Bool, now: Int64) {

@@ -45,7 +45,7 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("connection-memory"),
         help:
-            "Bytes per connection for request headers and the chunk being written (default 6144, which admits about 2.5 KB of request headers; 4096 to 1048576). Raise it for large cookies."
+            "Bytes per connection for the request line and headers and the chunk being written (default 6144, which admits requests of about 5,800 bytes; 4096 to 1048576). Raise it for large cookies or long /events queries."
     )
     var connectionMemory: Int?
     @Option(help: "Event threads (default 2).")

@@ -31,8 +31,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-# The topic settings a create request starts from (openapi.yaml: `Retention`).
-DEFAULT_RETENTION = {"messages": 1000, "bytes": 16 * 1024 * 1024}
+# The topic settings a create request starts from (openapi.yaml: `Retention`, `Policy`).
+DEFAULT_RETENTION = {"messages": 10000, "bytes": 16 * 1024 * 1024}
+DEFAULT_POLICY = "disconnect"
+# Under `disconnect` a queue may hold at most this share of what retention keeps (openapi.yaml: `QueueLimit`).
+DISCONNECT_HEADROOM = 4
 # The most sources one `/events` stream may have.
 MAX_SOURCES = 32
 # The `format` of a stream when the request names none (openapi.yaml: the `format` parameters).
@@ -62,7 +65,9 @@ def _rule_broken(case):
         given = {key: value for key, value in (case.body.get("retention") or {}).items() if value is not None}
         retention = {**DEFAULT_RETENTION, **given}
         queue = case.body.get("queue") or {}
-        if any(queue.get(key) is not None and queue[key] > retention[key] for key in ("messages", "bytes")):
+        share = DISCONNECT_HEADROOM if (case.body.get("policy") or DEFAULT_POLICY) == "disconnect" else 1
+        limit = {key: max(1, retention[key] // share) for key in ("messages", "bytes")}
+        if any(queue.get(key) is not None and queue[key] > limit[key] for key in ("messages", "bytes")):
             return "invalid_settings"
     return None
 
