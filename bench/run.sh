@@ -106,6 +106,14 @@ for n in 10000 19000; do
     done
 done
 
+echo "== churn: streams opened and dropped (FIN and RST in turn) beside an idle keep-alive client; Spout's sockets must come back"
+if [ "$QUICK" = 1 ]; then CHURN=2000; else CHURN=10000; fi
+start_spout
+# shellcheck disable=SC2046
+timeout 400 "$BIN/spout-bench" churn $(target spout) --streams "$CHURN" --json "$OUT/churn.jsonl" ||
+    echo "   (spout: churn $CHURN failed: its sockets did not come back)"
+stop "$SPOUT_PID"
+
 echo "== tails: as fast as a writer can go, to 1, 10 and 100 viewers, and tail -F to a pipe"
 if [ "$QUICK" = 1 ]; then LINES=(1000000 500000 100000); else LINES=(2000000 1000000 200000); fi
 "$BIN/spout-bench" tail-floor --lines "${LINES[0]}" --json "$OUT/tail.jsonl"

@@ -17,4 +17,16 @@ struct ConnectionHandle: @unchecked Sendable {
     func resume() {
         unsafe MHD_resume_connection(pointer)
     }
+
+    /// Gives the connection a timeout of its own, then parks it and resumes it at once, so that libmicrohttpd visits it
+    /// on its next turn from its list of connections with their own timeout. Event thread only, from the content reader.
+    ///
+    /// The corresponding C functions are `MHD_set_connection_option` (`MHD_CONNECTION_OPTION_TIMEOUT`),
+    /// `MHD_suspend_connection` and `MHD_resume_connection`.
+    /// - Parameter seconds: the timeout; it must differ from the daemon's, or the connection stays on the daemon's list.
+    func requeue(timeout seconds: UInt32) {
+        _ = unsafe CMicroHTTPD_set_connection_timeout(pointer, seconds)
+        unsafe MHD_suspend_connection(pointer)
+        unsafe MHD_resume_connection(pointer)
+    }
 }

@@ -30,4 +30,10 @@ public struct DaemonConfiguration: Sendable {
 
     /// Creates the default configuration.
     public init() {}
+
+    /// The timeout, in seconds, that a stream's connection gets as it aborts: any but ``connectionTimeout``, so that
+    /// libmicrohttpd moves it to its list of connections with their own timeout (see `ResponseStream`).
+    var closingTimeout: UInt32 {
+        connectionTimeout == 1 ? 2 : 1
+    }
 }

@@ -82,7 +82,7 @@ struct Exchange {
             if unsafe made == nil {
                 unsafe Unmanaged<ResponseStream>.fromOpaque(context).release()
             } else {
-                unsafe stream.attach(ConnectionHandle(pointer: connection))
+                unsafe stream.attach(ConnectionHandle(pointer: connection), closingTimeout: daemon.configuration.closingTimeout)
                 state.stream = stream
                 state.socket = unsafe CMicroHTTPD_connection_fd(connection)
                 daemon.register(stream, socket: state.socket)

@@ -7,6 +7,9 @@ import Threading
 /// only under this object's lock and only if no wake arrived since it started reading; a producer resumes only a connection
 /// that this lock says is suspended, exactly once, and never after the connection finished. So no wake-up is lost, and a
 /// connection is never resumed twice or after it was freed.
+///
+/// A stream that aborts does so one turn of libmicrohttpd's loop late, so that libmicrohttpd closes its socket at once
+/// (see `abandon()`).
 public final class ResponseStream: Sendable {
     /// What happened on the last pull, in libmicrohttpd's terms.
     enum Pull: Equatable {
@@ -24,6 +27,10 @@ public final class ResponseStream: Sendable {
         var stopping = false
         var forced = false
         var endAfterChunk = false
+        /// Requeued to be closed: the next pull aborts.
+        var closing = false
+        /// The timeout a closing connection gets, which differs from the daemon's.
+        var closingTimeout: UInt32 = 1
     }
 
     /// The source this stream pulls from.
@@ -55,25 +62,30 @@ public final class ResponseStream: Sendable {
         state.withLock { $0.finished }
     }
 
-    func attach(_ connection: ConnectionHandle) {
-        state.withLock { $0.connection = connection }
+    /// Binds the stream to its connection; `closingTimeout` is any number of seconds but the daemon's timeout.
+    func attach(_ connection: ConnectionHandle, closingTimeout: UInt32) {
+        state.withLock { s in
+            s.connection = connection
+            s.closingTimeout = closingTimeout
+        }
     }
 
     /// Pulls the next chunk into libmicrohttpd's buffer. Event thread only.
     func pull(into base: UnsafeMutableRawPointer, capacity: Int) -> Pull {
-        let (ended, forced) = state.withLock { s in
+        let (ended, forced, closing) = state.withLock { s in
             s.wakeRequested = false
-            return (s.endAfterChunk, s.forced)
+            return (s.endAfterChunk, s.forced, s.closing)
         }
+        if closing { return .abort }
         if ended { return .end }
-        if forced { return .abort }
+        if forced { return abandon() }
         while true {
             var buffer = unsafe StreamBuffer(base: base, capacity: capacity)
             let answer = source.read(into: &buffer)
             let count = buffer.count
             switch answer {
             case .abort:
-                return .abort
+                return abandon()
             case .end where count == 0:
                 return .end
             case .end:
@@ -85,9 +97,28 @@ public final class ResponseStream: Sendable {
                 switch suspendUnlessWoken() {
                 case .some(true): continue
                 case .some(false): return .suspended
-                case .none: return .abort
+                case .none: return abandon()
                 }
             }
+        }
+    }
+
+    /// Requeues the connection so that it aborts on libmicrohttpd's next turn; aborts now if it cannot.
+    ///
+    /// libmicrohttpd 0.9.75 does not finish a connection whose reader ends it with an error: `MHD_connection_handle_idle`
+    /// marks it closed and leaves (connection.c:4796) without moving it to the cleanup list. A connection resumed from a
+    /// suspension stays out of the epoll set until a write would block, so no socket event brings it back; only the
+    /// timeout walk does, and that walks the daemon's list from its oldest connection and stops at the first that is still
+    /// open (daemon.c:5130), such as an idle keep-alive client. Its socket then stays open until that client leaves or
+    /// times out. A connection with its own timeout is on the other list, which the walk visits whole on every turn,
+    /// before the ready connections (daemon.c:5120, 5145): there the next pull aborts, and the ready pass finishes the
+    /// connection and closes its socket.
+    private func abandon() -> Pull {
+        state.withLock { s in
+            guard !s.closing, let connection = s.connection else { return .abort }
+            s.closing = true
+            connection.requeue(timeout: s.closingTimeout)
+            return .suspended
         }
     }
 

@@ -20,6 +20,22 @@ struct BenchResult {
     var clientCPUPercent = 0.0
     var connected = 0
     var seconds = 0.0
+    /// The server's sockets in a churn run.
+    var sockets: Sockets?
+
+    /// The server's socket descriptors before a churn, right after its last stream went, and once they settled.
+    struct Sockets {
+        var before = 0
+        var afterChurn = 0
+        var settled = 0
+        /// How long they took to settle (or the whole wait, if they did not).
+        var settleSeconds = 0.0
+        var backToBaseline: Bool { settled <= before }
+
+        var json: String {
+            #","sockets":{"before":\#(before),"after_churn":\#(afterChurn),"settled":\#(settled),"settle_s":\#(fixed(settleSeconds, 3))}"#
+        }
+    }
 
     /// The JSON line.
     var json: String {
@@ -32,13 +48,18 @@ struct BenchResult {
             "latency_us":{\(latency),"max":\(latencies.maximum)},"lost":\(lost),"dup":\(duplicates),\
             "out_of_order":\(outOfOrder),"errors":\(errors),"server":{"cpu_pct":\(fixed(serverCPUPercent, 1)),\
             "rss_kb":\(serverRSSKiB),"kb_per_sub":\(kibPerSubscriber.map { fixed($0, 2) } ?? "null")},\
-            "client":{"cpu_pct":\(fixed(clientCPUPercent, 1))},"subs_connected":\(connected),"duration_s":\(fixed(seconds, 3))}
+            "client":{"cpu_pct":\(fixed(clientCPUPercent, 1))},"subs_connected":\(connected),"duration_s":\(fixed(seconds, 3))\(sockets?.json ?? "")}
             """
     }
 
     /// The one-line summary for a person.
     var summary: String {
         let name = params.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        if let sockets {
+            return "\(target) \(scenario) \(name): server sockets \(sockets.before) before, \(sockets.afterChurn) right after, "
+                + "\(sockets.settled) after \(fixed(sockets.settleSeconds, 2)) s (\(sockets.backToBaseline ? "back to baseline" : "LEAKED")); "
+                + "\(connected) streams answered 200, errors=\(errors), in \(fixed(seconds, 2)) s"
+        }
         let rate = deliveredPerSecond > 0 ? " \(Int(deliveredPerSecond)) ev/s" : ""
         let memory = kibPerSubscriber.map { " \(fixed($0, 2)) KiB/sub (\(connected) connected)" } ?? ""
         return "\(target) \(scenario) \(name):\(rate)\(memory) p50=\(latencies.percentile(0.5))µs "

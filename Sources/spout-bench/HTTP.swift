@@ -21,6 +21,46 @@ enum HTTP {
         return fd
     }
 
+    /// Sends `GET path` on `fd` and reads the answer's head and whatever body came with it, waiting up to `timeout`
+    /// seconds for each read; `nil` if the connection closed or went quiet first.
+    static func get(fd: Int32, path: String, headers: String = "", timeout: Double = 5) -> (status: Int, head: String, body: [UInt8])? {
+        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(headers)\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return nil }
+            received += chunk[..<count]
+            guard let end = headEnd(received) else { continue }
+            let head = String(decoding: received[..<end], as: UTF8.self)
+            let status = Int(head.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? 0
+            return (status, head, Array(received[(end + 4)...]))
+        }
+    }
+
+    /// Reads the rest of a plain (`Content-Length`) body that began with `body`; whether all of it came.
+    static func readBody(fd: Int32, head: String, body: [UInt8]) -> Bool {
+        let field = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+        guard let field, let length = Int(field.dropFirst("content-length:".count).trimmingPrefix(" ")) else { return false }
+        var have = body.count
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while have < length {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return false }
+            have += count
+        }
+        return have == length
+    }
+
+    /// Where the blank line that ends an HTTP head starts, if it has arrived.
+    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        return (0...(bytes.count - 4)).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
+    }
+
     /// POSTs a JSON body and fails unless the answer is 2xx.
     static func post(port: Int, path: String, body: String) throws {
         let fd = try connect(port: port)

@@ -38,6 +38,23 @@ struct ProcessTree {
         }
     }
 
+    /// Socket descriptors held, from `/proc/<pid>/fd`: a socket the kernel has finished with (TCP_CLOSE) still counts
+    /// until the server calls `close()` on it.
+    var socketCount: Int {
+        pids.reduce(0) { total, pid in
+            guard let directory = opendir("/proc/\(pid)/fd") else { return total }
+            defer { closedir(directory) }
+            var sockets = 0
+            var target = [CChar](repeating: 0, count: 64)
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let length = readlink("/proc/\(pid)/fd/\(name)", &target, target.count - 1)
+                if length > 7, String(decoding: target[..<7].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "socket:" { sockets += 1 }
+            }
+            return total + sockets
+        }
+    }
+
     /// The fields of `/proc/<pid>/stat` after the command name: state, ppid, …
     private static func stat(_ pid: pid_t) -> [Substring]? {
         guard let text = try? String(contentsOf: "/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }

@@ -55,6 +55,17 @@ struct BenchToolTests {
         #expect(number(member(result["server"], "kb_per_sub")) ?? 0 > 0)
     }
 
+    @Test func churnCountsTheServersSocketsBackToWhereTheyWere() throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        let result = try run(["churn"] + target(server) + ["--streams", "300", "--settle", "3"])
+        #expect(result["subs_connected"] == .integer(300))
+        #expect(result["errors"] == .integer(0))
+        let before = number(member(result["sockets"], "before")) ?? 0
+        #expect(before >= 2, "the listening socket and the idle client's")
+        #expect(number(member(result["sockets"], "settled")) == before)
+    }
+
     @Test func tailDeliversEveryLineToEveryViewer() throws {
         let result = try run(["tail", "--viewers", "3", "--rate", "0", "--lines", "20000", "--spout", SpoutProcess.executable])
         #expect(number(result["delivered_eps"]) ?? 0 > 0)

@@ -8,6 +8,7 @@ final class Channel: Sendable {
     private struct State {
         var chunks: [[UInt8]] = []
         var ended = false
+        var aborted = false
         var streams: [ObjectIdentifier: ResponseStream] = [:]
     }
 
@@ -49,11 +50,21 @@ final class Channel: Sendable {
         for stream in streams { stream.wake() }
     }
 
+    /// Drops every stream's connection at once, without ending its body.
+    func abort() {
+        let streams = state.withLock { s in
+            s.aborted = true
+            return Array(s.streams.values)
+        }
+        for stream in streams { stream.wake() }
+    }
+
     var openStreams: Int { state.withLock { $0.streams.count } }
 
     fileprivate func read(from cursor: inout Int, stopping: Bool, into buffer: inout StreamBuffer) -> StreamRead {
         reads.add(1, ordering: .relaxed)
         return state.withLock { s in
+            if s.aborted { return .abort }
             while cursor < s.chunks.count, s.chunks[cursor].count <= buffer.freeCapacity {
                 buffer.append(contentsOf: s.chunks[cursor])
                 cursor += 1
