@@ -82,13 +82,18 @@ public struct Outbox: Sendable {
             sink.write(run: part)
             unwritten = unwritten.dropFirst(part.count)
             guard unwritten.isEmpty else { return false }
+            // An empty slice still holds the whole array it was cut from.
+            unwritten = []
         }
+        guard !queued.isEmpty else { return true }
         while let frame = queued.first {
             guard !sink.isFull else { return false }
             queued.removeFirst()
             sink.send(frame, &self)
             guard unwritten.isEmpty else { return false }
         }
+        // Idle streams are counted in bytes: an emptied queue gives its storage back.
+        queued = []
         return true
     }
 }
