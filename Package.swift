@@ -37,6 +37,13 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "MicroHTTPD", dependencies: ["CMicroHTTPD", "Threading"], swiftSettings: unsafeCodeSettings),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The embedded database: the only importer of CSQLite.
+        .target(name: "Store", dependencies: ["CSQLite", "Threading"], swiftSettings: unsafeCodeSettings),
         .target(name: "Threading", swiftSettings: unsafeCodeSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
         .target(name: "EventStream", swiftSettings: swiftSettings),
@@ -107,6 +114,7 @@ let package = Package(
             dependencies: ["Tails", "Feeds", "EventStream", "JSON", "Threading", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",

@@ -1,0 +1,71 @@
+internal import CSQLite
+
+/// One connection to a SQLite database file. It is used by one thread at a time (the store's writer, or a reader),
+/// so SQLite's own mutexes are off.
+///
+/// Its SQLite handle is made in `init`, freed only in `deinit`, and never leaves it: hence `@safe`.
+///
+/// The corresponding C functions are `sqlite3_open_v2`, `sqlite3_exec` and `sqlite3_close_v2`.
+@safe
+public final class Database {
+    let handle: OpaquePointer
+
+    /// Opens (and with `create`, makes) the database at `path`.
+    /// - Throws: ``StoreError`` if it cannot be opened.
+    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        var opened: OpaquePointer?
+        let code = unsafe sqlite3_open_v2(path, &opened, flags, nil)
+        guard code == SQLITE_OK, let opened = unsafe opened else {
+            let error = unsafe StoreError(opened, code: code, "opening \(path)")
+            unsafe sqlite3_close_v2(opened)
+            throw error
+        }
+        unsafe handle = unsafe opened
+    }
+
+    deinit {
+        unsafe sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows.
+    /// - Throws: ``StoreError``.
+    public func execute(_ sql: String) throws(StoreError) {
+        let code = unsafe sqlite3_exec(handle, sql, nil, nil, nil)
+        guard code == SQLITE_OK else { throw unsafe StoreError(handle, code: code, sql) }
+    }
+
+    /// Compiles a statement.
+    /// - Throws: ``StoreError``.
+    public func prepare(_ sql: String) throws(StoreError) -> Statement {
+        try Statement(self, sql)
+    }
+
+    /// The value of `PRAGMA name` as text, or `nil` if it gives no row.
+    /// - Throws: ``StoreError``.
+    public func pragma(_ name: String) throws(StoreError) -> String? {
+        let statement = try prepare("PRAGMA \(name)")
+        return try statement.step() ? statement.text(0) : nil
+    }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    /// - Throws: what `body` throws, or ``StoreError`` from the commit.
+    public func transaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            // A failed COMMIT leaves the transaction open; either way it must end here.
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// How many rows the last INSERT, UPDATE or DELETE changed.
+    public var changes: Int {
+        Int(unsafe sqlite3_changes(handle))
+    }
+}
