@@ -114,7 +114,7 @@ let package = Package(
             dependencies: ["Tails", "Feeds", "EventStream", "JSON", "Threading", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MicroHTTPDTests", dependencies: ["MicroHTTPD", "Threading", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpoutServerTests",

@@ -68,4 +68,15 @@ public final class Database {
     public var changes: Int {
         Int(unsafe sqlite3_changes(handle))
     }
+
+    /// Puts the database in write-ahead-log mode with the `synchronous` setting of `policy`: a commit is in the log
+    /// file before it returns (so a `kill -9` cannot take it back), readers never block the writer, and `policy` says
+    /// when the log is also forced to the disk.
+    /// - Throws: ``StoreError``, also if the file cannot be put in WAL mode.
+    public func useWriteAheadLog(_ policy: FsyncPolicy) throws(StoreError) {
+        guard try pragma("journal_mode=WAL")?.lowercased() == "wal" else {
+            throw StoreError(code: 1, message: "the database could not be put in write-ahead-log mode")
+        }
+        try execute("PRAGMA synchronous=\(policy.synchronous)")
+    }
 }
