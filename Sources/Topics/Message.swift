@@ -26,9 +26,12 @@ final class Message: Sendable {
     /// frees it when the last of them lets it go.
     let holders = Atomic<Int>(0)
 
-    /// The `json` frame, or what it is made from until a subscriber asks for it.
+    /// The `json` frame, or what it is made from until a subscriber asks for it: the publisher's event type, whether
+    /// the data is JSON (else text), and the data itself only when the raw frame cannot give it back (it holds a line
+    /// break, which the raw frame turns into several `data:` lines). Otherwise the raw frame's one data line is the
+    /// data verbatim, and a retained message keeps its data once.
     private enum JSONFrame: Sendable {
-        case pending(Publication)
+        case pending(event: String?, isJSON: Bool, data: String?, length: Int)
         case encoded(EncodedEvent)
     }
 
@@ -38,10 +41,11 @@ final class Message: Sendable {
         self.topic = topic
         self.time = time
         self.published = published
-        raw = SSEEncoder.encoded(
-            ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: publication.payload.rawText)
-        )
-        json = LockedValue(.pending(publication))
+        let text = publication.payload.rawText
+        raw = SSEEncoder.encoded(ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: text))
+        let isJSON = if case .json = publication.payload { true } else { false }
+        let breaks = text.utf8.contains { $0 == 0x0A || $0 == 0x0D }
+        json = LockedValue(.pending(event: publication.event, isJSON: isJSON, data: breaks ? text : nil, length: text.utf8.count))
     }
 
     /// The frame for a stream format.
@@ -57,15 +61,41 @@ final class Message: Sendable {
             switch state {
             case .encoded(let event):
                 return event
-            case .pending(let publication):
-                var envelope: [(String, JSONValue)] = [("topic", .string(topic)), ("id", .string(id))]
-                if let event = publication.event { envelope.append(("event", .string(event))) }
-                envelope.append(("time", .string(Timestamp.iso8601(milliseconds: time))))
-                envelope.append(("data", publication.payload.jsonValue))
-                let event = SSEEncoder.encoded(ServerSentEvent(id: id, data: JSONValue.object(envelope).text))
+            case .pending(let type, let isJSON, let data, let length):
+                var envelope: [UInt8] = []
+                envelope.append(contentsOf: #"{"topic":"#.utf8)
+                JSONValue.encodeString(topic, into: &envelope)
+                envelope.append(contentsOf: #","id":"#.utf8)
+                JSONValue.encodeString(id, into: &envelope)
+                if let type {
+                    envelope.append(contentsOf: #","event":"#.utf8)
+                    JSONValue.encodeString(type, into: &envelope)
+                }
+                envelope.append(contentsOf: #","time":"#.utf8)
+                JSONValue.encodeString(Timestamp.iso8601(milliseconds: time), into: &envelope)
+                envelope.append(contentsOf: #","data":"#.utf8)
+                withData(data, length: length) { bytes in
+                    // JSON data is its compact text, which has no line break; text is encoded as a JSON string.
+                    if isJSON { envelope.append(contentsOf: bytes) } else { JSONValue.encodeString(utf8: bytes, into: &envelope) }
+                }
+                envelope.append(UInt8(ascii: "}"))
+                let event = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: envelope, as: UTF8.self)))
                 state = .encoded(event)
                 return event
             }
+        }
+    }
+
+    /// Hands `body` the data's bytes: `data` if kept, else the raw frame's one data line, whose `length` bytes come
+    /// just before the frame's last two line feeds (the encoder writes the data last).
+    private func withData(_ data: String?, length: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if var text = data {
+            text.withUTF8(body)
+            return
+        }
+        raw.bytes.withUnsafeBufferPointer { all in
+            let end = all.count - 2
+            body(UnsafeBufferPointer(rebasing: all[(end - length)..<end]))
         }
     }
 }
