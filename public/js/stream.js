@@ -7,7 +7,7 @@
 // each source from them.
 
 /** Named SSE events the server uses for control; their data is a JSON object. */
-export const CONTROL_EVENTS = ["gap", "dropped", "truncated", "rotated", "removed", "appeared", "deleted", "end"];
+export const CONTROL_EVENTS = ["gap", "dropped", "truncated", "rotated", "released", "removed", "appeared", "deleted", "end"];
 
 /** "tail:app" or "topic:orders". */
 export const sourceKey = (source) => `${source.kind}:${source.name}`;
