@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var connectionMemory = 6 * 1024
     /// Follow files by polling instead of inotify (for file systems where inotify sees nothing, such as NFS).
     public var followByPolling = false
+    /// How long a rotated file is still read after the rotation, for lines written to it late; zero lets it go at once.
+    public var rotateWait: Duration = .seconds(5)
     /// The most tails at once.
     public var maxTails = 1024
     /// The most topics at once.

@@ -34,6 +34,7 @@ public final class SpoutServer: Sendable {
         hub = Hub(limits: limits)
         var tailLimits = TailRegistry.Limits()
         tailLimits.maxTails = configuration.maxTails
+        tailLimits.rotateWait = configuration.rotateWait
         let roots = AllowedRoots(configuration.allowRoots)
         for rejected in roots.rejected {
             logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")

@@ -11,6 +11,8 @@ struct FileRead {
     var reading: TailViewer.FileReading
     let offset: Int64
     let count: Int
+    /// Whether it reads a rotated file the viewer owes late lines of, rather than the file it is on.
+    var owed = false
 
     /// What a read produced.
     struct Outcome {

@@ -18,16 +18,24 @@ extension Follower {
             truncated(following, file)
             return true
         }
+        let (lines, more) = readLines(file, from: start, to: size, into: &following.splitter)
+        publish(lines, of: following)
+        return more
+    }
+
+    /// Reads `file` from `start` towards `size`, up to the per-turn budget, and splits it. Returns the lines and
+    /// whether more is waiting.
+    func readLines(_ file: TailFile, from start: Int64, to size: Int64, into splitter: inout LineSplitter) -> (lines: [LineSplitter.Line], more: Bool)
+    {
         var offset = start
         var lines: [LineSplitter.Line] = []
         while offset < size, offset - start < Self.readBudget {
             let bytes = file.read(at: offset, count: Int(min(size - offset, 65536)))
             guard !bytes.isEmpty else { break }
             offset += Int64(bytes.count)
-            lines += following.splitter.feed(bytes[...])
+            lines += splitter.feed(bytes[...])
         }
-        publish(lines, of: following)
-        return offset < size
+        return (lines, offset < size)
     }
 
     /// Looks at the name again: the file may have been rotated, deleted, re-created, or replaced by something that may
@@ -58,12 +66,12 @@ extension Follower {
             return
         }
         if let file = following.file, file.device == fresh.device, file.inode == fresh.inode { return }
-        let event: ControlEvent = following.file == nil ? .appeared : .rotated
-        var details: [(String, JSONValue)] = [("path", .string(following.tail.path))]
-        if let old = following.file {
-            details.append(("previous", .string(FileCursor(device: old.device, inode: old.inode, offset: 0, check: 0).description)))
+        let details: [(String, JSONValue)] = [("path", .string(following.tail.path))]
+        guard let old = following.file else {
+            finish(following, then: fresh, event: .appeared, details: details, status: .following)
+            return
         }
-        finish(following, then: fresh, event: event, details: details, status: .following)
+        rotate(following, to: fresh, details: details + [("previous", .string(old.identity))])
     }
 
     private func currentStatus(_ following: Following) -> Tail.Status {
@@ -84,8 +92,16 @@ extension Follower {
         watchFile(following)
     }
 
-    /// A new generation: the tail now reads `file` (or none) from its beginning, after a control event.
-    private func startGeneration(_ following: Following, file: TailFile?, event: ControlEvent, details: [(String, JSONValue)], status: Tail.Status) {
+    /// A new generation: the tail now reads `file` (or none) from its beginning, after a control event. With
+    /// `keepsReading`, the old file is a rotated one the follower still reads.
+    func startGeneration(
+        _ following: Following,
+        file: TailFile?,
+        event: ControlEvent,
+        details: [(String, JSONValue)],
+        status: Tail.Status,
+        keepsReading: Bool = false
+    ) {
         let previousGeneration = following.generation
         following.generation += 1
         following.file = file
@@ -94,13 +110,18 @@ extension Follower {
         let tail = following.tail
         let cursor = Tail.startCursor(file) ?? TailViewer.noFile
         let reason = details.first { $0.0 == "reason" }?.1.stringValue
-        let message = TailFrames.message(event, reason: reason, path: tail.path)
+        let message = TailFrames.message(event, reason: reason, path: tail.path, rotateWait: rotateWait)
         let frame = TailFrames.control(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
+        let next = (frame: frame, cursor: cursor, event: event)
         let wakes = tail.shared.withLock { shared in
             if let old = shared.file {
-                shared.previous[previousGeneration] = (old, shared.committed)
-                // Keep the last two earlier files open, for viewers still reading them.
-                for stale in shared.previous.keys where stale < previousGeneration - 1 { shared.previous[stale] = nil }
+                shared.previous[previousGeneration] = Tail.Earlier(
+                    file: old, end: shared.committed, endAtChange: shared.committed, next: next, following: keepsReading, released: nil)
+            }
+            // Keep the last two earlier files open for viewers still reading them (and rotated files while they are
+            // read), and where the last few ended, for viewers that read them through a reference of their own.
+            for (stale, earlier) in shared.previous where !earlier.following && stale < previousGeneration - 1 {
+                if stale < previousGeneration - Self.endsKept { shared.previous[stale] = nil } else { shared.previous[stale]?.file = nil }
             }
             shared.generation = generation
             shared.file = file
@@ -118,18 +139,35 @@ extension Follower {
     /// Hands lines to the viewers: the committed position moves on, and each line is encoded once into the ring if
     /// anyone is watching.
     func publish(_ lines: [LineSplitter.Line], of following: Following) {
-        let tail = following.tail
-        let committed = following.splitter.committed
+        let (generation, committed) = (following.generation, following.splitter.committed)
+        publish(lines, tail: following.tail, generation: generation, context: following.context(following.tail.id)) { shared in
+            shared.committed = committed
+        } entry: { line, cursor in
+            TailRing.Entry(generation: generation, start: line.start, cursor: cursor, control: nil)
+        }
+    }
+
+    /// Hands lines of a file to the viewers while `generation` is followed: `record` says under the tail's lock where
+    /// that file now ends, and each line is encoded once into the ring, as the entry `make` makes, if anyone is
+    /// watching.
+    func publish(
+        _ lines: [LineSplitter.Line],
+        tail: Tail,
+        generation: Int,
+        context: TailFrames.LineContext?,
+        record: (inout Tail.Shared) -> Void,
+        entry make: (LineSplitter.Line, FileCursor) -> TailRing.Entry
+    ) {
         guard !lines.isEmpty else {
-            tail.shared.withLock { $0.committed = committed }
+            tail.shared.withLock { record(&$0) }
             return
         }
         let formats = tail.shared.withLock { shared in
-            shared.committed = committed
+            record(&shared)
             return shared.formats
         }
         tail.metrics.lines.add(lines.count, ordering: .relaxed)
-        guard !formats.isEmpty, let context = following.context(tail.id) else { return }
+        guard !formats.isEmpty, let context else { return }
         let time = TailFrames.time(Timestamp.nowMilliseconds())
         // Taken out of the follower while it is filled (two `inout` accesses to one stored property would conflict),
         // and put back with its capacity afterwards.
@@ -143,13 +181,13 @@ extension Follower {
         for line in lines {
             let (rawStart, jsonStart) = (batch.raw.count, batch.json.count)
             let cursor = TailFrames.line(line, context: context, time: time, formats: formats, raw: &batch.raw, json: &batch.json)
-            var entry = TailRing.Entry(generation: following.generation, start: line.start, cursor: cursor, control: nil)
+            var entry = make(line, cursor)
             if formats.contains(.raw) { entry.raw = .init(at: rawStart, count: batch.raw.count - rawStart) }
             if formats.contains(.json) { entry.json = .init(at: jsonStart, count: batch.json.count - jsonStart) }
             batch.entries.append(entry)
         }
         let wakes = tail.shared.withLock { shared -> [@Sendable () -> Void] in
-            guard !shared.viewers.isEmpty, shared.generation == following.generation else { return [] }
+            guard !shared.viewers.isEmpty, shared.generation == generation else { return [] }
             shared.ring.append(batch)
             return Tail.takeWaiting(&shared)
         }

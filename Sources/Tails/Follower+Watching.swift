@@ -10,6 +10,8 @@ final class Following {
     var splitter: LineSplitter
     var generation: Int
     var fileWatch: Int32?
+    /// Files renamed away from the name, still read for their grace period, oldest first.
+    var rotated: [RotatedFile] = []
     var directoryWatched = false
     /// What the current file's lines share, made once per file.
     private var cachedContext: (generation: Int, context: TailFrames.LineContext)?
@@ -37,7 +39,7 @@ final class Following {
 
     /// Whether the name must be checked by polling.
     var polling: Bool {
-        !directoryWatched || isSymlink || (file != nil && fileWatch == nil)
+        !directoryWatched || isSymlink || (file != nil && fileWatch == nil) || rotated.contains { $0.fileWatch == nil }
     }
 
     /// Where the next read starts: after the committed lines and the bytes held for the unfinished one.
@@ -72,9 +74,14 @@ extension Follower {
     }
 
     func unwatchFile(_ following: Following) {
-        guard let watch = following.fileWatch else { return }
+        forget(following.fileWatch, of: following.tail.id)
         following.fileWatch = nil
-        fileWatches[watch]?.remove(following.tail.id)
+    }
+
+    /// Takes a tail off a file's watch, and drops the watch when no tail is left on it.
+    func forget(_ watch: Int32?, of id: String) {
+        guard let watch else { return }
+        fileWatches[watch]?.remove(id)
         if fileWatches[watch]?.isEmpty == true {
             fileWatches[watch] = nil
             inotify.unwatch(watch)
@@ -83,6 +90,10 @@ extension Follower {
 
     func unwatch(_ following: Following) {
         unwatchFile(following)
+        for old in following.rotated {
+            forget(old.fileWatch, of: following.tail.id)
+            old.fileWatch = nil
+        }
         guard leaveDirectory(following) else { return }
         following.directoryWatched = false
     }

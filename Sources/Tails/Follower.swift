@@ -9,7 +9,9 @@ import Threading
 /// One inotify instance serves every tail: a watch on each followed file (for appends) and on each file's directory
 /// (for the name appearing, disappearing or being replaced). Where inotify cannot help (no inotify, no watches left, a
 /// directory that is gone, a path that is a symlink), the name is checked twice a second instead. The thread sleeps in
-/// `poll` until an event, a command or that check is due; nothing busy-waits.
+/// `poll` until an event, a command, that check or the end of a rotated file's grace period is due; nothing busy-waits.
+///
+/// A file renamed away from the name is still read for `rotateWait` after the rotation (see ``RotatedFile``).
 final class Follower: @unchecked Sendable {
     // Everything below `commands` is touched by the follower thread only; other threads talk to it through `commands`
     // and the wake pipe.
@@ -22,6 +24,8 @@ final class Follower: @unchecked Sendable {
 
     let roots: AllowedRoots
     let lineCap: Int
+    /// How long a rotated file is still read.
+    let rotateWait: Duration
     let commands = Queue<Command>()
     private let wakePipe: (read: Int32, write: Int32)
     let inotify: Inotify
@@ -31,6 +35,8 @@ final class Follower: @unchecked Sendable {
     var directoryOfWatch: [Int32: String] = [:]
     var fileWatches: [Int32: Set<String>] = [:]
     var dirty: [String: Work] = [:]
+    /// The tails that read rotated files.
+    var rotating: Set<String> = []
     /// The frames of one read, kept between reads so that their megabyte of memory is not mapped and unmapped each time.
     var batch = TailRing.Batch()
     private var lastSweep = ContinuousClock.now
@@ -45,10 +51,15 @@ final class Follower: @unchecked Sendable {
     static let pollInterval = Duration.milliseconds(500)
     /// How much one tail may read per turn, so that one busy file does not starve the others.
     static let readBudget = 1 << 20
+    /// The most rotated files a tail reads at once; past it the oldest is let go early.
+    static let maxRotatedFiles = 4
+    /// How many earlier generations' ends are kept, for viewers still reading their files.
+    static let endsKept = 8
 
-    init(roots: AllowedRoots, lineCap: Int, disableInotify: Bool) {
+    init(roots: AllowedRoots, lineCap: Int, rotateWait: Duration, disableInotify: Bool) {
         self.roots = roots
         self.lineCap = lineCap
+        self.rotateWait = rotateWait
         inotify = Inotify(disabled: disableInotify)
         var fds: [Int32] = [0, 0]
         let made = unsafe pipe(&fds)
@@ -99,7 +110,8 @@ final class Follower: @unchecked Sendable {
             let polling = followings.values.contains { $0.polling }
             // A missing file's directory watch can go stale without a word (see `checkDirectory`): check those too.
             let sweeping = polling || followings.values.contains { $0.file == nil }
-            let timeout: Int32 = !dirty.isEmpty ? 0 : (sweeping ? Int32(Self.pollInterval / .milliseconds(1)) : -1)
+            var timeout: Int32 = !dirty.isEmpty ? 0 : (sweeping ? Int32(Self.pollInterval / .milliseconds(1)) : -1)
+            if let release = millisecondsToNextRelease(from: ContinuousClock.now) { timeout = timeout < 0 ? release : min(timeout, release) }
             var pollers = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
             if let fd = inotify.fd { pollers.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             _ = unsafe poll(&pollers, nfds_t(pollers.count), timeout)
@@ -123,8 +135,11 @@ final class Follower: @unchecked Sendable {
             for (id, needs) in work {
                 guard let following = followings[id] else { continue }
                 if needs.name { checkName(following) }
-                if needs.read && readMore(following) { dirty[id, default: Work()].read = true }
+                guard needs.read else { continue }
+                let rotatedWaiting = readRotated(following)
+                if readMore(following) || rotatedWaiting { dirty[id, default: Work()].read = true }
             }
+            releaseDue(at: ContinuousClock.now)
         }
         for following in followings.values { unwatch(following) }
         followings.removeAll()
@@ -147,6 +162,7 @@ final class Follower: @unchecked Sendable {
             guard let following = followings.removeValue(forKey: id) else { return }
             unwatch(following)
             dirty[id] = nil
+            rotating.remove(id)
         }
     }
 

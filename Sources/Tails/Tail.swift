@@ -1,4 +1,5 @@
 import Feeds
+import JSON
 import Synchronization
 import Threading
 
@@ -38,8 +39,8 @@ final class Tail: Sendable {
         var file: TailFile?
         /// The offset just after the last complete line of the current generation.
         var committed: Int64 = 0
-        /// Earlier generations still open, with where they ended; kept briefly for viewers still reading them.
-        var previous: [Int: (file: TailFile, end: Int64)] = [:]
+        /// Earlier generations, with where they end: kept briefly for viewers still reading them.
+        var previous: [Int: Earlier] = [:]
         var ring: TailRing
         var viewers: [ObjectIdentifier: TailViewer] = [:]
         var waiting: [ObjectIdentifier: TailViewer] = [:]
@@ -58,6 +59,23 @@ final class Tail: Sendable {
         mutating func count(_ format: StreamFormat, _ change: Int) {
             if format == .raw { rawViewers += change } else { jsonViewers += change }
         }
+    }
+
+    /// An earlier generation: its file while viewers may read it, where it ends, and what came after it.
+    struct Earlier {
+        /// The file; `nil` once let go (a viewer reading it keeps its own reference until it is done).
+        var file: TailFile?
+        /// Just after its last line handed to viewers; it grows while a rotated file is still read.
+        var end: Int64
+        /// Where it ended when the next generation started.
+        let endAtChange: Int64
+        /// The control event that started the next generation, for a viewer that finishes this file after the ring
+        /// let that event go.
+        let next: (frame: Frame, cursor: FileCursor, event: ControlEvent)
+        /// Whether it is a rotated file still read in its grace period.
+        var following: Bool
+        /// Once a rotated file's grace period is over: the members of its `released` event.
+        var released: [(String, JSONValue)]?
     }
 
     let id: String

@@ -68,6 +68,12 @@ final class TailFile {
         return TailFile(fd: fd, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), realPath: real)
     }
 
+    /// The file's identity as the `rotated` and `released` events name it: a cursor at its start with no check,
+    /// `<device>.<inode>.0.0`.
+    var identity: String {
+        FileCursor(device: device, inode: inode, offset: 0, check: 0).description
+    }
+
     /// The file's size now.
     var size: Int64 {
         var info = stat()

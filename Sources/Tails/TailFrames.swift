@@ -102,11 +102,22 @@ enum TailFrames {
         .control(name, id: id, source: SourceKey(.tail, tail), members)
     }
 
-    /// The sentence a control event of the follower carries, for people reading the stream.
-    static func message(_ event: ControlEvent, reason: String?, path: String) -> String {
-        switch (event, reason) {
+    /// The sentence a control event of the follower carries, for people reading the stream: `rotateWait` is how long a
+    /// rotated file is still read, `lines` how many lines a released one gave after its rotation.
+    static func message(_ event: ControlEvent, reason: String?, path: String, rotateWait: Duration = .zero, lines: Int = 0) -> String {
+        let gave = "it gave \(lines) line\(lines == 1 ? "" : "s") after the rotation"
+        return switch (event, reason) {
         case (.truncated, _): "\(path) was truncated; reading it again from the start"
+        case (.rotated, _) where rotateWait > .zero:
+            "\(path) was rotated; the new file is followed from its start, and the old one is still read for \(seconds(rotateWait)) s, "
+                + "for lines written to it late"
         case (.rotated, _): "\(path) was rotated; the old file was read to its end, and the new one is followed from its start"
+        case (.released, "deleted"): "the file rotated away from \(path) was deleted, so it is no longer read; \(gave)"
+        case (.released, "truncated"): "the file rotated away from \(path) was truncated, so it is no longer read; \(gave)"
+        case (.released, "too_many_rotated_files"):
+            "the file rotated away from \(path) is no longer read: it was the oldest of more than \(Follower.maxRotatedFiles) rotated "
+                + "files, and \(gave)"
+        case (.released, _): "the file rotated away from \(path) is no longer read: its grace period is over, and \(gave)"
         case (.appeared, _): "\(path) appeared; following it from its start"
         case (.removed, "deleted"): "\(path) was deleted; waiting for it to appear again"
         case (.removed, "outside_roots"): "\(path) now resolves outside the allowed roots; nothing is read until it is back"
@@ -114,6 +125,13 @@ enum TailFrames {
         case (.removed, _): "\(path) can no longer be read by the server; waiting until it can"
         default: "\(event.rawValue): \(path)"
         }
+    }
+
+    /// A duration in seconds as people write it: `5`, `1.5`.
+    private static func seconds(_ duration: Duration) -> String {
+        let (whole, fraction) = duration.components
+        guard fraction != 0 else { return "\(whole)" }
+        return "\(Double(whole) + Double(fraction) / 1e18)"
     }
 
     /// The first frame of a tail stream: a comment, the reconnection delay, and the resume point.

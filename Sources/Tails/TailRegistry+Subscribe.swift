@@ -8,7 +8,9 @@ extension TailRegistry {
     ///
     /// A resume id continues right after that line, read back from the file. One that cannot be honoured (not an id,
     /// or a file that was rotated or truncated past it) gets an in-band `gap` event, then the current file from its
-    /// beginning.
+    /// beginning. An id in a rotated file still read for its grace period continues exactly if it is from before the
+    /// rotation; one of a line written to it after the rotation gets the rest of that file, but with a `gap`, since
+    /// which lines of the current file went is not known, and the current file from its beginning.
     /// - Throws: ``TailError/notFound(_:)``, ``TailError/invalidStart(_:)``.
     public func subscribe(_ id: String, format: StreamFormat, from start: Start) throws(TailError) -> TailViewer {
         if case .lines(let count) = start, !(0...limits.maxStartLines).contains(count) {
@@ -19,9 +21,26 @@ extension TailRegistry {
         let scan = limits.maxScanBytes
         let viewer = tail.shared.withLock { shared -> TailViewer in
             var source = TailViewer.Source.ring(shared.ring.endPosition)
+            var generation = shared.generation
             var offset: Int64 = 0
+            var resume: FileCursor?
+            var owed: [TailViewer.Owed] = []
             var gap: (reason: String, message: String)?
-            if let file = shared.file {
+            if case .after(let text) = start, let cursor = FileCursor(parsing: text),
+                let rotated = Self.rotated(cursor, in: shared, cap: cap, tail: id)
+            {
+                if cursor.offset <= rotated.endAtChange {
+                    (source, generation, resume) = (.file(rotated.reading), rotated.reading.generation, cursor)
+                } else {
+                    owed = [TailViewer.Owed(generation: rotated.reading.generation, mark: cursor.offset, reading: rotated.reading)]
+                    gap = (
+                        "rotated",
+                        "that id is a line written to a rotated file after the rotation: the rest of that file follows, but not knowing which "
+                            + "lines of the current file went, the stream resumes at its start"
+                    )
+                    if let file = shared.file { source = .file(TailViewer.reading(shared.generation, file, at: 0, cap: cap, tail: id)) }
+                }
+            } else if let file = shared.file {
                 switch start {
                 case .all:
                     offset = 0
@@ -46,19 +65,21 @@ extension TailRegistry {
             } else if case .after = start {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
-            let resume =
-                shared.file.map { file in
+            let resumed =
+                resume
+                ?? shared.file.map { file in
                     FileCursor(device: file.device, inode: file.inode, offset: offset, check: FileCursor.check(of: file.window(before: offset)))
                 } ?? TailViewer.noFile
-            let resumeID = resume.description
+            let resumeID = resumed.description
             let viewer = TailViewer(
                 tail: tail,
                 format: format,
                 source: source,
-                generation: shared.generation,
-                resume: resume,
+                generation: generation,
+                resume: resumed,
                 lineCap: cap
             )
+            viewer.owed = owed
             viewer.outbox.queue(TailFrames.preamble(tail: id, resumeID: resumeID))
             if let gap {
                 metrics.gaps.add(1, ordering: .relaxed)
@@ -75,5 +96,18 @@ extension TailRegistry {
         }
         metrics.viewers.add(1, ordering: .relaxed)
         return viewer
+    }
+
+    /// The rotated file still read that `cursor` points into, where it ended at the rotation, and a reading of it from
+    /// the cursor; `nil` if there is none, or the cursor does not match the bytes there.
+    private static func rotated(_ cursor: FileCursor, in shared: Tail.Shared, cap: Int, tail: String) -> (
+        endAtChange: Int64, reading: TailViewer.FileReading
+    )? {
+        for (generation, earlier) in shared.previous where earlier.following {
+            guard let file = earlier.file, file.device == cursor.device, file.inode == cursor.inode else { continue }
+            guard cursor.offset <= earlier.end, FileCursor.check(of: file.window(before: cursor.offset)) == cursor.check else { return nil }
+            return (earlier.endAtChange, TailViewer.reading(generation, file, at: cursor.offset, cap: cap, tail: tail))
+        }
+        return nil
     }
 }

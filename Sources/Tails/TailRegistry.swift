@@ -22,6 +22,10 @@ public final class TailRegistry: Sendable {
         public var maxStartLines = 100_000
         /// How far back from the end the start of the last N lines is looked for. Default 64 MiB.
         public var maxScanBytes = 64 << 20
+        /// How long a file renamed away from a tail's name (rotated) is still read, for the lines a program writes to
+        /// its open descriptor until it reopens the name. Default 5 s; zero reads the old file to its end once, at the
+        /// rotation, and lets it go.
+        public var rotateWait: Duration = .seconds(5)
 
         /// The defaults.
         public init() {}
@@ -51,7 +55,7 @@ public final class TailRegistry: Sendable {
         self.roots = roots
         self.limits = limits
         self.metrics = metrics
-        follower = Follower(roots: roots, lineCap: limits.lineCap, disableInotify: disableInotify)
+        follower = Follower(roots: roots, lineCap: limits.lineCap, rotateWait: limits.rotateWait, disableInotify: disableInotify)
     }
 
     /// Whether inotify is in use (otherwise every name is polled).

@@ -19,8 +19,36 @@ struct TailRing {
         var end: Int { at + count }
     }
 
-    /// One frame: a line, or a control event at a generation's start.
+    /// Where an entry sorts. Entries are appended in this order, so a position is found by binary search.
+    ///
+    /// A generation's control event sorts first, then its lines by where they start. A line written to a rotated file
+    /// in its grace period arrives after the next generation started: it goes in where it arrives, as a `late` entry
+    /// keyed by the generation followed then and that generation's committed offset at that moment.
+    struct Order: Comparable {
+        // Why late lines go into the one ring under a key of their own, rather than into a ring of their own: a late
+        // entry sorts after every line of the current file already there and before the next one, so the ring stays
+        // sorted and the current file's lines are still found by binary search, while a viewer reading the ring meets
+        // every line once, in the order the follower read them, with no second position to keep. A viewer that read
+        // some late lines from the old file itself (it was behind) skips those at or before what it delivered of
+        // that file (see `TailViewer+Rotated`).
+
+        /// What kind of entry sorts where, at one offset of one generation.
+        enum Rank: Int {
+            case start, late, line
+        }
+
+        let generation: Int
+        let offset: Int64
+        let rank: Rank
+
+        static func < (left: Order, right: Order) -> Bool {
+            (left.generation, left.offset, left.rank.rawValue) < (right.generation, right.offset, right.rank.rawValue)
+        }
+    }
+
+    /// One frame: a line, a control event at a generation's start, or a late line of an earlier generation's file.
     struct Entry {
+        /// The generation whose file the line is from.
         let generation: Int
         /// The file offset where the line starts (0 for a control event).
         let start: Int64
@@ -28,9 +56,30 @@ struct TailRing {
         let cursor: FileCursor
         /// The control event it is, or `nil` for a line.
         let control: ControlEvent?
+        /// Where it sorts.
+        let order: Order
         var isControl: Bool { control != nil }
         var raw = Span.none
         var json = Span.none
+
+        /// A line of `generation`'s file, or the control event that starts that generation.
+        init(generation: Int, start: Int64, cursor: FileCursor, control: ControlEvent?) {
+            self.generation = generation
+            self.start = start
+            self.cursor = cursor
+            self.control = control
+            order = Order(generation: generation, offset: control == nil ? start : 0, rank: control == nil ? .line : .start)
+        }
+
+        /// A line of an earlier generation's file, read while `current` was followed with `committed` as its
+        /// committed offset.
+        init(late generation: Int, start: Int64, cursor: FileCursor, current: Int, committed: Int64) {
+            self.generation = generation
+            self.start = start
+            self.cursor = cursor
+            control = nil
+            order = Order(generation: current, offset: committed, rank: .late)
+        }
 
         func span(_ format: StreamFormat) -> Span { format == .raw ? raw : json }
     }
@@ -98,27 +147,30 @@ struct TailRing {
         json.clear()
     }
 
-    /// The position of the line of `generation` that starts at `offset`, if retained and encoded in `format`.
+    /// The position of the line of `generation` that starts at `offset`, if retained and encoded in `format`. A late
+    /// line is not found this way: it sorts under the generation followed when it came.
     func position(generation: Int, start offset: Int64, format: StreamFormat) -> Int? {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            let entry = entries[middle]
-            if (entry.generation, entry.isControl ? -1 : entry.start) < (generation, offset) { low = middle + 1 } else { high = middle }
-        }
-        guard low < entries.count, entries[low].generation == generation, !entries[low].isControl, entries[low].start == offset,
-            entries[low].span(format).isEncoded
-        else {
-            return nil
-        }
-        return startPosition + low
+        guard let position = position(of: Order(generation: generation, offset: offset, rank: .line)),
+            entry(at: position).span(format).isEncoded
+        else { return nil }
+        return position
     }
 
     /// The position of the control event that starts `generation`, if retained.
     func position(startOf generation: Int) -> Int? {
-        guard let index = entries.firstIndex(where: { $0.generation == generation && $0.isControl }) else { return nil }
-        return startPosition + index
+        position(of: Order(generation: generation, offset: 0, rank: .start))
+    }
+
+    /// The position of the entry that sorts at `key`, if retained (only late entries share a key, and none is looked for).
+    private func position(of key: Order) -> Int? {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].order < key { low = middle + 1 } else { high = middle }
+        }
+        guard low < entries.count, entries[low].order == key else { return nil }
+        return startPosition + low
     }
 
     /// Copies one frame's bytes into the format's byte ring, dropping the oldest entries to make room; returns where it

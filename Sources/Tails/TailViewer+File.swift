@@ -8,8 +8,19 @@ extension TailViewer {
     /// How much of the file one read takes at most.
     static let readChunk = 16 * 1024
 
-    /// Queues the lines read from the file, or moves on when the file is caught up. Under the tail's lock.
+    /// Queues the lines read from the file, or moves on when the file is caught up. Rotated files owed come first, so
+    /// that the viewer is on the ring only once it has read all their lines that came before it. Under the tail's lock.
     func produce(_ shared: inout Tail.Shared, _ outbox: inout Outbox, _ sink: inout FrameSink, from reading: FileReading) -> Bool {
+        if settleOwed(&shared, &outbox, &sink) { return true }
+        if let index = owedBehind(shared) {
+            guard !fileReadDone else { return false }
+            guard let job = readOwed(at: index, shared, room: sink.room) else {
+                lostOwed(at: index, shared, &outbox, &sink)
+                return true
+            }
+            fileRead = job
+            return false
+        }
         var reading = reading
         let limit: Int64
         if reading.generation == shared.generation {
@@ -43,15 +54,28 @@ extension TailViewer {
             source = .ring(position)
             return true
         }
-        // An earlier file is finished: deliver its unfinished last line, then go on with the next file.
-        if let line = reading.splitter.flush() {
+        // An earlier file is done for now: go on with the next file. A rotated file still read is owed from here on (its
+        // later lines come as late lines); any other is finished, and its unfinished last line is delivered.
+        let earlier = shared.previous[reading.generation]
+        if let earlier, earlier.following {
+            entering(reading.generation + 1, after: earlier.next.event, reading: reading)
+        } else if let line = reading.splitter.flush() {
             let time = TailFrames.time(Timestamp.nowMilliseconds())
             let (frame, cursor) = Self.frame(line, in: reading, format: format, time: time)
             sink.send(frame, &outbox)
             delivered(generation: reading.generation, cursor: cursor)
         }
-        if let position = shared.ring.position(startOf: reading.generation + 1) {
+        let generation = reading.generation + 1
+        if let position = shared.ring.position(startOf: generation) {
             source = .ring(position)
+        } else if let next = earlier?.next, generation == shared.generation || shared.previous[generation]?.file != nil {
+            // The ring no longer holds (or never held, with nobody viewing then) the event that started the next file:
+            // it was kept for this, and the next file is read from its start.
+            sink.send(next.frame, &outbox)
+            entering(generation, after: next.event)
+            delivered(generation: generation, cursor: next.cursor)
+            let file = generation == shared.generation ? shared.file : shared.previous[generation]?.file
+            source = file.map { .file(Self.reading(generation, $0, at: 0, cap: lineCap, tail: tailID)) } ?? .ring(shared.ring.endPosition)
         } else {
             gap(
                 &shared, &outbox, reason: "rotated",
@@ -87,6 +111,7 @@ extension TailViewer {
                 .gap, id: start.description, tail: tailID,
                 [("reason", .string(reason)), ("requested", .string(resumeID)), ("resumedAfter", .null), ("message", .string(message))]))
         resume = start
+        mainCursor = start
         if let file = shared.file {
             source = .file(Self.reading(shared.generation, file, at: 0, cap: lineCap, tail: tailID))
         } else {

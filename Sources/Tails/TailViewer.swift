@@ -8,6 +8,9 @@ import Threading
 /// resuming, or starting with earlier lines. The file is the history, so a slow viewer never holds the others back and
 /// loses nothing while the file is there.
 ///
+/// After a rotation it also owes its client the lines written to the old file during its grace period: from the ring
+/// as they come, or from the old file itself when it is behind (see `TailViewer+Rotated`).
+///
 /// Its state is guarded by its tail's lock; that is why it is `@unchecked Sendable`.
 public final class TailViewer: StreamFeed, @unchecked Sendable {
     /// Where the viewer reads next.
@@ -46,6 +49,10 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     var lastEnd: Int64
     /// The id of the last event delivered: where a reconnect resumes.
     var resume: FileCursor
+    /// The cursor after the last frame of `lastGeneration` delivered (a late line of a rotated file is not one).
+    var mainCursor: FileCursor
+    /// The rotated files whose late lines or `released` event this viewer still owes, oldest first.
+    var owed: [Owed] = []
 
     init(tail: Tail, format: StreamFormat, source: Source, generation: Int, resume: FileCursor, lineCap: Int) {
         tailID = tail.id
@@ -57,6 +64,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         lastGeneration = generation
         lastEnd = resume.offset
         self.resume = resume
+        mainCursor = resume
     }
 
     /// The id of the last event delivered.
@@ -88,8 +96,12 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
                 }
                 if !outcome.run.isEmpty { outbox.queue(run: outcome.run) }
                 for frame in outcome.frames { outbox.queue(frame) }
-                source = .file(outcome.reading)
-                if let last = outcome.last { delivered(generation: job.reading.generation, cursor: last) }
+                if job.owed {
+                    tookOwed(outcome)
+                } else {
+                    source = .file(outcome.reading)
+                    if let last = outcome.last { delivered(generation: job.reading.generation, cursor: last) }
+                }
             }
         }
     }
@@ -109,6 +121,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             shared.count(format, -1)
             if shared.viewers.isEmpty { shared.ring.clear() }
             source = .ring(0)
+            owed = []
         }
         tail.metrics.viewers.subtract(1, ordering: .relaxed)
     }
@@ -135,36 +148,41 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
                 fallBackToFile(&shared, &outbox)
                 return true
             }
+            if settleOwed(&shared, &outbox, &sink) { return true }
             guard position < shared.ring.endPosition else { return false }
             let first = shared.ring.entry(at: position)
-            let firstSpan = first.span(format)
-            guard firstSpan.isEncoded else {
-                // Read while nobody viewed in this format: read that line from the file instead.
+            switch disposition(of: first) {
+            case .skip:
+                source = .ring(position + 1)
+                return true
+            case .fromFile:
+                // Read while nobody viewed in this format, or a late line this viewer is not at: read the files.
                 fallBackToFile(&shared, &outbox)
                 return true
+            case .send:
+                break
             }
+            let firstSpan = first.span(format)
             guard sink.takesBytes, firstSpan.count <= sink.room else {
                 // One whole frame: for a multiplexer, or larger than the room (then cut, and finished next time).
                 sink.send(frame(of: first, span: firstSpan, in: shared.ring), &outbox)
                 source = .ring(position + 1)
-                delivered(generation: first.generation, cursor: first.cursor)
+                took(first)
                 return true
             }
             // A run of whole frames that fits, copied out of the ring in one go.
-            var last = first
+            took(first)
             var lastSpan = firstSpan
             var next = position + 1
             while next < shared.ring.endPosition {
                 let entry = shared.ring.entry(at: next)
-                let span = entry.span(format)
-                guard span.isEncoded, span.end - firstSpan.at <= sink.room else { break }
-                last = entry
-                lastSpan = span
+                guard disposition(of: entry) == .send, entry.span(format).end - firstSpan.at <= sink.room else { break }
+                took(entry)
+                lastSpan = entry.span(format)
                 next += 1
             }
             shared.ring.copy(format, from: firstSpan, through: lastSpan) { sink.write(run: $0) }
             source = .ring(next)
-            delivered(generation: last.generation, cursor: last.cursor)
             return true
         case .file(let reading):
             return produce(&shared, &outbox, &sink, from: reading)
@@ -184,5 +202,6 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         lastGeneration = generation
         lastEnd = cursor.offset
         resume = cursor
+        mainCursor = cursor
     }
 }

@@ -40,6 +40,11 @@ struct Serve: ParsableCommand {
     var poll = false
     @Option(name: .customLong("max-tails"), help: "The most files followed at once (default 1024).")
     var maxTails: Int?
+    @Option(
+        name: .customLong("rotate-wait"),
+        help: "Seconds a file renamed away from a tail's name is still read, for lines written to it late (default 5; 0 to 3600)."
+    )
+    var rotateWait: Double?
     @Option(name: .customLong("publish-timeout"), help: "Seconds a publisher waits for room under the block policy (default 5).")
     var publishTimeout: Double?
     @Option(

@@ -47,6 +47,10 @@ struct Settings {
         server.followByPolling = flags.poll || Self.environment("POLL") == "1"
         server.maxTails = try flags.maxTails ?? Self.number("MAX_TAILS") ?? server.maxTails
         guard server.maxTails >= 1 else { throw ValidationError("--max-tails must be at least 1") }
+        if let seconds = try flags.rotateWait ?? Self.environment("ROTATE_WAIT").map(Self.seconds) {
+            guard seconds >= 0, seconds <= 3600 else { throw ValidationError("--rotate-wait takes seconds between 0 and 3600") }
+            server.rotateWait = .milliseconds(Int64(seconds * 1000))
+        }
         server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics
         guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
         server.maxRetainedBytes = try flags.maxRetainedBytes ?? Self.number("MAX_RETAINED_BYTES") ?? server.maxRetainedBytes

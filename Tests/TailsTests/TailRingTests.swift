@@ -56,14 +56,19 @@ struct TailRingTests {
         #expect(ring.fits(1 << 20))
     }
 
-    private func batch(_ lines: [String], generation: Int = 1, from offset: Int64 = 0) -> TailRing.Batch {
+    /// Lines of `generation`'s file from `offset`; late ones if `current` says which generation was followed then.
+    private func batch(
+        _ lines: [String], generation: Int = 1, from offset: Int64 = 0, current: (generation: Int, committed: Int64)? = nil
+    ) -> TailRing.Batch {
         var batch = TailRing.Batch()
         var start = offset
         for line in lines {
             let frame = Array("data: \(line)\n\n".utf8)
             let end = start + Int64(line.utf8.count + 1)
-            var entry = TailRing.Entry(
-                generation: generation, start: start, cursor: FileCursor(device: 1, inode: 2, offset: end, check: 0), control: nil)
+            let cursor = FileCursor(device: 1, inode: 2, offset: end, check: 0)
+            var entry =
+                current.map { TailRing.Entry(late: generation, start: start, cursor: cursor, current: $0.generation, committed: $0.committed) }
+                ?? TailRing.Entry(generation: generation, start: start, cursor: cursor, control: nil)
             entry.raw = .init(at: batch.raw.count, count: frame.count)
             batch.raw += frame
             batch.entries.append(entry)
@@ -90,6 +95,28 @@ struct TailRingTests {
         #expect(ring.position(generation: 1, start: 4, format: .raw) == 2)
         #expect(ring.position(generation: 1, start: 4, format: .json) == nil)
         #expect(ring.position(startOf: 1) == 0)
+    }
+
+    @Test func lateLinesOfARotatedFileKeepTheRingSortedForTheCurrentFile() {
+        var ring = TailRing(capacity: 1 << 20)
+        ring.append(batch(["a", "b"]))
+        let rotated = Frame.control(.rotated, id: "c2", source: nil, [])
+        ring.append(control: rotated, generation: 2, cursor: FileCursor(device: 1, inode: 3, offset: 0, check: 0))
+        // The old file's lines that came after the rotation, between the new file's.
+        ring.append(batch(["late 1"], from: 4, current: (2, 0)))
+        ring.append(batch(["one", "two"], generation: 2))
+        ring.append(batch(["late 2"], from: 11, current: (2, 8)))
+        ring.append(batch(["three"], generation: 2, from: 8))
+        #expect(ring.position(startOf: 2) == 2)
+        #expect(ring.position(generation: 2, start: 0, format: .raw) == 4)
+        #expect(ring.position(generation: 2, start: 4, format: .raw) == 5)
+        #expect(ring.position(generation: 2, start: 8, format: .raw) == 7)
+        #expect(ring.position(generation: 1, start: 2, format: .raw) == 1)
+        // A late line sorts under the generation followed when it came, not under its own file.
+        #expect(ring.position(generation: 1, start: 4, format: .raw) == nil)
+        #expect(ring.position(generation: 2, start: 2, format: .raw) == nil)
+        #expect(ring.entry(at: 6).generation == 1)
+        #expect(frames(ring, .raw, from: 3, through: 7) == "data: late 1\n\ndata: one\n\ndata: two\n\ndata: late 2\n\ndata: three\n\n")
     }
 
     @Test func theOldestFramesGoWhenTheRingIsFull() {
