@@ -30,8 +30,8 @@ struct FileRead {
     /// Reads, splits and frames, in `format`: as one run of bytes, or as `wholeFrames`. Without the tail's lock.
     func run(format: StreamFormat, wholeFrames: Bool) -> Outcome {
         var outcome = Outcome(reading: reading)
-        let bytes = reading.file.read(at: offset, count: count)
-        guard !bytes.isEmpty else {
+        // A read that fails counts as one that came up short: the follower looks at the file again.
+        guard let bytes = try? reading.file.read(at: offset, count: count), !bytes.isEmpty else {
             outcome.short = true
             return outcome
         }

@@ -11,7 +11,11 @@ extension Follower {
     /// truncated and rewritten past the old length, as copytruncate does): it starts over from the beginning.
     func readMore(_ following: Following) -> Bool {
         guard let file = following.file else { return false }
-        let size = file.size
+        guard let size = try? file.size() else {
+            // A file that cannot even be looked at: check its name, which says what became of it.
+            dirty[following.tail.id, default: Work()].name = true
+            return false
+        }
         let start = following.readOffset
         let committed = following.splitter.committed
         if size < start || (committed > 0 && FileCursor.check(of: file.window(before: committed)) != following.splitter.committedCheck) {
@@ -30,8 +34,8 @@ extension Follower {
         var offset = start
         var lines: [LineSplitter.Line] = []
         while offset < size, offset - start < Self.readBudget {
-            let bytes = file.read(at: offset, count: Int(min(size - offset, 65536)))
-            guard !bytes.isEmpty else { break }
+            // A read that fails is one that came up short: what is left is read on the next turn.
+            guard let bytes = try? file.read(at: offset, count: Int(min(size - offset, 65536))), !bytes.isEmpty else { break }
             offset += Int64(bytes.count)
             lines += splitter.feed(bytes[...])
         }
@@ -50,7 +54,7 @@ extension Follower {
             if unsafe stat(following.tail.directory, &info) != 0 { dropDirectory(following) }
             guard let file = following.file else { return }
             // Renamed away but still there: keep reading it (a daemon may still write to it) until the name is back.
-            guard file.links == 0 else { return }
+            guard (try? file.links()) == 0 else { return }
             finish(following, then: nil, event: .removed, details: [("reason", .string("deleted"))], status: .missing)
             return
         } catch {

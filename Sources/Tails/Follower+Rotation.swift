@@ -35,8 +35,7 @@ extension Follower {
     func readRotated(_ following: Following) -> Bool {
         var more = false
         for old in following.rotated {
-            let size = old.file.size
-            guard size >= old.readOffset else {
+            guard let size = try? old.file.size(), size >= old.readOffset else {
                 release(old, of: following, reason: "truncated")
                 continue
             }
@@ -76,7 +75,7 @@ extension Follower {
         var more = true
         while more {
             let lines: [LineSplitter.Line]
-            (lines, more) = readLines(old.file, from: old.readOffset, to: old.file.size, into: &old.splitter)
+            (lines, more) = readLines(old.file, from: old.readOffset, to: (try? old.file.size()) ?? old.readOffset, into: &old.splitter)
             publishLate(lines, of: old, in: following)
         }
         if let line = old.splitter.flush() { publishLate([line], of: old, in: following) }

@@ -62,11 +62,12 @@ final class Follower: @unchecked Sendable {
         self.rotateWait = rotateWait
         inotify = Inotify(disabled: disableInotify)
         var fds: [Int32] = [0, 0]
-        let made = unsafe pipe(&fds)
-        precondition(made == 0, "pipe failed with errno \(errno)")
+        // Out of descriptors at start: nothing could be followed, so the server must not run without saying so.
+        guard unsafe pipe(&fds) == 0 else { preconditionFailure("the follower's wake pipe: \(SystemCallError("pipe"))") }
         for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            guard fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
+                preconditionFailure("the follower's wake pipe: \(SystemCallError("fcntl"))")
+            }
         }
         wakePipe = (fds[0], fds[1])
     }
@@ -100,7 +101,10 @@ final class Follower: @unchecked Sendable {
 
     private func wake() {
         var byte: UInt8 = 1
-        _ = unsafe write(wakePipe.write, &byte, 1)
+        // EAGAIN: the pipe is full, so a wake is already pending; anything else is a bug.
+        guard unsafe write(wakePipe.write, &byte, 1) == 1 || errno == EAGAIN || errno == EINTR else {
+            preconditionFailure("waking the follower: \(SystemCallError("write"))")
+        }
     }
 
     // MARK: - The thread
@@ -114,7 +118,10 @@ final class Follower: @unchecked Sendable {
             if let release = millisecondsToNextRelease(from: ContinuousClock.now) { timeout = timeout < 0 ? release : min(timeout, release) }
             var pollers = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
             if let fd = inotify.fd { pollers.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            _ = unsafe poll(&pollers, nfds_t(pollers.count), timeout)
+            // EINTR only wakes it early; any other failure of poll is a bug (a bad descriptor).
+            guard unsafe poll(&pollers, nfds_t(pollers.count), timeout) >= 0 || errno == EINTR else {
+                preconditionFailure("the follower's poll: \(SystemCallError("poll"))")
+            }
             drainWakePipe()
             while let command = try? commands.getNowait() { handle(command) }
             handle(inotify.read())

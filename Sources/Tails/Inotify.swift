@@ -57,6 +57,7 @@ final class Inotify {
     /// Removes a watch (harmless if the kernel already did).
     func unwatch(_ watch: Int32) {
         guard let fd else { return }
+        // EINVAL: the kernel already removed it (the file or directory went away); nothing else can fail here.
         _ = inotify_rm_watch(fd, watch)
     }
 
@@ -67,6 +68,12 @@ final class Inotify {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = unsafe buffer.withUnsafeMutableBytes { unsafe Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count < 0, errno != EAGAIN {
+                // Events may be lost: say so as the kernel does when its queue overflows, so every tail is looked at.
+                events.append(Event(watch: -1, mask: UInt32(IN_Q_OVERFLOW), name: nil))
+                return events
+            }
             guard count > 0 else { return events }
             unsafe buffer.withUnsafeBytes { raw in
                 var offset = 0

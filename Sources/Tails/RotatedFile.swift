@@ -38,6 +38,6 @@ final class RotatedFile {
     /// ends, so that holding it open does not keep its space from being freed (logrotate deletes a rotated file once it
     /// compressed or dropped it).
     var isDeletedAndRead: Bool {
-        file.links == 0 && file.size <= readOffset
+        (try? file.links()) == 0 && ((try? file.size()) ?? 0) <= readOffset
     }
 }

@@ -75,23 +75,31 @@ final class TailFile {
     }
 
     /// The file's size now.
-    var size: Int64 {
-        var info = stat()
-        return unsafe fstat(fd, &info) == 0 ? Int64(info.st_size) : 0
+    /// - Throws: ``SystemCallError`` if `fstat` fails.
+    func size() throws(SystemCallError) -> Int64 {
+        Int64(try status().st_size)
     }
 
     /// The file's link count now (0 once it was deleted).
-    var links: Int {
+    /// - Throws: ``SystemCallError`` if `fstat` fails.
+    func links() throws(SystemCallError) -> Int {
+        Int(try status().st_nlink)
+    }
+
+    private func status() throws(SystemCallError) -> stat {
         var info = stat()
-        return unsafe fstat(fd, &info) == 0 ? Int(info.st_nlink) : 0
+        _ = try SystemCallError.retrying("fstat") { unsafe fstat(fd, &info) }
+        return info
     }
 
     /// Reads up to `count` bytes at `offset`; fewer at the end of the file.
-    func read(at offset: Int64, count: Int) -> [UInt8] {
+    /// - Throws: ``SystemCallError`` if `pread` fails (an I/O error, a file system that went away).
+    func read(at offset: Int64, count: Int) throws(SystemCallError) -> [UInt8] {
         guard count > 0 else { return [] }
         var buffer = [UInt8](repeating: 0, count: count)
-        let got = unsafe buffer.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress, count, off_t(offset)) }
-        guard got > 0 else { return [] }
+        let got = try SystemCallError.retrying("pread") {
+            unsafe buffer.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress, count, off_t(offset)) }
+        }
         buffer.removeLast(count - got)
         return buffer
     }
@@ -99,7 +107,8 @@ final class TailFile {
     /// The (up to) ``FileCursor/window`` bytes before `offset`.
     func window(before offset: Int64) -> [UInt8] {
         let start = max(0, offset - Int64(FileCursor.window))
-        return read(at: start, count: Int(offset - start))
+        // Unreadable bytes check as nothing, so a cursor that needs them does not match: a gap, never a wrong line.
+        return (try? read(at: start, count: Int(offset - start))) ?? []
     }
 
     /// The offset just after the last LF at or before `end`, looking back at most `limit` bytes; `nil` if none.
@@ -108,7 +117,7 @@ final class TailFile {
         let floor = max(0, end - Int64(limit))
         while position > floor {
             let start = max(floor, position - 65536)
-            let block = read(at: start, count: Int(position - start))
+            guard let block = try? read(at: start, count: Int(position - start)) else { break }
             if let newline = block.lastIndex(of: 0x0A) { return start + Int64(newline) + 1 }
             position = start
         }
@@ -126,7 +135,8 @@ final class TailFile {
         var skipFirst = true
         while position > floor {
             let start = max(floor, position - 65536)
-            let block = read(at: start, count: Int(position - start))
+            // Unreadable: start with new lines only, rather than guess where earlier ones began.
+            guard let block = try? read(at: start, count: Int(position - start)) else { return end }
             for index in block.indices.reversed() where block[index] == 0x0A {
                 if skipFirst && start + Int64(index) == end - 1 {
                     skipFirst = false

@@ -34,7 +34,11 @@ extension TailRegistry {
         } catch {
             throw .unreadable(clean)
         }
-        let position = file.map { $0.lineBoundary(before: $0.size, limit: limits.lineCap) ?? $0.size } ?? 0
+        let position =
+            file.map { file -> Int64 in
+                let size = (try? file.size()) ?? 0
+                return file.lineBoundary(before: size, limit: limits.lineCap) ?? size
+            } ?? 0
         // Read now, so that the follower can tell if the file changes before it first looks.
         let before = file?.window(before: position) ?? []
         let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
