@@ -1,11 +1,12 @@
-# Spout in a container: built with the Swift toolchain, run on slim Debian with only libmicrohttpd's runtime library.
+# Spout in a container: built with the Swift toolchain, run on slim Debian with only libmicrohttpd's and SQLite's
+# runtime libraries. Topics, retained messages and tails are kept in the volume at /var/lib/spout.
 #
 #   docker build -t spout .
-#   docker run -p 8080:8080 -v /var/log/app:/logs:ro -e SPOUT_ALLOW_ROOT=/logs spout
+#   docker run -p 8080:8080 -v spout-data:/var/lib/spout -v /var/log/app:/logs:ro -e SPOUT_ALLOW_ROOT=/logs spout
 
 FROM swift:6.3.1-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev libsqlite3-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies in their own layer, so that a source change does not fetch them again.
@@ -17,16 +18,19 @@ RUN swift build -c release --product spout --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd12 \
+    && apt-get install -y --no-install-recommends libmicrohttpd12 libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin spout
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin spout \
+    && install -d -o spout -g spout -m 0700 /var/lib/spout
 COPY --from=build /out/spout /usr/local/bin/spout
 COPY public /usr/share/spout/public
 COPY openapi.yaml /usr/share/spout/openapi.yaml
 ENV SPOUT_HOST=0.0.0.0 \
     SPOUT_PORT=8080 \
     SPOUT_PUBLIC_DIR=/usr/share/spout/public \
-    SPOUT_OPENAPI_FILE=/usr/share/spout/openapi.yaml
+    SPOUT_OPENAPI_FILE=/usr/share/spout/openapi.yaml \
+    SPOUT_DATA_DIR=/var/lib/spout
+VOLUME /var/lib/spout
 USER spout
 EXPOSE 8080
 # bash's /dev/tcp keeps the image free of curl.

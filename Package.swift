@@ -72,6 +72,7 @@ let package = Package(
                 "Feeds",
                 "Topics",
                 "Tails",
+                "Store",
                 "Threading",
                 "EventStream",
                 "JSON",
@@ -83,6 +84,7 @@ let package = Package(
             name: "spout",
             dependencies: [
                 "SpoutServer",
+                "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,7 +122,8 @@ let package = Package(
             name: "SpoutServerTests",
             // The executable is a dependency so that the end-to-end tests can start the binary built with them.
             dependencies: [
-                "SpoutServer", "JSON", "EventStream", "Threading", "TestSupport", "spout", .product(name: "Logging", package: "swift-log"),
+                "SpoutServer", "JSON", "EventStream", "Threading", "Topics", "Store", "TestSupport", "spout",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

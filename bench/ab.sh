@@ -20,11 +20,13 @@ ulimit -n "$(ulimit -Hn)"
 if [ "$QUICK" = 1 ]; then M=(2000 100000 80000); else M=(5000 300000 200000); fi
 
 run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LABEL
-    local spec=$1
+    local spec=$1 parts data
     LABEL=${spec%%=*}
-    local command=${spec#*=}
-    # shellcheck disable=SC2086
-    $command serve --port "$PORT" 2>>"$OUT/$LABEL.log" &
+    read -r -a parts <<<"${spec#*=}"
+    # A fresh data directory for each start, unless the flags keep everything in memory.
+    data=()
+    [[ " ${parts[*]} " == *" --in-memory "* ]] || data=(--data-dir "$(mktemp -d "$OUT/data.XXXXXX")")
+    "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
     PID=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0; sleep 0.1; done
     echo "$LABEL did not listen" >&2

@@ -39,7 +39,8 @@ wait_port() { # wait_port <port>
 }
 
 start_spout() { # sets SPOUT_PID
-    "$BIN/spout" serve --port "$SPOUT_PORT" 2>"$WORK/spout.log" &
+    # A fresh data directory each time: Spout as shipped (durable), with nothing left from an earlier run.
+    "$BIN/spout" serve --port "$SPOUT_PORT" --data-dir "$(mktemp -d "$WORK/data.XXXXXX")" 2>"$WORK/spout.log" &
     SPOUT_PID=$!
     PIDS+=("$SPOUT_PID")
     wait_port "$SPOUT_PORT"
@@ -129,7 +130,7 @@ if [ "${REFEREE:-1}" = 1 ] && [ -x ../shared/bench/compare.sh ]; then
     BENCH_WORK=$WORK/referee LABEL=spout QUICK=$QUICK REPS=$REPS \
         SUB_URL="http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events" \
         PUB_URL="http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages" \
-        START_CMD="exec $BIN/spout serve --port {port}" \
+        START_CMD="exec $BIN/spout serve --port {port} --data-dir \$(mktemp -d $WORK/referee-data.XXXXXX)" \
         ../shared/bench/compare.sh --create-url "http://127.0.0.1:$SPOUT_PORT/topics" \
         --create-body-template '{"name":"{topic}"}' | tee "$OUT/referee/compare.log"
     results=$(ls -d "$WORK"/referee/results/compare-* | tail -1)

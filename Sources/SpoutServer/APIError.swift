@@ -39,6 +39,10 @@ extension HubError: APIError {
         case .tooManyWaiting:
             HTTPError(503, "too_many_waiting", "too many publishers are already waiting for room", headers: ["Retry-After": "1"])
         case .stopping: HTTPError.shuttingDown
+        case .storeUnavailable(let reason):
+            HTTPError(
+                503, "store_unavailable", "the store could not keep this, so nothing was kept (\(reason)); try again later",
+                headers: ["Retry-After": "1"])
         }
     }
 }

@@ -1,5 +1,12 @@
+public import Store
+
 /// Everything `spout serve` can be told; see `API.md`, "Command line".
 public struct ServerConfiguration: Sendable {
+    /// Where the store keeps its files (`--data-dir`); `nil` keeps everything in memory (`--in-memory`), which is this
+    /// type's default so that embedding the server writes nothing unasked. `spout serve` defaults to `./spout-data`.
+    public var dataDirectory: String?
+    /// When commits are forced to the disk (`--fsync`).
+    public var fsync = FsyncPolicy.interval
     /// The address to bind. Default loopback.
     public var host = "127.0.0.1"
     /// The port; `0` picks a free one.

@@ -1,6 +1,7 @@
 import JSON
 public import Logging
 public import MicroHTTPD
+import Store
 import Tails
 import Topics
 
@@ -11,13 +12,17 @@ public final class SpoutServer: Sendable {
     private let logger: Logger
     private let daemon: Daemon
     private let hub: Hub
+    private let store: DataStore?
     private let tails: TailRegistry
     private let heartbeats: Heartbeats
     /// Every route, with the methods it has handlers for (static files, answered for any other path, are not in it).
     let routeTable: [String: Set<String>]
 
-    /// Creates a server; it listens once started.
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    /// Creates a server, and with a data directory, opens its store and brings back what it held; it listens once
+    /// started.
+    /// - Throws: ``StartupError`` when the data directory cannot be used (locked by another server, unreadable, from a
+    ///   newer version, damaged beyond repair).
+    public init(configuration: ServerConfiguration, logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.logger = logger
         var daemonConfiguration = DaemonConfiguration()
@@ -31,7 +36,30 @@ public final class SpoutServer: Sendable {
         limits.maxTopics = configuration.maxTopics
         limits.publishTimeout = configuration.publishTimeout
         limits.maxRetainedBytes = configuration.maxRetainedBytes
-        hub = Hub(limits: limits)
+        if let path = configuration.dataDirectory {
+            let started = ContinuousClock.now
+            let store: DataStore
+            do throws(DataDirectory.Failure) {
+                store = try DataStore.opening(try DataDirectory(path), fsync: configuration.fsync, newEpoch: EventID.newEpoch)
+            } catch {
+                throw StartupError(error.description)
+            }
+            if let recovery = store.recovery { logger.warning("\(path): \(recovery)") }
+            hub = Hub(limits: limits, journal: StoreJournal(store: store), epoch: store.epoch)
+            do throws(StoreError) {
+                let (topics, messages) = try StoreJournal.restore(hub, from: store)
+                let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
+                logger.notice("store \(path): \(topics) topics and \(messages) retained messages back in \(seconds) s (fsync \(configuration.fsync))")
+            } catch {
+                throw StartupError("cannot read the store in \(path): \(error)")
+            }
+            store.start()
+            self.store = store
+        } else {
+            logger.notice("in memory: nothing is kept across a restart (--in-memory)")
+            hub = Hub(limits: limits)
+            store = nil
+        }
         var tailLimits = TailRegistry.Limits()
         tailLimits.maxTails = configuration.maxTails
         tailLimits.rotateWait = configuration.rotateWait
@@ -76,6 +104,8 @@ public final class SpoutServer: Sendable {
         hub.stop()
         daemon.stop(grace: configuration.shutdownGrace)
         tails.stop()
+        // Last: whatever the hub handed it while stopping is committed before the file is closed.
+        store?.close()
         heartbeats.stop()
         logger.notice("stopped")
     }
@@ -102,5 +132,15 @@ public final class SpoutServer: Sendable {
             logger.warning("public directory \(configuration.publicDirectory) not found: the viewer is not served")
         }
         return router
+    }
+}
+
+/// Why the server cannot start, in a sentence for the log.
+public struct StartupError: Error, CustomStringConvertible {
+    /// The sentence.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

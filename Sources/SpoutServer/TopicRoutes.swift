@@ -25,10 +25,13 @@ struct TopicRoutes: Sendable {
     private func create(_ request: Request) throws -> Response {
         try RequestBody.requireJSON(request)
         let (name, settings) = try TopicCodec.createRequest(try RequestBody.json(request))
-        let (info, created) = try hub.createTopic(name, settings: settings)
-        var headers: HTTPHeaders = [:]
-        if created { headers.set("Location", "/topics/\(info.name)") }
-        return JSONResponse.make(created ? 201 : 200, TopicCodec.json(info), headers: headers)
+        return try Answer.when(
+            { answer in try hub.createTopic(name, settings: settings, completion: answer) },
+            respond: { info, created in
+                var headers: HTTPHeaders = [:]
+                if created { headers.set("Location", "/topics/\(info.name)") }
+                return JSONResponse.make(created ? 201 : 200, TopicCodec.json(info), headers: headers)
+            })
     }
 
     private func list() -> Response {
@@ -42,16 +45,16 @@ struct TopicRoutes: Sendable {
 
     private func delete(_ text: String) throws -> Response {
         let name = try Self.name(text)
-        try hub.deleteTopic(name)
-        return Response(status: 204)
+        return try Answer.when({ answer in try hub.deleteTopic(name, completion: answer) }, respond: { Response(status: 204) })
     }
 
     private func publish(_ request: Request, _ text: String) throws -> Response {
         let name = try Self.name(text)
         let (messages, batch) = try TopicCodec.publications(request)
         do {
-            return Self.published(try hub.publish(messages, to: name), batch: batch)
-        } catch .noRoom(_) {
+            return try Answer.when(
+                { answer in try hub.publish(messages, to: name, completion: answer) }, respond: { Self.published($0, batch: batch) })
+        } catch HubError.noRoom(_) {
             return try publishWhenRoom(messages, to: name, batch: batch)
         }
     }

@@ -5,10 +5,12 @@ internal import CSQLite
 ///
 /// Its SQLite handle is made in `init`, freed only in `deinit`, and never leaves it: hence `@safe`.
 ///
-/// The corresponding C functions are `sqlite3_open_v2`, `sqlite3_exec` and `sqlite3_close_v2`.
+/// The corresponding C functions are `sqlite3_open_v2`, `sqlite3_busy_timeout`, `sqlite3_exec` and `sqlite3_close_v2`.
 @safe
 public final class Database {
     let handle: OpaquePointer
+    private var statements: [String: Statement] = [:]
+    private var closed = false
 
     /// Opens (and with `create`, makes) the database at `path`.
     /// - Throws: ``StoreError`` if it cannot be opened.
@@ -23,9 +25,21 @@ public final class Database {
             throw error
         }
         unsafe handle = unsafe opened
+        // Another connection may hold a lock for a moment (a reader recovering the log's index, a checkpoint): wait
+        // for it, up to 5 s, rather than fail the write.
+        unsafe sqlite3_busy_timeout(handle, 5000)
     }
 
     deinit {
+        close()
+    }
+
+    /// Closes the connection; the last one to close a WAL database checkpoints it and removes the log, so the next
+    /// open knows the stop was clean. Nothing may be done with it after.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        statements.removeAll()
         unsafe sqlite3_close_v2(handle)
     }
 
@@ -42,10 +56,27 @@ public final class Database {
         try Statement(self, sql)
     }
 
+    /// The statement for `sql`, compiled the first time and kept: the writer runs the same few statements for every
+    /// publish, and compiling costs more than running them.
+    /// - Throws: ``StoreError``.
+    public func cached(_ sql: String) throws(StoreError) -> Statement {
+        if let statement = statements[sql] { return statement }
+        let statement = try prepare(sql)
+        statements[sql] = statement
+        return statement
+    }
+
     /// The value of `PRAGMA name` as text, or `nil` if it gives no row.
     /// - Throws: ``StoreError``.
     public func pragma(_ name: String) throws(StoreError) -> String? {
         let statement = try prepare("PRAGMA \(name)")
+        return try statement.step() ? statement.text(0) : nil
+    }
+
+    /// The first column of the first row of `sql`, as text, or `nil` if it gives no row.
+    /// - Throws: ``StoreError``.
+    public func value(_ sql: String) throws(StoreError) -> String? {
+        let statement = try prepare(sql)
         return try statement.step() ? statement.text(0) : nil
     }
 

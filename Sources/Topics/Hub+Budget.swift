@@ -8,11 +8,10 @@ extension Hub {
     ///
     /// A message sits in its topic's log and its ancestors' logs, and is freed when the last of them lets it go; taking
     /// the oldest head of any log each time lets every copy go before a younger message is touched.
-    /// - Returns: the bytes freed, each message counted once.
-    static func evictOldest(in topics: [String: Topic], bytes: Int, sparing: UInt64) -> Int {
-        var evicted = MessageLog.Evicted()
+    static func evictOldest(in topics: [String: Topic], bytes: Int, sparing: UInt64, into evicted: inout MessageLog.Evicted) {
         let nodes = Array(topics.values)
-        while evicted.freed < bytes {
+        let target = evicted.freed + bytes
+        while evicted.freed < target {
             var oldest: Topic?
             var oldestSequence = sparing
             for node in nodes {
@@ -24,7 +23,6 @@ extension Hub {
             guard let oldest else { break }
             oldest.log.evictFirst(&evicted)
         }
-        return evicted.freed
     }
 
     /// Brings the bytes retained by every topic together back under ``Limits/maxRetainedBytes``: each tree gives up its
@@ -40,10 +38,14 @@ extension Hub {
         let sizes = trees.map { tree in tree.withTopics { topics in topics.values.map(\.log.retainedBytes).max() ?? 0 } }
         let total = sizes.reduce(0, +)
         guard total > 0 else { return }
+        var freed: [UInt64] = []
         for (tree, size) in zip(trees, sizes) where size > 0 {
             let share = Int((Double(excess) * Double(size) / Double(total)).rounded(.up))
-            let freed = tree.withTopics { topics in Self.evictOldest(in: topics, bytes: share, sparing: .max) }
-            retainedBytes.subtract(freed, ordering: .relaxed)
+            var evicted = MessageLog.Evicted(collecting: journal != nil)
+            tree.withTopics { topics in Self.evictOldest(in: topics, bytes: share, sparing: .max, into: &evicted) }
+            retainedBytes.subtract(evicted.freed, ordering: .relaxed)
+            freed += evicted.freedSequences
         }
+        journal?.forget(freed)
     }
 }

@@ -9,17 +9,18 @@ extension Hub {
     public func expire() {
         let now = ContinuousClock.now
         let trees = registry.withLock { Array($0.trees.values) }
-        var freed = 0
+        var evicted = MessageLog.Evicted(collecting: journal != nil)
         var wakes: [@Sendable () -> Void] = []
         for tree in trees {
-            freed += tree.withTopics { topics in
-                topics.values.reduce(0) { freed, topic in
+            tree.withTopics { topics in
+                for topic in topics.values {
                     wakes += topic.endOverflowing()
-                    return freed + topic.trim(now: now)
+                    topic.trim(now: now, into: &evicted)
                 }
             }
         }
-        if freed > 0 { retainedBytes.subtract(freed, ordering: .relaxed) }
+        if evicted.freed > 0 { retainedBytes.subtract(evicted.freed, ordering: .relaxed) }
+        journal?.forget(evicted.freedSequences)
         for wake in wakes { wake() }
     }
 }

@@ -3,15 +3,22 @@ import Synchronization
 import Threading
 
 extension Hub {
-    /// Publishes messages to a topic, in order, without waiting.
+    /// Publishes messages to a topic, in order, and answers once they are published: at once in memory, or once the
+    /// journal has committed them, on its thread. Until then no subscriber sees them, so none ever sees a message that
+    /// a crash could take back.
     ///
     /// Each message goes into the topic's log and its ancestors' logs, and every subscriber waiting for a message is
     /// woken. The batch is atomic: all are published, or none.
-    /// - Returns: the ids and how many subscribers the messages reached.
-    /// - Throws: ``HubError/notFound(_:)``; ``HubError/invalidEventType(_:)``; ``HubError/noRoom(retryAfterSeconds:)``
-    ///   when a subscriber under the `block` policy has no room (the caller may wait with
-    ///   ``publishWaiting(_:to:completion:)``).
-    public func publish(_ publications: [Publication], to name: TopicName) throws(HubError) -> PublishReceipt {
+    /// - Parameter completion: the ids and how many subscribers the messages reached, or
+    ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published).
+    /// - Throws: at once, with nothing published: ``HubError/notFound(_:)``; ``HubError/invalidEventType(_:)``;
+    ///   ``HubError/noRoom(retryAfterSeconds:)`` when a subscriber under the `block` policy has no room (the caller
+    ///   may wait with ``publishWaiting(_:to:completion:)``).
+    public func publish(
+        _ publications: [Publication],
+        to name: TopicName,
+        completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
+    ) throws(HubError) {
         precondition(!publications.isEmpty, "publish needs at least one message")
         for publication in publications {
             if let event = publication.event {
@@ -21,7 +28,7 @@ extension Hub {
         guard let tree = tree(for: name) else { throw .notFound("no topic named \(name)") }
         let now = Timestamp.nowMilliseconds()
         let monotonic = ContinuousClock.now
-        let outcome = tree.withTopics { topics -> Result<(PublishReceipt, [@Sendable () -> Void]), HubError> in
+        let outcome = tree.withTopics { topics -> Result<Delivery?, HubError> in
             guard let topic = topics[name.text] else { return .failure(.notFound("no topic named \(name)")) }
             let lineage = name.lineage.compactMap { topics[$0] }
             let messages = publications.map { publication in
@@ -38,31 +45,35 @@ extension Hub {
             guard lineage.allSatisfy({ $0.hasRoom(count: messages.count, bytes: bytes) }) else {
                 return .failure(.noRoom(retryAfterSeconds: 1))
             }
-            // Append, and let each log evict what its own retention no longer keeps, before the server-wide budget is
-            // looked at; then that budget evicts the tree's oldest messages, never refuses.
-            var freed = 0
-            for node in lineage {
-                for message in messages { node.log.append(message) }
-                freed += node.trim(now: monotonic)
+            guard let journal else { return .success(deliver(messages, to: topic, in: topics)) }
+            // Queued under the tree's lock, so the journal commits this tree's messages in sequence order, and they
+            // reach its logs in that order once committed.
+            let entries = zip(messages, publications).map { message, publication in
+                JournalMessage(sequence: message.sequence, topic: name.text, time: now, event: publication.event, payload: publication.payload)
             }
-            let retained = retainedBytes.add(bytes - freed, ordering: .relaxed).newValue
-            if retained > limits.maxRetainedBytes, let first = messages.first?.sequence {
-                let evicted = Self.evictOldest(in: topics, bytes: retained - limits.maxRetainedBytes, sparing: first)
-                retainedBytes.subtract(evicted, ordering: .relaxed)
+            journal.append(entries) { [self] failure in
+                if let failure {
+                    completion(.failure(.storeUnavailable(failure.message)))
+                    return
+                }
+                let delivery = tree.withTopics { topics in
+                    // The topic may have been deleted meanwhile: its ancestors still get the messages.
+                    deliver(messages, to: topics[name.text], named: name, in: topics)
+                }
+                completion(.success(finish(delivery, count: publications.count)))
             }
-            topic.published += UInt64(messages.count)
-            topic.lastID = messages.last?.id
-            topic.lastSequence = messages.last?.sequence ?? topic.lastSequence
-            let reached = lineage.reduce(0) { $0 + $1.liveCount }
-            let wakes = lineage.flatMap { $0.takeWaiting() }.compactMap(\.outbox.wakeHandler)
-            return .success((PublishReceipt(ids: messages.map(\.id), subscribers: reached), wakes))
+            return .success(nil)
         }
-        let (receipt, wakes) = try outcome.get()
-        for wake in wakes { wake() }
-        metrics.published.add(publications.count, ordering: .relaxed)
-        // Still over: the budget is held by other trees, which give up their oldest messages in turn.
-        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget() }
-        return receipt
+        guard let delivery = try outcome.get() else { return }
+        completion(.success(finish(delivery, count: publications.count)))
+    }
+
+    /// Publishes and waits for the answer: for tests and tools, never an event thread (with a journal it waits for a
+    /// commit).
+    /// - Returns: the ids and how many subscribers the messages reached.
+    /// - Throws: what ``publish(_:to:completion:)`` throws or answers.
+    public func publish(_ publications: [Publication], to name: TopicName) throws(HubError) -> PublishReceipt {
+        try Self.waiting { (answer) throws(HubError) in try publish(publications, to: name, completion: answer) }
     }
 
     /// Publishes once room comes under the `block` policy, waiting on another thread up to the publish timeout.
@@ -78,14 +89,17 @@ extension Hub {
     ) throws(HubError) {
         let deadline = ContinuousClock.now + limits.publishTimeout
         try blocked.submit { [self] in
-            completion(waitAndPublish(publications, to: name, deadline: deadline))
+            waitAndPublish(publications, to: name, deadline: deadline, completion: completion)
         }
     }
 
-    private func waitAndPublish(_ publications: [Publication], to name: TopicName, deadline: ContinuousClock.Instant) -> Result<
-        PublishReceipt, HubError
-    > {
-        guard let tree = tree(for: name) else { return .failure(.notFound("no topic named \(name)")) }
+    private func waitAndPublish(
+        _ publications: [Publication],
+        to name: TopicName,
+        deadline: ContinuousClock.Instant,
+        completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
+    ) {
+        guard let tree = tree(for: name) else { return completion(.failure(.notFound("no topic named \(name)"))) }
         // Announce the wait before looking for room, so that a reader that makes room afterwards bumps the generation.
         tree.waitingPublishers.add(1, ordering: .sequentiallyConsistent)
         metrics.waitingPublishers.add(1, ordering: .relaxed)
@@ -96,17 +110,17 @@ extension Hub {
         while true {
             let seen = tree.generation
             do {
-                return .success(try publish(publications, to: name))
+                return try publish(publications, to: name, completion: completion)
             } catch .noRoom(_) {
                 // Wait below.
             } catch {
-                return .failure(error)
+                return completion(.failure(error))
             }
-            if isStopping { return .failure(.stopping) }
+            if isStopping { return completion(.failure(.stopping)) }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else {
                 metrics.publishTimeouts.add(1, ordering: .relaxed)
-                return .failure(.noRoom(retryAfterSeconds: 1))
+                return completion(.failure(.noRoom(retryAfterSeconds: 1)))
             }
             tree.roomLock.withLock {
                 _ = tree.roomChanged.wait(for: { tree.generation != seen || isStopping }, timeout: remaining)

@@ -3,18 +3,26 @@ import Synchronization
 import Threading
 
 extension Hub {
-    /// Creates a topic, and any missing ancestors with default settings.
+    /// Creates a topic, and any missing ancestors with default settings, and answers once that is kept: at once in
+    /// memory, or once the journal has committed it.
     ///
-    /// - Parameter settings: the settings; `nil` means every default.
-    /// - Returns: the topic, and whether it was created (`false`: it existed with the same effective settings). An
-    ///   ancestor that was only created implicitly is created by the first explicit create, with its settings.
-    /// - Throws: ``HubError/conflict(_:)`` if it exists with other settings, ``HubError/invalidSettings(_:)``,
+    /// - Parameters:
+    ///   - settings: the settings; `nil` means every default.
+    ///   - completion: the topic, and whether it was created (`false`: it existed with the same effective settings),
+    ///     or ``HubError/storeUnavailable(_:)`` if the journal could not keep it (then it was not made). An ancestor
+    ///     that was only created implicitly is created by the first explicit create, with its settings.
+    /// - Throws: at once: ``HubError/conflict(_:)`` if it exists with other settings, ``HubError/invalidSettings(_:)``,
     ///   ``HubError/tooManyTopics(_:)``, ``HubError/stopping``.
-    public func createTopic(_ name: TopicName, settings: TopicSettings?) throws(HubError) -> (info: TopicInfo, created: Bool) {
+    public func createTopic(
+        _ name: TopicName,
+        settings: TopicSettings?,
+        completion: @escaping @Sendable (Result<(info: TopicInfo, created: Bool), HubError>) -> Void
+    ) throws(HubError) {
         let desired = settings ?? TopicSettings()
         try desired.validate()
         let now = Timestamp.nowMilliseconds()
-        let outcome = registry.withLock { registry -> Result<(TopicInfo, Bool), HubError> in
+        // `nil`: the journal's commit answers.
+        let outcome = registry.withLock { registry -> Result<(TopicInfo, Bool)?, HubError> in
             guard !registry.stopping else { return .failure(.stopping) }
             let root = name.root
             let tree = registry.trees[root] ?? TopicTree(root: root, epoch: epoch, metrics: metrics)
@@ -44,10 +52,29 @@ extension Hub {
                 return .success((TopicInfo.one(topic, in: topics), true))
             }
             registry.trees[root] = tree
-            return result
+            guard case .success(let made) = result, made.1, let journal else { return result.map { $0 } }
+            // Queued under the registry's lock, before anyone can publish to the topic: its messages commit after it.
+            let saved = tree.withTopics { topics in
+                name.lineage.compactMap { topics[$0] }.map {
+                    JournalTopic(name: $0.name.text, settings: $0.settings, implicit: $0.implicit, createdAt: $0.createdAt)
+                }
+            }
+            journal.save(saved) { [self] failure in
+                guard let failure else { return completion(.success(made)) }
+                // Not kept, so not made: a retry makes it again, and this time it is kept.
+                forget(name)
+                completion(.failure(.storeUnavailable(failure.message)))
+            }
+            return .success(nil)
         }
-        let (info, created) = try outcome.get()
-        return (info, created)
+        if let made = try outcome.get() { completion(.success(made)) }
+    }
+
+    /// Creates a topic and waits for the answer: for tests and tools, never an event thread.
+    /// - Returns: the topic, and whether it was created.
+    /// - Throws: what ``createTopic(_:settings:completion:)`` throws or answers.
+    public func createTopic(_ name: TopicName, settings: TopicSettings?) throws(HubError) -> (info: TopicInfo, created: Bool) {
+        try Self.waiting { (answer) throws(HubError) in try createTopic(name, settings: settings, completion: answer) }
     }
 
     /// Every topic, sorted by name.
@@ -65,24 +92,54 @@ extension Hub {
         return info
     }
 
-    /// Deletes a topic, not its descendants. Its open streams end with an `end` event (reason `deleted`).
-    /// - Throws: ``HubError/notFound(_:)``.
-    public func deleteTopic(_ name: TopicName) throws(HubError) {
-        let outcome = registry.withLock { registry -> Result<(TopicTree, [@Sendable () -> Void]), HubError> in
-            let root = name.root
-            guard let tree = registry.trees[root] else { return .failure(.notFound("no topic named \(name)")) }
-            return tree.withTopics { topics in
-                guard let topic = topics.removeValue(forKey: name.text) else { return .failure(.notFound("no topic named \(name)")) }
-                registry.topicCount -= 1
-                if topics.isEmpty { registry.trees[root] = nil }
-                retainedBytes.subtract(topic.log.evictAll().freed, ordering: .relaxed)
-                let wakes = topic.subscriptions.values.compactMap { $0.endUnderLock(.deleted) }
-                return .success((tree, wakes))
+    /// Deletes a topic, not its descendants, and answers once that is kept. Its open streams end at once with an
+    /// `end` event (reason `deleted`).
+    ///
+    /// - Parameter completion: done, or ``HubError/storeUnavailable(_:)`` if the journal could not keep the deletion:
+    ///   it is gone now, but may be back after a restart.
+    /// - Throws: at once: ``HubError/notFound(_:)``.
+    public func deleteTopic(_ name: TopicName, completion: @escaping @Sendable (Result<Void, HubError>) -> Void) throws(HubError) {
+        let removed = registry.withLock { registry -> Bool in
+            guard remove(name, from: &registry) else { return false }
+            journal?.delete(topic: name.text) { failure in
+                completion(failure.map { .failure(.storeUnavailable($0.message)) } ?? .success(()))
             }
+            return true
         }
-        let (tree, wakes) = try outcome.get()
+        guard removed else { throw .notFound("no topic named \(name)") }
+        if journal == nil { completion(.success(())) }
+    }
+
+    /// Deletes a topic and waits for the answer: for tests and tools, never an event thread.
+    /// - Throws: what ``deleteTopic(_:completion:)`` throws or answers.
+    public func deleteTopic(_ name: TopicName) throws(HubError) {
+        try Self.waiting { (answer) throws(HubError) in try deleteTopic(name, completion: answer) }
+    }
+
+    /// Takes a topic out of memory only (its creation could not be kept).
+    func forget(_ name: TopicName) {
+        registry.withLock { registry in _ = remove(name, from: &registry) }
+    }
+
+    /// Takes a topic out of the registry, ends its streams, frees its log, and tells waiting publishers. Under the
+    /// registry's lock. Returns whether it was there.
+    private func remove(_ name: TopicName, from registry: inout Registry) -> Bool {
+        let root = name.root
+        guard let tree = registry.trees[root] else { return false }
+        var evicted = MessageLog.Evicted(collecting: journal != nil)
+        let wakes = tree.withTopics { topics -> [@Sendable () -> Void]? in
+            guard let topic = topics.removeValue(forKey: name.text) else { return nil }
+            registry.topicCount -= 1
+            if topics.isEmpty { registry.trees[root] = nil }
+            topic.log.evictAll(into: &evicted)
+            return topic.subscriptions.values.compactMap { $0.endUnderLock(.deleted) }
+        }
+        guard let wakes else { return false }
+        retainedBytes.subtract(evicted.freed, ordering: .relaxed)
+        journal?.forget(evicted.freedSequences)
         for wake in wakes { wake() }
         // A publisher waiting for room in this topic must notice that it is gone.
         tree.noteProgress()
+        return true
     }
 }

@@ -32,8 +32,10 @@ public final class Hub: Sendable {
         var stopping = false
     }
 
-    /// This run's epoch, the first part of every topic event id.
+    /// The epoch, the first part of every topic event id: drawn for each run in memory, kept by the store otherwise.
     public let epoch: String
+    /// Where topics and messages are kept beyond the process, if anywhere.
+    let journal: (any TopicJournal)?
     /// The limits in force.
     public let limits: Limits
     /// Counters for `/metrics`.
@@ -47,10 +49,12 @@ public final class Hub: Sendable {
     let blocked: BlockedPublishers
     private let expiry = Expiry()
 
-    /// Creates an empty hub with a fresh epoch.
-    public init(limits: Limits = Limits()) {
+    /// Creates an empty hub: in memory only with a fresh epoch, or over `journal` with the epoch it keeps (then
+    /// ``restore(topics:messages:)`` brings back what it held).
+    public init(limits: Limits = Limits(), journal: (any TopicJournal)? = nil, epoch: String? = nil) {
         self.limits = limits
-        epoch = EventID.newEpoch()
+        self.journal = journal
+        self.epoch = epoch ?? EventID.newEpoch()
         blocked = BlockedPublishers(capacity: limits.maxWaitingPublishers)
     }
 

@@ -20,4 +20,6 @@ public enum HubError: Error, Equatable, Sendable {
     case tooManyWaiting
     /// The hub is stopping.
     case stopping
+    /// The store could not keep the change (full, read-only, damaged); nothing was kept. It may work later.
+    case storeUnavailable(String)
 }

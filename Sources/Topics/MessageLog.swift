@@ -55,25 +55,26 @@ struct MessageLog {
 
     /// What an eviction took away.
     struct Evicted {
+        /// Whether to list the sequence numbers of the messages freed (for a journal to forget them).
+        var collecting = false
         /// Messages taken out of this log.
         var messages = 0
         /// Their bytes.
         var bytes = 0
         /// The bytes of those that no log holds any more: the memory actually freed, each message counted once.
         var freed = 0
+        /// The sequence numbers of the messages freed, when collecting.
+        var freedSequences: [UInt64] = []
     }
 
     /// Evicts the oldest messages until the log holds at most `messages` messages and `bytes` bytes, and none
     /// published before `oldest`.
-    @discardableResult
-    mutating func trim(messages: Int, bytes: Int, oldest: ContinuousClock.Instant) -> Evicted {
-        var evicted = Evicted()
+    mutating func trim(messages: Int, bytes: Int, oldest: ContinuousClock.Instant, into evicted: inout Evicted) {
         while let first = entries.first,
             entries.count > messages || retainedBytes > bytes || first.message.published < oldest
         {
             evictFirst(&evicted)
         }
-        return evicted
     }
 
     /// Evicts the oldest message.
@@ -84,14 +85,15 @@ struct MessageLog {
         lastEvictedSequence = first.message.sequence
         evicted.messages += 1
         evicted.bytes += first.message.size
-        if first.message.holders.subtract(1, ordering: .relaxed).newValue == 0 { evicted.freed += first.message.size }
+        if first.message.holders.subtract(1, ordering: .relaxed).newValue == 0 {
+            evicted.freed += first.message.size
+            if evicted.collecting { evicted.freedSequences.append(first.message.sequence) }
+        }
     }
 
     /// Evicts every message (the topic is deleted).
-    mutating func evictAll() -> Evicted {
-        var evicted = Evicted()
+    mutating func evictAll(into evicted: inout Evicted) {
         while !entries.isEmpty { evictFirst(&evicted) }
-        return evicted
     }
 
     /// The position of the first retained message with a sequence number above `sequence` (the end if none).

@@ -44,10 +44,10 @@ final class Topic {
         return true
     }
 
-    /// Trims the log to the retention settings at `now`; returns the bytes freed (of messages no other log holds).
-    func trim(now: ContinuousClock.Instant) -> Int {
+    /// Trims the log to the retention settings at `now`, adding what it evicts to `evicted`.
+    func trim(now: ContinuousClock.Instant, into evicted: inout MessageLog.Evicted) {
         let retention = settings.retention
-        return log.trim(messages: retention.messages, bytes: retention.bytes, oldest: now - .seconds(retention.seconds)).freed
+        log.trim(messages: retention.messages, bytes: retention.bytes, oldest: now - .seconds(retention.seconds), into: &evicted)
     }
 
     /// Takes the subscriptions waiting for a message, and clears their waiting mark.

@@ -31,6 +31,14 @@ struct Serve: ParsableCommand {
     var corsOrigins: [String] = []
     @Option(name: .customLong("max-topics"), help: "The most topics at once (default 10000).")
     var maxTopics: Int?
+    @Option(name: .customLong("data-dir"), help: "Where topics, retained messages and tails are kept across restarts (default ./spout-data).")
+    var dataDirectory: String?
+    @Flag(name: .customLong("in-memory"), help: "Keep nothing on disk: every topic and message is gone at a restart.")
+    var inMemory = false
+    @Option(
+        name: .customLong("fsync"),
+        help: "When commits are also forced to the disk: never, interval (once a second, the default) or always (before each answer).")
+    var fsync: String?
     @Option(
         name: .customLong("max-retained-bytes"),
         help: "The most bytes all topics retain together, each message counted once; past it the oldest go first (default 1073741824)."
@@ -73,8 +81,9 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "spout")
         // Block the stop signals before any thread starts, so every thread inherits the mask and only `sigwait` sees them.
         let signals = StopSignals()
-        let server = SpoutServer(configuration: settings.server, logger: logger)
+        let server: SpoutServer
         do {
+            server = try SpoutServer(configuration: settings.server, logger: logger)
             try server.start()
         } catch {
             logger.critical("\(error)")

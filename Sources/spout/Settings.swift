@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import Logging
 import SpoutServer
+import Store
 
 /// The server's configuration from flags, then `SPOUT_<FLAG>` environment variables, then the embedded defaults.
 struct Settings {
@@ -53,6 +54,14 @@ struct Settings {
         }
         server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics
         guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
+        let inMemory = flags.inMemory || Self.environment("IN_MEMORY") == "1"
+        let dataDirectory = flags.dataDirectory ?? Self.environment("DATA_DIR")
+        if inMemory && flags.dataDirectory != nil { throw ValidationError("--in-memory keeps nothing on disk: give it or --data-dir, not both") }
+        server.dataDirectory = inMemory ? nil : dataDirectory ?? "spout-data"
+        if let text = flags.fsync ?? Self.environment("FSYNC") {
+            guard let policy = FsyncPolicy(rawValue: text) else { throw ValidationError("--fsync takes never, interval or always; not \(text)") }
+            server.fsync = policy
+        }
         server.maxRetainedBytes = try flags.maxRetainedBytes ?? Self.number("MAX_RETAINED_BYTES") ?? server.maxRetainedBytes
         guard server.maxRetainedBytes >= 1024 else { throw ValidationError("--max-retained-bytes must be at least 1024") }
         if let seconds = try flags.publishTimeout ?? Self.environment("PUBLISH_TIMEOUT").map(Self.seconds) {

@@ -34,7 +34,7 @@ struct RouteSpecTests {
     }
 
     @Test func everyRouteIsInTheDocumentAndTheReverse() throws {
-        let server = SpoutServer(configuration: .testing(), logger: Logger(label: "test"))
+        let server = try SpoutServer(configuration: .testing(), logger: Logger(label: "test"))
         let spec = try Self.specified()
         #expect(spec.count > 10, "the paths section was read")
         // The viewer's files are answered for any path no route takes: `/` in the document, the others in its prose.

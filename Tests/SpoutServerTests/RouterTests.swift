@@ -26,7 +26,7 @@ struct RouterTests {
         configuration.port = 0
         configuration.publicDirectory = root
         configuration.maxBodyBytes = maxBody
-        let server = SpoutServer(configuration: configuration, logger: Logger(label: "test"))
+        let server = try SpoutServer(configuration: configuration, logger: Logger(label: "test"))
         try server.start()
         defer { server.stop() }
         try body(server.port, root)

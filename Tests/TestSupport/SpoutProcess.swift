@@ -16,6 +16,8 @@ public final class SpoutProcess {
     /// The port it listens on.
     public private(set) var port = 0
     private let logPath: String
+    /// The data directory this made for the server, removed when it goes.
+    private var ownDataDirectory: String?
 
     /// The `spout` binary built next to the test bundle.
     public static var executable: String {
@@ -37,7 +39,12 @@ public final class SpoutProcess {
         logPath = NSTemporaryDirectory() + "spout-test-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
-        let serve = ["serve", "--port", "\(port)"] + arguments
+        // Each server gets a data directory of its own unless the test names one (or none): `spout serve` would
+        // otherwise share ./spout-data, which only one server may hold.
+        let storage = arguments.contains { $0 == "--data-dir" || $0 == "--in-memory" } || environment["SPOUT_DATA_DIR"] != nil
+        let ownData = NSTemporaryDirectory() + "spout-test-data-\(UUID().uuidString)"
+        let serve = ["serve", "--port", "\(port)"] + arguments + (storage ? [] : ["--data-dir", ownData])
+        ownDataDirectory = storage ? nil : ownData
         if asNobody {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.executable] + serve
@@ -65,6 +72,7 @@ public final class SpoutProcess {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if let ownDataDirectory { try? FileManager.default.removeItem(atPath: ownDataDirectory) }
         try? FileManager.default.removeItem(atPath: logPath)
     }
 

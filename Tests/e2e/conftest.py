@@ -26,9 +26,12 @@ class Server:
         self.log_path = self.root.parent / (self.root.name + ".log")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
         self.log = open(self.log_path, "w+")
+        # Its own data directory beside the allowed root (never inside it), unless the test names the storage.
+        storage = [] if {"--data-dir", "--in-memory"} & set(extra) else [
+            "--data-dir", tempfile.mkdtemp(prefix="spout-e2e-data-")]
         self.process = subprocess.Popen(
             [binary, "serve", "--port", "0", "--allow-root", str(self.root),
-             "--public-dir", str(REPO / "public"), "--openapi-file", str(REPO / "openapi.yaml"), *extra],
+             "--public-dir", str(REPO / "public"), "--openapi-file", str(REPO / "openapi.yaml"), *storage, *extra],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while True:

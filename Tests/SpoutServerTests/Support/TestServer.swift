@@ -17,7 +17,7 @@ extension ServerConfiguration {
 
 /// Runs an in-process server on 127.0.0.1 and a free port for `body`, then stops it.
 func withServer<T>(_ configuration: ServerConfiguration = .testing(), _ body: (Int) throws -> T) throws -> T {
-    let server = SpoutServer(configuration: configuration, logger: Logger(label: "test"))
+    let server = try SpoutServer(configuration: configuration, logger: Logger(label: "test"))
     try server.start()
     defer { server.stop() }
     return try body(server.port)

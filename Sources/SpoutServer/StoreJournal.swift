@@ -1,0 +1,88 @@
+import JSON
+import Store
+import Topics
+
+/// The hub's journal over the embedded store: topics and messages become the store's records, and back.
+struct StoreJournal: TopicJournal {
+    let store: DataStore
+
+    func append(_ messages: [JournalMessage], committed: @escaping @Sendable (JournalFailure?) -> Void) {
+        let records = messages.map { message in
+            let isJSON = if case .json = message.payload { true } else { false }
+            return MessageRecord(
+                sequence: message.sequence, topic: message.topic, time: message.time, event: message.event, isJSON: isJSON,
+                data: message.payload.rawText)
+        }
+        store.append(records) { error in committed(error.map { JournalFailure($0.message) }) }
+    }
+
+    func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void) {
+        // One write per topic, all in the writer's next transaction; the last one answers for them all, since a
+        // transaction commits or fails whole.
+        for (index, topic) in topics.enumerated() {
+            let record = TopicRecord(
+                name: topic.name, settings: Self.settingsJSON(topic.settings).text, implicit: topic.implicit, createdAt: topic.createdAt)
+            store.save(record) { error in
+                if index == topics.count - 1 { committed(error.map { JournalFailure($0.message) }) }
+            }
+        }
+    }
+
+    func delete(topic name: String, committed: @escaping @Sendable (JournalFailure?) -> Void) {
+        store.deleteTopic(name) { error in committed(error.map { JournalFailure($0.message) }) }
+    }
+
+    func forget(_ sequences: [UInt64]) {
+        store.forget(sequences)
+    }
+
+    /// Loads what the store holds into `hub`: topics, then messages in chunks, oldest first.
+    /// - Returns: how many topics and messages came back.
+    static func restore(_ hub: Hub, from store: DataStore) throws(StoreError) -> (topics: Int, messages: Int) {
+        let topics = try store.topics().map { record in
+            JournalTopic(name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt)
+        }
+        hub.restore(topics: topics)
+        var chunk: [JournalMessage] = []
+        chunk.reserveCapacity(10_000)
+        var count = 0
+        try store.messages { record in
+            let payload: Payload =
+                record.isJSON ? ((try? JSONParser.parse(Array(record.data.utf8))).map(Payload.json) ?? .text(record.data)) : .text(record.data)
+            chunk.append(JournalMessage(sequence: record.sequence, topic: record.topic, time: record.time, event: record.event, payload: payload))
+            if chunk.count == 10_000 {
+                hub.restore(messages: chunk)
+                count += chunk.count
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        hub.restore(messages: chunk)
+        return (topics.count, count + chunk.count)
+    }
+
+    /// A topic's settings as the store keeps them: what a create request would say, the queue only if it was given.
+    static func settingsJSON(_ settings: TopicSettings) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            (
+                "retention",
+                .object([
+                    ("messages", .integer(Int64(settings.retention.messages))), ("seconds", .integer(Int64(settings.retention.seconds))),
+                    ("bytes", .integer(Int64(settings.retention.bytes))),
+                ])
+            ),
+            ("policy", .string(settings.policy.rawValue)),
+        ]
+        if let queue = settings.queueOverride {
+            members.append(("queue", .object([("messages", .integer(Int64(queue.messages))), ("bytes", .integer(Int64(queue.bytes)))])))
+        }
+        return .object(members)
+    }
+
+    /// A stored topic's settings, read as its create request was; the defaults if they cannot be read.
+    static func settings(from record: TopicRecord) -> TopicSettings {
+        guard case .object(let members)? = try? JSONParser.parse(Array(record.settings.utf8)),
+            let parsed = try? TopicCodec.createRequest(.object([("name", .string(record.name))] + members))
+        else { return TopicSettings() }
+        return parsed.1 ?? TopicSettings()
+    }
+}

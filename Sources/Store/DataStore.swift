@@ -1,0 +1,197 @@
+import Glibc
+
+/// Spout's durable state in one SQLite file of a locked data directory: the epoch, topics, retained messages and tails.
+///
+/// Open it, load what it holds, then ``start()`` its writer: every write after that goes through the one
+/// ``StoreWriter`` and is committed in groups. It knows records, not topics or tails; the server maps one to the other.
+public final class DataStore: @unchecked Sendable {
+    // Unchecked: `directory` and `database` are set in `init` and then belong to the writer, which alone uses the
+    // connection once started; loading happens before that.
+    /// The version of the file's layout this build writes; a file from a newer build is refused.
+    public static let schemaVersion = 1
+
+    /// The epoch of every topic id, kept from the first run on.
+    public let epoch: String
+    /// What opening found and repaired, for the log.
+    public let recovery: String?
+    /// The writer's figures.
+    public var metrics: StoreMetrics { writer.metrics }
+    private let directory: DataDirectory
+    private let database: Database
+    private let writer: StoreWriter
+
+    /// The database file's name in the data directory.
+    public static let fileName = "spout.db"
+
+    /// Opens the store in `directory`, making it on first use with `newEpoch()` as its epoch.
+    /// - Throws: ``StoreError`` if the file cannot be opened, is damaged, or is from a newer version of Spout.
+    public init(directory: DataDirectory, fsync: FsyncPolicy, newEpoch: () -> String) throws(StoreError) {
+        self.directory = directory
+        let path = directory.file(Self.fileName)
+        let logBytes = Self.fileSize(path + "-wal")
+        database = try Database(path: path)
+        try database.useWriteAheadLog(fsync)
+        recovery = try Self.recover(database, logBytes: logBytes)
+        try Self.migrate(database, epoch: newEpoch())
+        epoch = try database.value("SELECT value FROM meta WHERE key = 'epoch'") ?? newEpoch()
+        writer = StoreWriter(database: database, fsync: fsync)
+    }
+
+    /// Starts the writer; loading must be done by then.
+    public func start() {
+        writer.start()
+    }
+
+    /// Commits what was handed in, stops the writer and closes the file cleanly.
+    public func close() {
+        writer.stop()
+        database.close()
+    }
+
+    /// The bytes the store's files take on disk (the database and its log).
+    public var bytesOnDisk: Int64 {
+        let path = directory.file(Self.fileName)
+        return Self.fileSize(path) + Self.fileSize(path + "-wal")
+    }
+
+    // MARK: - Loading, before start
+
+    /// Every topic.
+    /// - Throws: ``StoreError``.
+    public func topics() throws(StoreError) -> [TopicRecord] {
+        let select = try database.prepare("SELECT name, settings, implicit, created_at FROM topics ORDER BY name")
+        var records: [TopicRecord] = []
+        while try select.step() {
+            records.append(
+                TopicRecord(name: select.text(0) ?? "", settings: select.text(1) ?? "{}", implicit: select.int64(2) != 0, createdAt: select.int64(3)))
+        }
+        return records
+    }
+
+    /// Every retained message, oldest first, handed to `each`.
+    /// - Throws: ``StoreError``.
+    public func messages(_ each: (MessageRecord) -> Void) throws(StoreError) {
+        let select = try database.prepare("SELECT seq, topic, time, event, json, data FROM messages ORDER BY seq")
+        while try select.step() {
+            each(
+                MessageRecord(
+                    sequence: UInt64(select.int64(0)), topic: select.text(1) ?? "", time: select.int64(2), event: select.text(3),
+                    isJSON: select.int64(4) != 0, data: select.text(5) ?? ""))
+        }
+    }
+
+    /// Every tail.
+    /// - Throws: ``StoreError``.
+    public func tails() throws(StoreError) -> [TailRecord] {
+        let select = try database.prepare("SELECT id, path, retry, created_at, cursor FROM tails ORDER BY id")
+        var records: [TailRecord] = []
+        while try select.step() {
+            records.append(
+                TailRecord(
+                    id: select.text(0) ?? "", path: select.text(1) ?? "", retry: select.int64(2) != 0, createdAt: select.int64(3),
+                    cursor: select.text(4)))
+        }
+        return records
+    }
+
+    // MARK: - Writing, through the writer
+
+    /// Makes `records` durable; `done` runs once they are committed (or failed).
+    public func append(_ records: [MessageRecord], done: @escaping @Sendable (StoreError?) -> Void) {
+        writer.submit(
+            { database throws(StoreError) in
+                let insert = try database.cached("INSERT INTO messages(seq, topic, time, event, json, data) VALUES (?, ?, ?, ?, ?, ?)")
+                for record in records {
+                    insert.bind(1, Int64(record.sequence))
+                    insert.bind(2, record.topic)
+                    insert.bind(3, record.time)
+                    insert.bind(4, record.event)
+                    insert.bind(5, record.isJSON ? 1 : 0)
+                    insert.bind(6, record.data)
+                    try insert.run()
+                }
+            }, done: done)
+    }
+
+    /// Deletes the messages with these sequence numbers (no topic retains them any more), in the writer's next
+    /// transaction, with whatever else it commits.
+    public func forget(_ sequences: [UInt64]) {
+        guard !sequences.isEmpty else { return }
+        writer.submit(
+            { database throws(StoreError) in
+                let delete = try database.cached("DELETE FROM messages WHERE seq = ?")
+                for sequence in sequences {
+                    delete.bind(1, Int64(sequence))
+                    try delete.run()
+                }
+            }, done: { _ in })
+    }
+
+    /// Saves a topic (made, or made explicit); `done` runs once it is committed.
+    public func save(_ record: TopicRecord, done: @escaping @Sendable (StoreError?) -> Void) {
+        writer.submit(
+            { database throws(StoreError) in
+                let upsert = try database.cached("INSERT OR REPLACE INTO topics(name, settings, implicit, created_at) VALUES (?, ?, ?, ?)")
+                upsert.bind(1, record.name)
+                upsert.bind(2, record.settings)
+                upsert.bind(3, record.implicit ? 1 : 0)
+                upsert.bind(4, record.createdAt)
+                try upsert.run()
+            }, done: done)
+    }
+
+    /// Deletes a topic (not its messages: its ancestors may still retain them); `done` runs once it is committed.
+    public func deleteTopic(_ name: String, done: @escaping @Sendable (StoreError?) -> Void) {
+        writer.submit(
+            { database throws(StoreError) in
+                let delete = try database.cached("DELETE FROM topics WHERE name = ?")
+                delete.bind(1, name)
+                try delete.run()
+            }, done: done)
+    }
+
+    /// Saves a tail; `done` runs once it is committed.
+    public func save(_ record: TailRecord, done: @escaping @Sendable (StoreError?) -> Void) {
+        writer.submit(
+            { database throws(StoreError) in
+                let upsert = try database.cached("INSERT OR REPLACE INTO tails(id, path, retry, created_at, cursor) VALUES (?, ?, ?, ?, ?)")
+                upsert.bind(1, record.id)
+                upsert.bind(2, record.path)
+                upsert.bind(3, record.retry ? 1 : 0)
+                upsert.bind(4, record.createdAt)
+                upsert.bind(5, record.cursor)
+                try upsert.run()
+            }, done: done)
+    }
+
+    /// Deletes a tail; `done` runs once it is committed.
+    public func deleteTail(_ id: String, done: @escaping @Sendable (StoreError?) -> Void) {
+        writer.submit(
+            { database throws(StoreError) in
+                let delete = try database.cached("DELETE FROM tails WHERE id = ?")
+                delete.bind(1, id)
+                try delete.run()
+            }, done: done)
+    }
+
+    /// Records where the follower is in each of these tails' files.
+    public func saveCursors(_ cursors: [(id: String, cursor: String?)]) {
+        guard !cursors.isEmpty else { return }
+        writer.submit(
+            { database throws(StoreError) in
+                let update = try database.cached("UPDATE tails SET cursor = ? WHERE id = ?")
+                for (id, cursor) in cursors {
+                    update.bind(1, cursor)
+                    update.bind(2, id)
+                    try update.run()
+                }
+            }, done: { _ in })
+    }
+
+    // MARK: - Opening
+
+    private static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return unsafe stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+}

@@ -1,0 +1,58 @@
+import Feeds
+import Synchronization
+
+/// What appending messages to their logs did: the receipt's parts, whom to wake, and the messages no log holds any
+/// more, for the journal to forget.
+struct Delivery {
+    let ids: [String]
+    let reached: Int
+    let wakes: [@Sendable () -> Void]
+    let freed: [UInt64]
+}
+
+extension Hub {
+    /// Appends `messages` to the logs of `topic` and its ancestors, lets each log evict what its retention no longer
+    /// keeps, then keeps the server-wide budget by evicting the tree's oldest. Under the tree's lock.
+    func deliver(_ messages: [Message], to topic: Topic, in topics: [String: Topic]) -> Delivery {
+        deliver(messages, to: topic, named: topic.name, in: topics)
+    }
+
+    /// The same for a topic that may have been deleted since the messages were published: they still reach the logs of
+    /// its ancestors that exist.
+    func deliver(_ messages: [Message], to topic: Topic?, named name: TopicName, in topics: [String: Topic]) -> Delivery {
+        let lineage = name.lineage.compactMap { topics[$0] }
+        let now = ContinuousClock.now
+        var evicted = MessageLog.Evicted(collecting: journal != nil)
+        // Append, and let each log evict what its own retention no longer keeps, before the server-wide budget is
+        // looked at; then that budget evicts the tree's oldest messages, never refuses.
+        for node in lineage {
+            for message in messages { node.log.append(message) }
+            node.trim(now: now, into: &evicted)
+        }
+        let bytes = messages.reduce(0) { $0 + $1.size }
+        var retained = retainedBytes.add(bytes - evicted.freed, ordering: .relaxed).newValue
+        if retained > limits.maxRetainedBytes, let first = messages.first?.sequence {
+            let before = evicted.freed
+            Self.evictOldest(in: topics, bytes: retained - limits.maxRetainedBytes, sparing: first, into: &evicted)
+            retained = retainedBytes.subtract(evicted.freed - before, ordering: .relaxed).newValue
+        }
+        if let topic, let last = messages.last {
+            topic.published += UInt64(messages.count)
+            topic.lastID = last.id
+            topic.lastSequence = last.sequence
+        }
+        let reached = lineage.reduce(0) { $0 + $1.liveCount }
+        let wakes = lineage.flatMap { $0.takeWaiting() }.compactMap(\.outbox.wakeHandler)
+        return Delivery(ids: messages.map(\.id), reached: reached, wakes: wakes, freed: evicted.freedSequences)
+    }
+
+    /// What follows a delivery once the tree's lock is let go: wake the subscribers, tell the journal what to forget,
+    /// count, and if other trees hold the budget, make them give some back.
+    func finish(_ delivery: Delivery, count: Int) -> PublishReceipt {
+        for wake in delivery.wakes { wake() }
+        journal?.forget(delivery.freed)
+        metrics.published.add(count, ordering: .relaxed)
+        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget() }
+        return PublishReceipt(ids: delivery.ids, subscribers: delivery.reached)
+    }
+}

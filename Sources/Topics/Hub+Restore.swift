@@ -1,0 +1,73 @@
+import Feeds
+import Synchronization
+import Threading
+
+extension Hub {
+    /// Brings back the topics a journal kept, before the hub serves. A missing ancestor is made again implicitly.
+    /// - Returns: how many topics there are now.
+    @discardableResult
+    public func restore(topics records: [JournalTopic]) -> Int {
+        registry.withLock { registry in
+            for record in records.sorted(by: { $0.name < $1.name }) {
+                guard let name = TopicName(record.name) else { continue }
+                let tree = registry.trees[name.root] ?? TopicTree(root: name.root, epoch: epoch, metrics: metrics)
+                registry.trees[name.root] = tree
+                tree.withTopics { topics in
+                    for text in name.lineage.reversed() where topics[text] == nil {
+                        let isRecord = text == name.text
+                        topics[text] = Topic(
+                            name: TopicName(text)!, settings: isRecord ? record.settings : TopicSettings(),
+                            implicit: isRecord ? record.implicit : true,
+                            now: record.createdAt)
+                        registry.topicCount += 1
+                    }
+                    if let topic = topics[name.text], topic.implicit, !record.implicit {
+                        topic.implicit = false
+                        topic.settings = record.settings
+                    }
+                }
+            }
+            return registry.topicCount
+        }
+    }
+
+    /// Brings back retained messages, oldest first, into the logs of their topics and those topics' ancestors, as they
+    /// were published. Each log evicts what its retention no longer keeps (by age too, on the wall clock), so loading
+    /// holds no more than serving would; the journal forgets what no log keeps, and the sequence goes on after the
+    /// newest message.
+    public func restore(messages records: [JournalMessage]) {
+        let wallNow = Timestamp.nowMilliseconds()
+        let now = ContinuousClock.now
+        var evicted = MessageLog.Evicted(collecting: journal != nil)
+        var added = 0
+        var orphans: [UInt64] = []
+        for record in records {
+            guard let name = TopicName(record.topic), let tree = tree(for: name) else {
+                orphans.append(record.sequence)
+                continue
+            }
+            let kept = tree.withTopics { topics -> Bool in
+                let lineage = name.lineage.compactMap { topics[$0] }
+                guard !lineage.isEmpty else { return false }
+                let message = Message(
+                    sequence: record.sequence, epoch: epoch, topic: record.topic, time: record.time,
+                    published: now - .milliseconds(max(0, wallNow - record.time)),
+                    publication: Publication(record.payload, event: record.event))
+                for node in lineage {
+                    node.log.append(message)
+                    node.trim(now: now, into: &evicted)
+                }
+                added += message.size
+                if let topic = topics[name.text] {
+                    topic.lastID = message.id
+                    topic.lastSequence = message.sequence
+                }
+                return true
+            }
+            if !kept { orphans.append(record.sequence) }
+            sequence.max(record.sequence, ordering: .relaxed)
+        }
+        retainedBytes.add(added - evicted.freed, ordering: .relaxed)
+        journal?.forget(evicted.freedSequences + orphans)
+    }
+}

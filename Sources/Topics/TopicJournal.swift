@@ -1,0 +1,71 @@
+/// Where a hub keeps what must outlive the process: topics with their settings, and retained messages. The server
+/// gives it one backed by the embedded store; without one (`--in-memory`) the hub keeps everything in memory only.
+///
+/// ### Implementation requirements
+/// - The hub calls it under a topic tree's lock, in publish order: it only queues, and it commits in that order.
+/// - `committed` runs once what was handed in is durable (with `nil`) or failed (with why), on the journal's own
+///   thread; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
+public protocol TopicJournal: Sendable {
+    /// Makes `messages` durable.
+    func append(_ messages: [JournalMessage], committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// Saves topics, made or made explicit.
+    func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// Deletes a topic (its messages stay while an ancestor retains them).
+    func delete(topic name: String, committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// Forgets messages that no topic retains any more; when does not matter.
+    func forget(_ sequences: [UInt64])
+}
+
+/// A message as a journal keeps it.
+public struct JournalMessage: Sendable, Equatable {
+    /// Its sequence number.
+    public var sequence: UInt64
+    /// The topic it was published to.
+    public var topic: String
+    /// When it was published, in milliseconds since 1970.
+    public var time: Int64
+    /// The publisher's event type.
+    public var event: String?
+    /// The data.
+    public var payload: Payload
+
+    /// A message.
+    public init(sequence: UInt64, topic: String, time: Int64, event: String?, payload: Payload) {
+        self.sequence = sequence
+        self.topic = topic
+        self.time = time
+        self.event = event
+        self.payload = payload
+    }
+}
+
+/// A topic as a journal keeps it.
+public struct JournalTopic: Sendable, Equatable {
+    /// The name.
+    public var name: String
+    /// The settings.
+    public var settings: TopicSettings
+    /// Whether it exists only as another's ancestor.
+    public var implicit: Bool
+    /// When it was made, in milliseconds since 1970.
+    public var createdAt: Int64
+
+    /// A topic.
+    public init(name: String, settings: TopicSettings, implicit: Bool, createdAt: Int64) {
+        self.name = name
+        self.settings = settings
+        self.implicit = implicit
+        self.createdAt = createdAt
+    }
+}
+
+/// Why a journal could not keep something: the store is full, read-only or broken. The write may succeed later.
+public struct JournalFailure: Error, Sendable, Equatable {
+    /// What went wrong, in a sentence.
+    public let message: String
+
+    /// A failure.
+    public init(_ message: String) {
+        self.message = message
+    }
+}
