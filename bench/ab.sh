@@ -25,7 +25,10 @@ run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LAB
     read -r -a parts <<<"${spec#*=}"
     # A fresh data directory for each start, unless the flags keep everything in memory.
     data=()
-    [[ " ${parts[*]} " == *" --in-memory "* ]] || data=(--data-dir "$(mktemp -d "$OUT/data.XXXXXX")")
+    # (A build from before the store has no --data-dir, and keeps everything in memory anyway.)
+    if [[ " ${parts[*]} " != *" --in-memory "* ]] && "${parts[0]}" serve --help 2>&1 | grep -q -- --data-dir; then
+        data=(--data-dir "$(mktemp -d "$OUT/data.XXXXXX")")
+    fi
     "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
     PID=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0; sleep 0.1; done

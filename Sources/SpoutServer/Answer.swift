@@ -14,8 +14,8 @@ enum Answer {
     /// Runs `start`, whose callback gives the result; `respond` makes the success's response. A failure is answered
     /// with its API error.
     /// - Throws: what `start` throws at once.
-    static func when<T: Sendable>(
-        _ start: (@escaping @Sendable (Result<T, HubError>) -> Void) throws -> Void,
+    static func when<T: Sendable, E: APIError>(
+        _ start: (@escaping @Sendable (Result<T, E>) -> Void) throws -> Void,
         respond: @escaping @Sendable (T) -> Response
     ) throws -> Response {
         let state = LockedValue(State())

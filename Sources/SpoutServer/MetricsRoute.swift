@@ -1,4 +1,5 @@
 import MicroHTTPD
+import Store
 import Synchronization
 import Tails
 import Topics
@@ -8,6 +9,7 @@ struct MetricsRoute: Sendable {
     let hub: Hub
     let tails: TailRegistry
     let heartbeats: Heartbeats
+    let store: DataStore?
 
     func install(into router: inout Router) {
         router.on("GET", "/metrics") { _, _ in render() }
@@ -71,10 +73,40 @@ struct MetricsRoute: Sendable {
             "Times a tail viewer fell behind and went back to reading the file.",
             tailMetrics.fileFallbacks.load(ordering: .relaxed)
         )
+        if let store { Self.add(store, to: &lines) }
         return Response(
             status: 200,
             contentType: "text/plain; version=0.0.4; charset=utf-8",
             text: lines.joined(separator: "\n") + "\n"
         )
+    }
+
+    /// The store's figures: commits and what they carried (writes per commit is their ratio), commit time, failures,
+    /// and the bytes its files take.
+    private static func add(_ store: DataStore, to lines: inout [String]) {
+        let metrics = store.metrics
+        let figures: [(String, String, String, String)] = [
+            ("spout_store_commits_total", "counter", "Transactions the store committed.", "\(metrics.commits.load(ordering: .relaxed))"),
+            (
+                "spout_store_writes_total", "counter", "Writes committed (publishes, topic changes, evictions); per commit, the group size.",
+                "\(metrics.writes.load(ordering: .relaxed))"
+            ),
+            (
+                "spout_store_failed_commits_total", "counter", "Transactions that failed (full or read-only disk); their writes got 503.",
+                "\(metrics.failedCommits.load(ordering: .relaxed))"
+            ),
+            (
+                "spout_store_commit_seconds_total", "counter", "Time spent committing.",
+                "\(Double(metrics.commitMicroseconds.load(ordering: .relaxed)) / 1_000_000)"
+            ),
+            (
+                "spout_store_commit_seconds_max", "gauge", "The longest commit so far.",
+                "\(Double(metrics.longestCommitMicroseconds.load(ordering: .relaxed)) / 1_000_000)"
+            ),
+            ("spout_store_bytes", "gauge", "Bytes the store's files take on disk (the database and its log).", "\(store.bytesOnDisk)"),
+        ]
+        for (name, type, help, value) in figures {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)", "\(name) \(value)"]
+        }
     }
 }

@@ -13,6 +13,7 @@ public final class SpoutServer: Sendable {
     private let daemon: Daemon
     private let hub: Hub
     private let store: DataStore?
+    private let cursors: TailCursors?
     private let tails: TailRegistry
     private let heartbeats: Heartbeats
     /// Every route, with the methods it has handlers for (static files, answered for any other path, are not in it).
@@ -36,6 +37,7 @@ public final class SpoutServer: Sendable {
         limits.maxTopics = configuration.maxTopics
         limits.publishTimeout = configuration.publishTimeout
         limits.maxRetainedBytes = configuration.maxRetainedBytes
+        let savedTails: [TailRecord]
         if let path = configuration.dataDirectory {
             let started = ContinuousClock.now
             let store: DataStore
@@ -47,6 +49,7 @@ public final class SpoutServer: Sendable {
             if let recovery = store.recovery { logger.warning("\(path): \(recovery)") }
             hub = Hub(limits: limits, journal: StoreJournal(store: store), epoch: store.epoch)
             do throws(StoreError) {
+                savedTails = try store.tails()
                 let (topics, messages) = try StoreJournal.restore(hub, from: store)
                 let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
                 logger.notice("store \(path): \(topics) topics and \(messages) retained messages back in \(seconds) s (fsync \(configuration.fsync))")
@@ -56,6 +59,7 @@ public final class SpoutServer: Sendable {
             store.start()
             self.store = store
         } else {
+            savedTails = []
             logger.notice("in memory: nothing is kept across a restart (--in-memory)")
             hub = Hub(limits: limits)
             store = nil
@@ -68,12 +72,22 @@ public final class SpoutServer: Sendable {
             logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")
         }
         tails = TailRegistry(roots: roots, limits: tailLimits, metrics: TailMetrics(), disableInotify: configuration.followByPolling)
+        for record in savedTails {
+            // A file missing now is waited for, as `retry` does: the tail existed, and must still.
+            do throws(TailError) {
+                _ = try tails.register(path: record.path, name: record.id, retry: true, resumingAt: record.cursor, createdAt: record.createdAt)
+            } catch {
+                logger.warning("tail \(record.id) (\(record.path)) could not be followed again: \(error.http.message)")
+            }
+        }
+        let registry = tails
+        cursors = store.map { TailCursors(registry: registry, store: $0) }
         heartbeats = Heartbeats(interval: configuration.heartbeat)
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
-        TailRoutes(registry: tails, heartbeats: heartbeats).install(into: &router)
+        TailRoutes(registry: tails, heartbeats: heartbeats, store: store).install(into: &router)
         EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
-        MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats).install(into: &router)
+        MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats, store: store).install(into: &router)
         routeTable = Dictionary(uniqueKeysWithValues: router.routes.map { ($0.template, Set($0.handlers.keys)) })
         daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }
@@ -88,6 +102,7 @@ public final class SpoutServer: Sendable {
         heartbeats.start()
         hub.start()
         tails.start()
+        cursors?.start()
         if tails.roots.isEmpty {
             logger.info("tails are off: no --allow-root given")
         } else {
@@ -104,6 +119,7 @@ public final class SpoutServer: Sendable {
         hub.stop()
         daemon.stop(grace: configuration.shutdownGrace)
         tails.stop()
+        cursors?.stop()
         // Last: whatever the hub handed it while stopping is committed before the file is closed.
         store?.close()
         heartbeats.stop()

@@ -1,6 +1,7 @@
 import Feeds
 import JSON
 import MicroHTTPD
+import Store
 import Tails
 import Topics
 
@@ -8,6 +9,8 @@ import Topics
 struct TailRoutes: Sendable {
     let registry: TailRegistry
     let heartbeats: Heartbeats
+    /// Where registrations are kept across restarts, if anywhere.
+    let store: DataStore?
 
     func install(into router: inout Router) {
         router.on("POST", "/tails") { request, _ in try create(request) }
@@ -34,9 +37,22 @@ struct TailRoutes: Sendable {
         }
         try fields.finish()
         let (info, created) = try registry.register(path: path, name: name, retry: retry)
-        var headers: HTTPHeaders = [:]
-        if created { headers.set("Location", "/tails/\(info.id)") }
-        return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
+        let respond: @Sendable (TailInfo) -> Response = { info in
+            var headers: HTTPHeaders = [:]
+            if created { headers.set("Location", "/tails/\(info.id)") }
+            return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
+        }
+        guard created, let store else { return respond(info) }
+        // Answered once the registration is committed; if it cannot be kept, it is not made.
+        let record = TailRecord(id: info.id, path: info.path, retry: retry, createdAt: info.createdAt, cursor: nil)
+        return try Answer.when(
+            { (answer: @escaping @Sendable (Result<TailInfo, HubError>) -> Void) in
+                store.save(record) { [registry] error in
+                    guard let error else { return answer(.success(info)) }
+                    try? registry.delete(info.id)
+                    answer(.failure(.storeUnavailable(error.message)))
+                }
+            }, respond: respond)
     }
 
     private func list() -> Response {
@@ -51,7 +67,11 @@ struct TailRoutes: Sendable {
     private func delete(_ text: String) throws -> Response {
         let id = try Self.id(text)
         try registry.delete(id)
-        return Response(status: 204)
+        guard let store else { return Response(status: 204) }
+        return try Answer.when(
+            { (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
+                store.deleteTail(id) { error in answer(error.map { .failure(.storeUnavailable($0.message)) } ?? .success(())) }
+            }, respond: { Response(status: 204) })
     }
 
     private func view(_ request: Request, _ text: String) throws -> Response {

@@ -89,13 +89,13 @@ final class Tail: Sendable {
     let metrics: TailMetrics
     let shared: LockedValue<Shared>
 
-    init(id: String, path: String, status: Status, ringCapacity: Int, metrics: TailMetrics) {
+    init(id: String, path: String, status: Status, ringCapacity: Int, metrics: TailMetrics, createdAt: Int64? = nil) {
         self.id = id
         self.path = path
         let slash = path.lastIndex(of: "/")!
         directory = slash == path.startIndex ? "/" : String(path[..<slash])
         fileName = String(path[path.index(after: slash)...])
-        createdAt = Timestamp.nowMilliseconds()
+        self.createdAt = createdAt ?? Timestamp.nowMilliseconds()
         self.metrics = metrics
         shared = LockedValue(Shared(status: status, ring: TailRing(capacity: ringCapacity)))
     }

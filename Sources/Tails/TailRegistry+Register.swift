@@ -10,10 +10,19 @@ extension TailRegistry {
     ///   - path: an absolute path.
     ///   - name: the tail's id; by default one is made from the file name.
     ///   - retry: whether a missing file is waited for, as `tail -F` does.
+    ///   - cursor: where the follower was in the file before a restart: it goes on from there if the file is the same
+    ///     one and unchanged up to there, from the start of a file that replaced it, and from the end otherwise.
+    ///   - createdAt: when it was first registered, for a tail brought back after a restart.
     /// - Returns: the tail, and whether it was created (`false`: that file, after resolving symlinks, was already
     ///   tailed, and this is that tail).
     /// - Throws: ``TailError`` for every refusal; see its cases.
-    public func register(path: String, name: String?, retry: Bool) throws(TailError) -> (info: TailInfo, created: Bool) {
+    public func register(
+        path: String,
+        name: String?,
+        retry: Bool,
+        resumingAt cursor: String? = nil,
+        createdAt: Int64? = nil
+    ) throws(TailError) -> (info: TailInfo, created: Bool) {
         guard !roots.isEmpty else { throw .noRoots }
         guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
             throw .invalidPath("the path must be absolute, like /var/log/app.log")
@@ -37,6 +46,10 @@ extension TailRegistry {
         let position =
             file.map { file -> Int64 in
                 let size = (try? file.size()) ?? 0
+                if let cursor, let saved = FileCursor(parsing: cursor) {
+                    guard saved.device == file.device, saved.inode == file.inode else { return 0 }
+                    if saved.offset <= size, FileCursor.check(of: file.window(before: saved.offset)) == saved.check { return saved.offset }
+                }
                 return file.lineBoundary(before: size, limit: limits.lineCap) ?? size
             } ?? 0
         // Read now, so that the follower can tell if the file changes before it first looks.
@@ -49,7 +62,9 @@ extension TailRegistry {
             if let name, tails[name] != nil { return .failure(.nameTaken(name)) }
             guard tails.count < limits.maxTails else { return .failure(.tooManyTails(limits.maxTails)) }
             let id = name ?? Self.uniqueID(for: clean, taken: tails)
-            let tail = Tail(id: id, path: clean, status: file == nil ? .missing : .following, ringCapacity: limits.ringBytes, metrics: metrics)
+            let tail = Tail(
+                id: id, path: clean, status: file == nil ? .missing : .following, ringCapacity: limits.ringBytes, metrics: metrics,
+                createdAt: createdAt)
             tail.shared.withLock { shared in
                 shared.file = file
                 shared.generation = file == nil ? 0 : 1

@@ -99,4 +99,16 @@ public final class TailRegistry: Sendable {
         }
         for wake in wakes { wake() }
     }
+
+    /// Where the follower is in each tail's file: the cursor after the last line it read, or `nil` with no file. A
+    /// restart goes on from there.
+    public func cursors() -> [(id: String, cursor: String?)] {
+        tails.withLock { Array($0.values) }.map { tail in
+            // Read outside the tail's lock: the check reads the file.
+            let (file, committed) = tail.shared.withLock { ($0.file, $0.committed) }
+            guard let file else { return (tail.id, nil) }
+            let check = FileCursor.check(of: file.window(before: committed))
+            return (tail.id, FileCursor(device: file.device, inode: file.inode, offset: committed, check: check).description)
+        }
+    }
 }

@@ -10,15 +10,18 @@ extension Hub {
     /// Each message goes into the topic's log and its ancestors' logs, and every subscriber waiting for a message is
     /// woken. The batch is atomic: all are published, or none.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
-    ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published).
+    ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published). Not called
+    ///   when the receipt is returned.
+    /// - Returns: the receipt, when the messages were published at once (in memory); `nil` when `completion` answers.
     /// - Throws: at once, with nothing published: ``HubError/notFound(_:)``; ``HubError/invalidEventType(_:)``;
     ///   ``HubError/noRoom(retryAfterSeconds:)`` when a subscriber under the `block` policy has no room (the caller
     ///   may wait with ``publishWaiting(_:to:completion:)``).
+    @discardableResult
     public func publish(
         _ publications: [Publication],
         to name: TopicName,
         completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
-    ) throws(HubError) {
+    ) throws(HubError) -> PublishReceipt? {
         precondition(!publications.isEmpty, "publish needs at least one message")
         for publication in publications {
             if let event = publication.event {
@@ -64,8 +67,8 @@ extension Hub {
             }
             return .success(nil)
         }
-        guard let delivery = try outcome.get() else { return }
-        completion(.success(finish(delivery, count: publications.count)))
+        guard let delivery = try outcome.get() else { return nil }
+        return finish(delivery, count: publications.count)
     }
 
     /// Publishes and waits for the answer: for tests and tools, never an event thread (with a journal it waits for a
@@ -73,7 +76,9 @@ extension Hub {
     /// - Returns: the ids and how many subscribers the messages reached.
     /// - Throws: what ``publish(_:to:completion:)`` throws or answers.
     public func publish(_ publications: [Publication], to name: TopicName) throws(HubError) -> PublishReceipt {
-        try Self.waiting { (answer) throws(HubError) in try publish(publications, to: name, completion: answer) }
+        try Self.waiting { (answer) throws(HubError) in
+            if let receipt = try publish(publications, to: name, completion: answer) { answer(.success(receipt)) }
+        }
     }
 
     /// Publishes once room comes under the `block` policy, waiting on another thread up to the publish timeout.
@@ -110,7 +115,8 @@ extension Hub {
         while true {
             let seen = tree.generation
             do {
-                return try publish(publications, to: name, completion: completion)
+                if let receipt = try publish(publications, to: name, completion: completion) { completion(.success(receipt)) }
+                return
             } catch .noRoom(_) {
                 // Wait below.
             } catch {

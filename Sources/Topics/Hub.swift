@@ -36,6 +36,8 @@ public final class Hub: Sendable {
     public let epoch: String
     /// Where topics and messages are kept beyond the process, if anywhere.
     let journal: (any TopicJournal)?
+    /// Whether changes are answered only once a journal has kept them.
+    public var isJournaled: Bool { journal != nil }
     /// The limits in force.
     public let limits: Limits
     /// Counters for `/metrics`.

@@ -43,6 +43,7 @@ final class Message: Sendable {
         self.published = published
         let text = publication.payload.rawText
         raw = SSEEncoder.encoded(ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: text))
+        size = raw.bytes.count
         let isJSON = if case .json = publication.payload { true } else { false }
         let breaks = text.utf8.contains { $0 == 0x0A || $0 == 0x0D }
         json = LockedValue(.pending(event: publication.event, isJSON: isJSON, data: breaks ? text : nil, length: text.utf8.count))
@@ -53,8 +54,14 @@ final class Message: Sendable {
         format == .raw ? raw : jsonFrame()
     }
 
+    /// The bytes of the frame for a stream format: what a stream writes, taken with one retain (the frame's parts are
+    /// only needed when a multiplexer re-ids it).
+    func bytes(_ format: StreamFormat) -> [UInt8] {
+        format == .raw ? raw.bytes : jsonFrame().bytes
+    }
+
     /// The bytes it counts for in retention and queue limits.
-    var size: Int { raw.bytes.count }
+    let size: Int
 
     private func jsonFrame() -> EncodedEvent {
         json.withLock { state in

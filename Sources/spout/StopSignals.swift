@@ -10,6 +10,8 @@ struct StopSignals {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
+        // A write past a file-size limit must fail (the store answers 503 and recovers), not kill the server.
+        signal(SIGXFSZ, SIG_IGN)
     }
 
     /// Waits for SIGINT or SIGTERM and returns which arrived.

@@ -48,6 +48,40 @@ struct DurabilityTests {
         #expect(EventID(parsing: next)?.epoch == EventID(parsing: ids[0])?.epoch)
     }
 
+    @Test func aTailComesBackWithItsIdAndTheLinesAppendedWhileTheServerWasDownAreReadOnce() throws {
+        let data = TemporaryDirectory("spout-durable")
+        let logs = TemporaryDirectory("spout-durable-logs")
+        logs.write("app.log", "one\ntwo\n")
+        var last = ""
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path, "--allow-root", logs.path])
+            defer { server.stop() }
+            let created = try call(server.port, "POST", "/tails", json: #"{"path":"\#(logs.file("app.log"))","name":"app"}"#)
+            #expect(created.status == 201)
+            let client = try SSEClient(port: server.port, path: "/tails/app/events?lines=all")
+            let events = try client.waitForEvents(2)
+            last = try #require(events.last?.id)
+            logs.append("app.log", "three\n")
+            _ = try client.waitForEvents(3)
+            // Let the follower's place be kept (once a second), then stop.
+            usleep(1_500_000)
+        }
+        logs.append("app.log", "four\nfive\n")
+        let server = try SpoutProcess(["--data-dir", data.path, "--allow-root", logs.path])
+        defer { server.stop() }
+        let tail = try call(server.port, "GET", "/tails/app")
+        #expect(tail.status == 200)
+        #expect(tail["path"] == .string(logs.file("app.log")))
+        // The follower went on from where it was: the lines appended while it was down are read, once.
+        let caughtUp = Monotonic.wait(timeout: 5) { (try? call(server.port, "GET", "/tails/app"))?["position"] == .integer(24) }
+        #expect(caughtUp)
+        // A viewer's id from before the restart resumes exactly.
+        let client = try SSEClient(port: server.port, path: "/tails/app/events", headers: [("Last-Event-ID", last)])
+        let events = try client.waitForEvents(3)
+        #expect(events.compactMap(\.data) == ["three", "four", "five"])
+        #expect(events.allSatisfy { $0.event == nil }, "no gap")
+    }
+
     @Test func aSecondServerOnTheSameDataDirectoryIsRefused() throws {
         let data = TemporaryDirectory("spout-durable")
         let first = try SpoutProcess(["--data-dir", data.path])
@@ -169,5 +203,66 @@ struct DurabilityTests {
         #expect(numbers(events) == Array(0..<kept))
         // And the server goes on from there.
         #expect(try call(server.port, "POST", "/topics/torn/messages", json: #"{"data":"after"}"#).status == 201)
+    }
+}
+
+/// The store's disk fills up while the server runs: writes are refused with 503, streams go on, nothing acknowledged is
+/// lost, and it recovers when there is room again. The disk is filled for real, for the server's process only: a
+/// file-size limit (`prlimit --fsize`) makes its writes fail as a full disk would.
+@Suite("Durability: a full disk", .serialized, .timeLimit(.minutes(2)))
+struct FullDiskTests {
+    private func limitFileSize(_ pid: Int32, _ limit: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        // The soft limit only (`soft:`), which may be raised again without privileges.
+        process.arguments = ["--pid", "\(pid)", "--fsize=\(limit):"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("prlimit failed") }
+    }
+
+    @Test func writesAreRefusedWith503StreamsGoOnAndItRecoversWhenThereIsRoom() throws {
+        let data = TemporaryDirectory("spout-durable")
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"full"}"#)
+        let subscriber = try SSEClient(port: server.port, path: "/topics/full/events")
+        let publisher = try TestConnection(port: server.port)
+        var acknowledged: [String] = []
+        let payload = String(repeating: "x", count: 8000)
+        for index in 0..<5 { acknowledged.append(try publish(server.port, "full", "\(index):\(payload)", connection: publisher)) }
+        // No more room: every file of the server may grow by no more than it has now.
+        try limitFileSize(server.pid, "\(8 * 1024)")
+        var refused: TestResponse?
+        for index in 5..<200 {
+            try publisher.send("POST", "/topics/full/messages", headers: [("Content-Type", "text/plain")], body: Array("\(index):\(payload)".utf8))
+            let response = try publisher.response()
+            if response.status == 201 {
+                acknowledged.append((try? JSONParser.parse(response.body))?["id"]?.stringValue ?? "")
+                continue
+            }
+            refused = response
+            break
+        }
+        let answer = try #require(refused, "the store never ran out of room")
+        #expect(answer.status == 503)
+        #expect(answer.header("Retry-After") != nil)
+        #expect((try? JSONParser.parse(answer.body))?["error"]?["code"] == .string("store_unavailable"))
+        #expect(try call(server.port, "POST", "/topics", json: #"{"name":"more"}"#).status == 503)
+        #expect(try call(server.port, "GET", "/healthz").status == 200, "the server goes on")
+        // Room again: publishing goes on, and the open stream gets it.
+        try limitFileSize(server.pid, "unlimited")
+        let after = try publish(server.port, "full", "after", connection: publisher)
+        acknowledged.append(after)
+        try subscriber.read(timeout: 10) { client in client.events.contains { $0.id == after } }
+        #expect(!subscriber.isClosed)
+        #expect(subscriber.events.compactMap(\.id) == acknowledged, "the stream has every acknowledged message, in order, and nothing else")
+        // And after a restart every acknowledged message is there.
+        server.stop()
+        let again = try SpoutProcess(["--data-dir", data.path])
+        defer { again.stop() }
+        let client = try SSEClient(port: again.port, path: "/topics/full/events?backlog=1000")
+        let events = try client.waitForEvents(acknowledged.count)
+        #expect(events.compactMap(\.id) == acknowledged)
     }
 }
