@@ -129,48 +129,42 @@ public final class DataStore: @unchecked Sendable {
 
     /// Saves a topic (made, or made explicit); `done` runs once it is committed.
     public func save(_ record: TopicRecord, done: @escaping @Sendable (StoreError?) -> Void) {
-        writer.submit(
-            { database throws(StoreError) in
-                let upsert = try database.cached("INSERT OR REPLACE INTO topics(name, settings, implicit, created_at) VALUES (?, ?, ?, ?)")
-                upsert.bind(1, record.name)
-                upsert.bind(2, record.settings)
-                upsert.bind(3, record.implicit ? 1 : 0)
-                upsert.bind(4, record.createdAt)
-                try upsert.run()
-            }, done: done)
+        write("INSERT OR REPLACE INTO topics(name, settings, implicit, created_at) VALUES (?, ?, ?, ?)", done: done) { statement in
+            statement.bind(1, record.name)
+            statement.bind(2, record.settings)
+            statement.bind(3, record.implicit ? 1 : 0)
+            statement.bind(4, record.createdAt)
+        }
     }
 
     /// Deletes a topic (not its messages: its ancestors may still retain them); `done` runs once it is committed.
     public func deleteTopic(_ name: String, done: @escaping @Sendable (StoreError?) -> Void) {
-        writer.submit(
-            { database throws(StoreError) in
-                let delete = try database.cached("DELETE FROM topics WHERE name = ?")
-                delete.bind(1, name)
-                try delete.run()
-            }, done: done)
+        write("DELETE FROM topics WHERE name = ?", done: done) { $0.bind(1, name) }
     }
 
     /// Saves a tail; `done` runs once it is committed.
     public func save(_ record: TailRecord, done: @escaping @Sendable (StoreError?) -> Void) {
-        writer.submit(
-            { database throws(StoreError) in
-                let upsert = try database.cached("INSERT OR REPLACE INTO tails(id, path, retry, created_at, cursor) VALUES (?, ?, ?, ?, ?)")
-                upsert.bind(1, record.id)
-                upsert.bind(2, record.path)
-                upsert.bind(3, record.retry ? 1 : 0)
-                upsert.bind(4, record.createdAt)
-                upsert.bind(5, record.cursor)
-                try upsert.run()
-            }, done: done)
+        write("INSERT OR REPLACE INTO tails(id, path, retry, created_at, cursor) VALUES (?, ?, ?, ?, ?)", done: done) { statement in
+            statement.bind(1, record.id)
+            statement.bind(2, record.path)
+            statement.bind(3, record.retry ? 1 : 0)
+            statement.bind(4, record.createdAt)
+            statement.bind(5, record.cursor)
+        }
     }
 
     /// Deletes a tail; `done` runs once it is committed.
     public func deleteTail(_ id: String, done: @escaping @Sendable (StoreError?) -> Void) {
+        write("DELETE FROM tails WHERE id = ?", done: done) { $0.bind(1, id) }
+    }
+
+    /// One statement through the writer, with the values `bind` gives it.
+    private func write(_ sql: String, done: @escaping @Sendable (StoreError?) -> Void, bind: @escaping @Sendable (Statement) -> Void) {
         writer.submit(
             { database throws(StoreError) in
-                let delete = try database.cached("DELETE FROM tails WHERE id = ?")
-                delete.bind(1, id)
-                try delete.run()
+                let statement = try database.cached(sql)
+                bind(statement)
+                try statement.run()
             }, done: done)
     }
 
