@@ -11,6 +11,9 @@ import Testing
 /// zero-window probes with exponential backoff, and the test measures TCP, not Spout.)
 @Suite("Slow subscribers: the three policies against a real process", .serialized, .timeLimit(.minutes(3)))
 struct SlowSubscriberTests {
+    /// Whether this test process (and so the `spout` built with it) runs under ThreadSanitizer.
+    static let underThreadSanitizer = dlsym(nil, "__tsan_init") != nil  // nil: glibc's RTLD_DEFAULT
+
     static let payload = String(repeating: "x", count: 1000)
 
     /// A JSON batch of numbered messages `first..<first+count`, each about 1 KB.
@@ -57,7 +60,11 @@ struct SlowSubscriberTests {
         #expect(fast.scanner.numbers == Array(0..<total), "the fast subscriber missed or reordered messages")
         #expect(fast.scanner.controls.isEmpty)
         #expect(fast.scanner.byteCount > 50_000_000)
-        #expect(growth < 32 * 1024, "the server grew by \(growth) KiB while 50 MB flowed")
+        // Under ThreadSanitizer the server's resident memory includes TSan's shadow of every byte it touched, several
+        // times the retained messages themselves; the bound is checked in the normal run.
+        if !Self.underThreadSanitizer {
+            #expect(growth < 32 * 1024, "the server grew by \(growth) KiB while 50 MB flowed")
+        }
 
         // Now the slow subscriber reads what it can.
         try slow.pump { $0.numbers.last == total - 1 }
