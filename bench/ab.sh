@@ -3,7 +3,8 @@
 # taking turns, in one run. Prints each figure and the medians side by side.
 #
 #   bench/ab.sh "LABEL_A=BINARY [FLAGS…]" "LABEL_B=BINARY [FLAGS…]"
-#   REPS=3 (default)  QUICK=1 for fewer messages
+#   REPS=3 (default)  QUICK=1 for fewer messages  PIN=1 to run the server on CPU 0 and the load generator on CPU 1
+#   (on this 2-core machine, unpinned runs of one build vary by 10-20%)
 #
 # Scenarios: fan-out to 1,000 subscribers, 1,000 topics × 1 subscriber, 1 subscriber at 20,000 msg/s (p99), and
 # 10,000 idle subscribers (KB each, a fresh server per run).
@@ -14,6 +15,9 @@ REPS=${REPS:-3}
 QUICK=${QUICK:-0}
 PORT=8281
 BENCH=$PWD/.build/release/spout-bench
+SERVER_CPU=()
+CLIENT_CPU=()
+if [ "${PIN:-0}" = 1 ]; then SERVER_CPU=(taskset -c 0); CLIENT_CPU=(taskset -c 1); fi
 OUT=${BENCH_OUT:-/tmp/spout-ab/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
@@ -29,7 +33,7 @@ run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LAB
     if [[ " ${parts[*]} " != *" --in-memory "* ]] && "${parts[0]}" serve --help 2>&1 | grep -q -- --data-dir; then
         data=(--data-dir "$(mktemp -d "$OUT/data.XXXXXX")")
     fi
-    "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
+    "${SERVER_CPU[@]}" "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
     PID=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0; sleep 0.1; done
     echo "$LABEL did not listen" >&2
@@ -49,12 +53,12 @@ for rep in $(seq "$REPS"); do
         for scenario in "--subs 1000 --window 64 --messages ${M[0]}" "--subs 1 --topics 1000 --window 1024 --messages ${M[1]}" \
             "--subs 1 --window 1024 --rate 20000 --messages ${M[2]}"; do
             # shellcheck disable=SC2086
-            "$BENCH" pubsub $(urls) $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" >/dev/null
+            "${CLIENT_CPU[@]}" "$BENCH" pubsub $(urls) $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" >/dev/null
         done
         stop_server
         run_server "$spec"
         # shellcheck disable=SC2046
-        "$BENCH" idle $(urls) --subs 10000 --hold 3 --rep "$rep" --json "$OUT/idle.jsonl" >/dev/null
+        "${CLIENT_CPU[@]}" "$BENCH" idle $(urls) --subs 10000 --hold 3 --rep "$rep" --json "$OUT/idle.jsonl" >/dev/null
         stop_server
     done
 done
