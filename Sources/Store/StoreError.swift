@@ -38,12 +38,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether the same write may succeed later, once there is room or the lock is gone: the server then answers
-    /// 503 with `Retry-After` rather than failing for good.
-    public var isTransient: Bool {
-        [.full, .readOnly, .busy, .io].contains(kind)
-    }
-
     /// The message.
     public var description: String { message }
 
