@@ -1,5 +1,6 @@
 import JSON
 import Store
+import Threading
 import Topics
 
 /// The hub's journal over the embedded store: topics and messages become the store's records, and back.
@@ -36,29 +37,45 @@ struct StoreJournal: TopicJournal {
         store.forget(sequences)
     }
 
-    /// Loads what the store holds into `hub`: topics, then messages in chunks, oldest first.
+    /// Loads what the store holds into `hub`: topics, then messages in chunks, oldest first. One thread reads the
+    /// store while another loads what was read into the hub's logs, so that a restart takes the longer of the two,
+    /// not their sum.
     /// - Returns: how many topics and messages came back.
     static func restore(_ hub: Hub, from store: DataStore) throws(StoreError) -> (topics: Int, messages: Int) {
         let topics = try store.topics().map { record in
             JournalTopic(name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt)
         }
         hub.restore(topics: topics)
+        // Two chunks in hand at most: the reader runs ahead by one while the loader works.
+        let chunks = Queue<[JournalMessage]>(maxsize: 2)
+        let loader = NativeThread(name: "spout-restore") {
+            while let chunk = try? chunks.get() { hub.restore(messages: chunk) }
+        }
+        loader.start()
+        defer {
+            chunks.shutdown()
+            _ = loader.join()
+        }
         var chunk: [JournalMessage] = []
-        chunk.reserveCapacity(10_000)
+        chunk.reserveCapacity(chunkSize)
         var count = 0
         try store.messages { record in
             let payload: Payload =
                 record.isJSON ? ((try? JSONParser.parse(Array(record.data.utf8))).map(Payload.json) ?? .text(record.data)) : .text(record.data)
             chunk.append(JournalMessage(sequence: record.sequence, topic: record.topic, time: record.time, event: record.event, payload: payload))
-            if chunk.count == 10_000 {
-                hub.restore(messages: chunk)
+            if chunk.count == chunkSize {
+                try? chunks.put(chunk)
                 count += chunk.count
-                chunk.removeAll(keepingCapacity: true)
+                chunk = []
+                chunk.reserveCapacity(chunkSize)
             }
         }
-        hub.restore(messages: chunk)
+        try? chunks.put(chunk)
         return (topics.count, count + chunk.count)
     }
+
+    /// How many messages the reader hands the loader at a time.
+    private static let chunkSize = 10_000
 
     /// A topic's settings as the store keeps them: what a create request would say, the queue only if it was given.
     static func settingsJSON(_ settings: TopicSettings) -> JSONValue {

@@ -41,30 +41,38 @@ extension Hub {
         var evicted = MessageLog.Evicted(collecting: journal != nil)
         var added = 0
         var orphans: [UInt64] = []
+        // Messages come in runs of few topics: each topic's tree and lineage is looked up once per call.
+        var places: [String: (tree: TopicTree, lineage: [Topic])?] = [:]
         for record in records {
-            guard let name = TopicName(record.topic), let tree = tree(for: name) else {
+            let place: (tree: TopicTree, lineage: [Topic])? =
+                places[record.topic]
+                ?? {
+                    let found = TopicName(record.topic).flatMap { name in
+                        tree(for: name).map { tree in (tree, tree.withTopics { topics in name.lineage.compactMap { topics[$0] } }) }
+                    }
+                    places[record.topic] = found
+                    return found
+                }()
+            guard let (tree, lineage) = place, !lineage.isEmpty else {
                 orphans.append(record.sequence)
                 continue
             }
-            let kept = tree.withTopics { topics -> Bool in
-                let lineage = name.lineage.compactMap { topics[$0] }
-                guard !lineage.isEmpty else { return false }
-                let message = Message(
-                    sequence: record.sequence, epoch: epoch, topic: record.topic, time: record.time,
-                    published: now - .milliseconds(max(0, wallNow - record.time)),
-                    publication: Publication(record.payload, event: record.event))
+            let message = Message(
+                sequence: record.sequence, epoch: epoch, topic: record.topic, time: record.time,
+                published: now - .milliseconds(max(0, wallNow - record.time)),
+                publication: Publication(record.payload, event: record.event))
+            tree.withTopics { _ in
                 for node in lineage {
                     node.log.append(message)
                     node.trim(now: now, into: &evicted)
                 }
-                added += message.size
-                if let topic = topics[name.text] {
+                // The lineage begins with the topic itself, when it is there.
+                if let topic = lineage.first, topic.name.text == record.topic {
                     topic.lastID = message.id
                     topic.lastSequence = message.sequence
                 }
-                return true
             }
-            if !kept { orphans.append(record.sequence) }
+            added += message.size
             sequence.max(record.sequence, ordering: .relaxed)
         }
         retainedBytes.add(added - evicted.freed, ordering: .relaxed)

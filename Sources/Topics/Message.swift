@@ -2,7 +2,6 @@ import EventStream
 import Feeds
 import JSON
 import Synchronization
-import Threading
 
 /// A published message, encoded once for each stream format and shared by every log and subscriber that holds it.
 final class Message: Sendable {
@@ -18,21 +17,29 @@ final class Message: Sendable {
     let published: ContinuousClock.Instant
     /// The SSE frame for `raw` streams: `id`, the publisher's `event`, `topic`, and the data verbatim.
     let raw: EncodedEvent
-    /// The SSE frame for `json` streams, encoded by the first `json` subscriber that needs it, so that a message nobody
-    /// reads as JSON costs its publisher one encoding and never holds the envelope. The project's lock rather than
-    /// `Synchronization.Mutex`, which ThreadSanitizer cannot see.
-    private let json: LockedValue<JSONFrame>
+    /// The SSE frame for `json` streams, made by the first `json` subscriber that needs it, so that a message nobody
+    /// reads as JSON costs its publisher one encoding and never holds the envelope. An atomic reference rather than a
+    /// lock: two subscribers that race both encode the same bytes and the first to store wins, and a retained message
+    /// costs no lock of its own (ThreadSanitizer sees atomics, unlike `Synchronization.Mutex`).
+    private let json = AtomicLazyReference<EncodedFrame>()
+    /// The publisher's event type, for the `json` frame.
+    private let event: String?
+    /// Whether the data is JSON (else text), for the `json` frame.
+    private let isJSON: Bool
+    /// The data, kept only when the raw frame cannot give it back (it holds a line break, which the raw frame turns into
+    /// several `data:` lines). Otherwise the raw frame's one data line is the data verbatim, and a retained message
+    /// keeps its data once.
+    private let data: String?
+    /// How many bytes the data has.
+    private let length: Int
     /// How many logs hold it (its topic's and its ancestors'): the server-wide retention budget counts it once, and
     /// frees it when the last of them lets it go.
     let holders = Atomic<Int>(0)
 
-    /// The `json` frame, or what it is made from until a subscriber asks for it: the publisher's event type, whether
-    /// the data is JSON (else text), and the data itself only when the raw frame cannot give it back (it holds a line
-    /// break, which the raw frame turns into several `data:` lines). Otherwise the raw frame's one data line is the
-    /// data verbatim, and a retained message keeps its data once.
-    private enum JSONFrame: Sendable {
-        case pending(event: String?, isJSON: Bool, data: String?, length: Int)
-        case encoded(EncodedEvent)
+    /// A made `json` frame, boxed for the atomic reference.
+    private final class EncodedFrame: Sendable {
+        let event: EncodedEvent
+        init(_ event: EncodedEvent) { self.event = event }
     }
 
     init(sequence: UInt64, epoch: String, topic: String, time: Int64, published: ContinuousClock.Instant, publication: Publication) {
@@ -44,9 +51,10 @@ final class Message: Sendable {
         let text = publication.payload.rawText
         raw = SSEEncoder.encoded(ServerSentEvent(id: id, event: publication.event, fields: [.init("topic", topic)], data: text))
         size = raw.bytes.count
-        let isJSON = if case .json = publication.payload { true } else { false }
-        let breaks = text.utf8.contains { $0 == 0x0A || $0 == 0x0D }
-        json = LockedValue(.pending(event: publication.event, isJSON: isJSON, data: breaks ? text : nil, length: text.utf8.count))
+        event = publication.event
+        isJSON = if case .json = publication.payload { true } else { false }
+        data = text.utf8.contains { $0 == 0x0A || $0 == 0x0D } ? text : nil
+        length = text.utf8.count
     }
 
     /// The frame for a stream format.
@@ -64,38 +72,31 @@ final class Message: Sendable {
     let size: Int
 
     private func jsonFrame() -> EncodedEvent {
-        json.withLock { state in
-            switch state {
-            case .encoded(let event):
-                return event
-            case .pending(let type, let isJSON, let data, let length):
-                var envelope: [UInt8] = []
-                envelope.append(contentsOf: #"{"topic":"#.utf8)
-                JSONValue.encodeString(topic, into: &envelope)
-                envelope.append(contentsOf: #","id":"#.utf8)
-                JSONValue.encodeString(id, into: &envelope)
-                if let type {
-                    envelope.append(contentsOf: #","event":"#.utf8)
-                    JSONValue.encodeString(type, into: &envelope)
-                }
-                envelope.append(contentsOf: #","time":"#.utf8)
-                JSONValue.encodeString(Timestamp.iso8601(milliseconds: time), into: &envelope)
-                envelope.append(contentsOf: #","data":"#.utf8)
-                withData(data, length: length) { bytes in
-                    // JSON data is its compact text, which has no line break; text is encoded as a JSON string.
-                    if isJSON { envelope.append(contentsOf: bytes) } else { JSONValue.encodeString(utf8: bytes, into: &envelope) }
-                }
-                envelope.append(UInt8(ascii: "}"))
-                let event = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: envelope, as: UTF8.self)))
-                state = .encoded(event)
-                return event
-            }
+        if let made = json.load() { return made.event }
+        var envelope: [UInt8] = []
+        envelope.append(contentsOf: #"{"topic":"#.utf8)
+        JSONValue.encodeString(topic, into: &envelope)
+        envelope.append(contentsOf: #","id":"#.utf8)
+        JSONValue.encodeString(id, into: &envelope)
+        if let event {
+            envelope.append(contentsOf: #","event":"#.utf8)
+            JSONValue.encodeString(event, into: &envelope)
         }
+        envelope.append(contentsOf: #","time":"#.utf8)
+        JSONValue.encodeString(Timestamp.iso8601(milliseconds: time), into: &envelope)
+        envelope.append(contentsOf: #","data":"#.utf8)
+        withData { bytes in
+            // JSON data is its compact text, which has no line break; text is encoded as a JSON string.
+            if isJSON { envelope.append(contentsOf: bytes) } else { JSONValue.encodeString(utf8: bytes, into: &envelope) }
+        }
+        envelope.append(UInt8(ascii: "}"))
+        let made = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: envelope, as: UTF8.self)))
+        return json.storeIfNil(EncodedFrame(made)).event
     }
 
-    /// Hands `body` the data's bytes: `data` if kept, else the raw frame's one data line, whose `length` bytes come
+    /// Hands `body` the data's bytes: ``data`` if kept, else the raw frame's one data line, whose ``length`` bytes come
     /// just before the frame's last two line feeds (the encoder writes the data last).
-    private func withData(_ data: String?, length: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    private func withData(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         if var text = data {
             text.withUTF8(body)
             return
