@@ -19,6 +19,8 @@ public final class DataStore: @unchecked Sendable {
     private let directory: DataDirectory
     private let database: Database
     private let writer: StoreWriter
+    private let checkpointer: Checkpointer
+    private let evictions = Evictions()
 
     /// The database file's name in the data directory.
     public static let fileName = "spout.db"
@@ -34,17 +36,24 @@ public final class DataStore: @unchecked Sendable {
         recovery = try Self.recover(database, logBytes: logBytes)
         try Self.migrate(database, epoch: newEpoch())
         epoch = try database.value("SELECT value FROM meta WHERE key = 'epoch'") ?? newEpoch()
-        writer = StoreWriter(database: database, fsync: fsync)
+        // The checkpointer moves the log into the file; SQLite's own checkpoints would run on the writer's commits.
+        try database.execute("PRAGMA wal_autocheckpoint=0")
+        let checkpointer = try Checkpointer(path: path, policy: fsync)
+        self.checkpointer = checkpointer
+        writer = StoreWriter(database: database) { bytes in checkpointer.committed(bytes: bytes) }
     }
 
     /// Starts the writer; loading must be done by then.
     public func start() {
+        checkpointer.start()
         writer.start()
     }
 
     /// Commits what was handed in, stops the writer and closes the file cleanly.
     public func close() {
+        delete(evictions.drain())
         writer.stop()
+        checkpointer.stop()
         database.close()
     }
 
@@ -98,7 +107,10 @@ public final class DataStore: @unchecked Sendable {
 
     /// Makes `records` durable; `done` runs once they are committed (or failed).
     public func append(_ records: [MessageRecord], done: @escaping @Sendable (StoreError?) -> Void) {
+        // Roughly what the rows add to the log: the data, and a little for the rest of each row and its index entry.
+        let bytes = records.reduce(0) { $0 + $1.data.utf8.count + $1.topic.utf8.count + 48 }
         writer.submit(
+            bytes: bytes,
             { database throws(StoreError) in
                 let insert = try database.cached("INSERT INTO messages(seq, topic, time, event, json, data) VALUES (?, ?, ?, ?, ?, ?)")
                 for record in records {
@@ -113,17 +125,21 @@ public final class DataStore: @unchecked Sendable {
             }, done: done)
     }
 
-    /// Deletes the messages with these sequence numbers (no topic retains them any more), in the writer's next
-    /// transaction, with whatever else it commits.
+    /// Deletes the messages with these sequence numbers (no topic retains them any more), gathered with others into
+    /// one statement in a later transaction (see ``Evictions``), never one statement per message.
     public func forget(_ sequences: [UInt64]) {
+        guard !sequences.isEmpty, let due = evictions.add(sequences) else { return }
+        delete(due)
+    }
+
+    private func delete(_ sequences: [UInt64]) {
         guard !sequences.isEmpty else { return }
+        let list = Evictions.jsonArray(sequences)
         writer.submit(
             { database throws(StoreError) in
-                let delete = try database.cached("DELETE FROM messages WHERE seq = ?")
-                for sequence in sequences {
-                    delete.bind(1, Int64(sequence))
-                    try delete.run()
-                }
+                let delete = try database.cached("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))")
+                delete.bind(1, list)
+                try delete.run()
             }, done: { _ in })
     }
 

@@ -15,23 +15,23 @@ public final class StoreWriter: @unchecked Sendable {
     public struct Job: Sendable {
         let write: @Sendable (Database) throws(StoreError) -> Void
         let done: @Sendable (StoreError?) -> Void
+        let bytes: Int
     }
 
     /// The figures for `/metrics`.
     public let metrics = StoreMetrics()
     private let database: Database
-    private let policy: FsyncPolicy
     private let jobs = Queue<Job>()
     private let maxBatch: Int
+    private let afterCommit: @Sendable (_ bytes: Int) -> Void
     private var thread: NativeThread?
-    private var dirtySinceCheckpoint = false
-    private var lastCheckpoint = ContinuousClock.now
 
-    /// A writer over `database`, which it alone uses from now on.
-    public init(database: Database, fsync policy: FsyncPolicy, maxBatch: Int = 8192) {
+    /// A writer over `database`, which it alone uses from now on; `afterCommit` hears how many bytes each commit
+    /// wrote, as the jobs counted them (for a checkpointer: the writer itself never checkpoints).
+    public init(database: Database, maxBatch: Int = 8192, afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }) {
         self.database = database
-        self.policy = policy
         self.maxBatch = maxBatch
+        self.afterCommit = afterCommit
     }
 
     /// Starts the writer thread.
@@ -41,11 +41,13 @@ public final class StoreWriter: @unchecked Sendable {
         worker.start()
     }
 
-    /// Hands in a write; `done` runs once it is committed, with `nil`, or with the error that failed its transaction.
-    /// After ``stop()`` it fails at once.
-    public func submit(_ write: @escaping @Sendable (Database) throws(StoreError) -> Void, done: @escaping @Sendable (StoreError?) -> Void) {
+    /// Hands in a write of about `bytes` bytes; `done` runs once it is committed, with `nil`, or with the error that
+    /// failed its transaction. After ``stop()`` it fails at once.
+    public func submit(
+        bytes: Int = 0, _ write: @escaping @Sendable (Database) throws(StoreError) -> Void, done: @escaping @Sendable (StoreError?) -> Void
+    ) {
         do {
-            try jobs.put(Job(write: write, done: done))
+            try jobs.put(Job(write: write, done: done, bytes: bytes))
         } catch {
             done(StoreError(code: 21, message: "the store is closed"))
         }
@@ -62,19 +64,13 @@ public final class StoreWriter: @unchecked Sendable {
         while true {
             let first: Job
             do {
-                // Woken at least once a second, so that `interval` forces what was committed.
-                first = try jobs.get(timeout: .seconds(1))
-            } catch .empty {
-                checkpointIfDue()
-                continue
+                first = try jobs.get()
             } catch {
-                checkpointIfDue(force: true)
                 return
             }
             var batch = [first]
             while batch.count < maxBatch, let next = try? jobs.getNowait() { batch.append(next) }
             commit(batch)
-            checkpointIfDue()
         }
     }
 
@@ -85,21 +81,12 @@ public final class StoreWriter: @unchecked Sendable {
             try database.transaction { () throws(StoreError) in
                 for job in batch { try job.write(database) }
             }
-            dirtySinceCheckpoint = true
             metrics.committed(writes: batch.count, took: ContinuousClock.now - started)
+            afterCommit(batch.reduce(0) { $0 + $1.bytes })
         } catch {
             failure = error
             metrics.failedCommits.add(1, ordering: .relaxed)
         }
         for job in batch { job.done(failure) }
-    }
-
-    /// Under `interval`, forces the log to the disk once a second if anything was committed (a checkpoint syncs it).
-    private func checkpointIfDue(force: Bool = false) {
-        guard policy == .interval, dirtySinceCheckpoint, force || ContinuousClock.now - lastCheckpoint >= .seconds(1) else { return }
-        lastCheckpoint = ContinuousClock.now
-        dirtySinceCheckpoint = false
-        // PASSIVE never waits for readers; what it cannot move now goes at the next one.
-        try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 }

@@ -10,7 +10,7 @@ struct StoreWriterTests {
         let database = try Database(path: directory.file("w.db"))
         try database.useWriteAheadLog(policy)
         try database.execute("CREATE TABLE m(k INTEGER PRIMARY KEY, v TEXT)")
-        let writer = StoreWriter(database: database, fsync: policy)
+        let writer = StoreWriter(database: database)
         writer.start()
         return (writer, try Database(path: directory.file("w.db"), readOnly: true))
     }

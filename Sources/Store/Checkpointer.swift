@@ -1,0 +1,72 @@
+import Synchronization
+import Threading
+
+/// Moves the write-ahead log into the database file on a thread and connection of its own, so that the writer never
+/// stops committing for it.
+///
+/// A checkpoint copies what the log holds into the database file and, unless the policy is `never`, forces both to the
+/// disk first: under `interval` this is the once-a-second force. Done by the writer, it stalled every publisher for
+/// milliseconds each second (and each 4 MB of log, where SQLite checkpoints on its own); done here, a passive
+/// checkpoint copies what is committed while the writer goes on appending. Runs once a second when anything was
+/// committed, and at once when the log has grown by ``earlyBytes`` since the last one, so the log stays small.
+final class Checkpointer: @unchecked Sendable {
+    // Unchecked: `database` is used by the checkpointer's thread alone (and by `stop` once that thread is joined);
+    // `thread` only by `start` and `stop`, which the owner calls in order.
+    private let database: Database
+    private let period: Duration
+    /// Committed since the last checkpoint, in bytes of records; the writer adds, the checkpointer takes.
+    private let pending = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    // The writer (after a large commit) and `stop` set `due`; the checkpointer's thread waits on it for up to
+    // `period`, then clears it.
+    private let due = Event()
+    private var thread: NativeThread?
+
+    /// Log bytes after which a checkpoint comes before its second is up.
+    static let earlyBytes = 8 << 20
+
+    /// A checkpointer on a connection of its own to the database at `path`, forcing to disk as `policy` says.
+    /// - Throws: ``StoreError`` if the connection cannot be opened.
+    init(path: String, policy: FsyncPolicy, period: Duration = .seconds(1)) throws(StoreError) {
+        database = try Database(path: path, create: false)
+        try database.execute("PRAGMA synchronous=\(policy.synchronous)")
+        self.period = period
+    }
+
+    /// Starts the thread.
+    func start() {
+        let worker = NativeThread(name: "spout-checkpoint") { [self] in run() }
+        thread = worker
+        worker.start()
+    }
+
+    /// Notes `bytes` committed; wakes the thread early once enough gathered.
+    func committed(bytes: Int) {
+        let total = pending.add(bytes, ordering: .relaxed).newValue
+        if total >= Self.earlyBytes && total - bytes < Self.earlyBytes { due.set() }
+    }
+
+    /// Checkpoints what is left, ends the thread and closes the connection.
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        due.set()
+        _ = thread?.join(timeout: .seconds(30))
+        thread = nil
+        database.close()
+    }
+
+    private func run() {
+        while !stopping.load(ordering: .relaxed) {
+            _ = due.wait(timeout: period)
+            due.clear()
+            checkpoint()
+        }
+        checkpoint()
+    }
+
+    private func checkpoint() {
+        guard pending.exchange(0, ordering: .relaxed) > 0 else { return }
+        // PASSIVE never waits for the writer or readers; what it cannot move now goes at the next one.
+        try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+}
