@@ -7,7 +7,8 @@ import Threading
 /// A checkpoint copies what the log holds into the database file and, unless the policy is `never`, forces both to the
 /// disk first: under `interval` this is the once-a-second force. Done by the writer, it stalled every publisher for
 /// milliseconds each second (and each 4 MB of log, where SQLite checkpoints on its own); done here, a passive
-/// checkpoint copies what is committed while the writer goes on appending. Runs once a second when anything was
+/// checkpoint copies what is committed while the writer goes on appending, and a short restart lets the log start over.
+/// Runs once a second when anything was
 /// committed, and at once when the log has grown by ``earlyBytes`` since the last one, so the log stays small.
 final class Checkpointer: @unchecked Sendable {
     // Unchecked: `database` is used by the checkpointer's thread alone (and by `stop` once that thread is joined);
@@ -66,7 +67,11 @@ final class Checkpointer: @unchecked Sendable {
 
     private func checkpoint() {
         guard pending.exchange(0, ordering: .relaxed) > 0 else { return }
-        // PASSIVE never waits for the writer or readers; what it cannot move now goes at the next one.
+        // PASSIVE never waits for the writer, and copies the bulk while it goes on. But under steady writing the writer
+        // always adds frames while it runs, so the log would never start over and would grow without end (and a
+        // commit that extends a file costs its fsync twice what one that overwrites does). RESTART then copies the
+        // few frames added meanwhile, holding the writer back for that moment, and the next commit starts the log over.
         try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try? database.execute("PRAGMA wal_checkpoint(RESTART)")
     }
 }
