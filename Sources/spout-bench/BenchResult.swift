@@ -22,6 +22,8 @@ struct BenchResult {
     var seconds = 0.0
     /// The server's sockets in a churn run.
     var sockets: Sockets?
+    /// A durable server's group commits during the run.
+    var store: StoreFigures?
 
     /// The server's socket descriptors before a churn, right after its last stream went, and once they settled.
     struct Sockets {
@@ -48,7 +50,7 @@ struct BenchResult {
             "latency_us":{\(latency),"max":\(latencies.maximum)},"lost":\(lost),"dup":\(duplicates),\
             "out_of_order":\(outOfOrder),"errors":\(errors),"server":{"cpu_pct":\(fixed(serverCPUPercent, 1)),\
             "rss_kb":\(serverRSSKiB),"kb_per_sub":\(kibPerSubscriber.map { fixed($0, 2) } ?? "null")},\
-            "client":{"cpu_pct":\(fixed(clientCPUPercent, 1))},"subs_connected":\(connected),"duration_s":\(fixed(seconds, 3))\(sockets?.json ?? "")}
+            "client":{"cpu_pct":\(fixed(clientCPUPercent, 1))},"subs_connected":\(connected),"duration_s":\(fixed(seconds, 3))\(sockets?.json ?? "")\(store?.json ?? "")}
             """
     }
 
@@ -65,6 +67,7 @@ struct BenchResult {
         return "\(target) \(scenario) \(name):\(rate)\(memory) p50=\(latencies.percentile(0.5))µs "
             + "p99=\(latencies.percentile(0.99))µs lost=\(lost) dup=\(duplicates) ooo=\(outOfOrder) errors=\(errors) "
             + "server \(fixed(serverCPUPercent, 1))% client \(fixed(clientCPUPercent, 1))% in \(fixed(seconds, 2)) s"
+            + (store.map { "; \($0.commits) commits, \(fixed($0.writesPerCommit, 1)) writes each" } ?? "")
     }
 
     /// Prints the summary and appends the JSON line to `path`, if any.

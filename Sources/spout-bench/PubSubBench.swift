@@ -48,6 +48,7 @@ struct PubSubBench: ParsableCommand {
         loop.run(until: Clock.now() + 500_000_000) { false }
 
         let server = ProcessTree(root: target.serverPID)
+        let storeBefore = try target.storeFigures()
         let (cpuBefore, ownBefore, started) = (server.cpuSeconds, Clock.processCPU(), Clock.now())
         let run = PublishRun(endpoint: try target.pub, topics: names, messages: messages, rate: rate, size: size, ledger: ledger)
         let threads = try (0..<pubs).map { index in
@@ -83,6 +84,7 @@ struct PubSubBench: ParsableCommand {
         result.serverRSSKiB = server.residentKiB
         result.connected = connected
         result.seconds = elapsed
+        if let storeBefore, let storeAfter = try target.storeFigures() { result.store = storeAfter - storeBefore }
         try result.report(to: target.output.json)
     }
 }

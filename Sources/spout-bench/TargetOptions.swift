@@ -13,6 +13,8 @@ struct TargetOptions: ParsableArguments {
     var createBody = #"{"name":"{topic}"}"#
     @Option(help: "The server's process id; its CPU and memory are measured with its descendants'.")
     var serverPID: Int32
+    @Option(help: "A durable Spout's /metrics URL: the store's commits are read before and after the run.")
+    var metricsURL: String?
     @Option(help: "The server's name in the results.")
     var label = "spout"
     @OptionGroup var output: ResultOptions
@@ -23,6 +25,13 @@ struct TargetOptions: ParsableArguments {
             guard let pubURL else { throw BenchFailure("--pub-url is needed") }
             return try Endpoint(pubURL)
         }
+    }
+
+    /// The store's figures now, if a metrics URL was given and the server has a store.
+    func storeFigures() throws -> StoreFigures? {
+        guard let metricsURL else { return nil }
+        let endpoint = try Endpoint(metricsURL)
+        return StoreFigures.read(port: endpoint.port, path: endpoint.pathTemplate)
     }
 
     /// `count` topic names, fresh for this run so that no earlier history is seen; created first if the server needs it.
