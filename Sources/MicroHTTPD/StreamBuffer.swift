@@ -36,6 +36,14 @@ public struct StreamBuffer: ~Copyable {
         count += bytes.byteCount
     }
 
+    /// Appends bytes from an array. Appending past ``capacity`` is a bug and traps.
+    ///
+    /// Not the generic ``append(contentsOf:)``: across modules that one is called unspecialized, and its dispatch cost
+    /// several times the copy on the path that writes every event.
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        unsafe bytes.withUnsafeBytes { source in unsafe append(source.bytes) }
+    }
+
     /// Appends a collection of bytes, in one copy when it is contiguous. Appending past ``capacity`` is a bug and traps.
     public mutating func append(contentsOf bytes: some Collection<UInt8>) {
         let copied: Void? = unsafe bytes.withContiguousStorageIfAvailable { elements in

@@ -44,7 +44,7 @@ final class FeedStream: StreamSource {
         guard buffer.freeCapacity > 0 else { return .ready }
         let result = FrameSink.bytes(
             capacity: buffer.freeCapacity,
-            write: { bytes in buffer.append(contentsOf: bytes) },
+            write: { bytes in buffer.append(bytes) },
             read: { sink in feed.read(into: &sink) }
         )
         switch result {
@@ -55,7 +55,7 @@ final class FeedStream: StreamSource {
             return .end
         case .waiting:
             guard heartbeatDue.exchange(false, ordering: .relaxed), buffer.freeCapacity >= Self.heartbeat.count else { return .pending }
-            buffer.append(contentsOf: Self.heartbeat)
+            buffer.append(Self.heartbeat[...])
             lastWrite.store(Heartbeats.now(), ordering: .relaxed)
             return .ready
         }

@@ -25,7 +25,9 @@ final class Heartbeats: Sendable {
     /// Milliseconds on the standard library's monotonic clock since the process started: small enough for an atomic
     /// integer per stream.
     static func now() -> Int64 {
-        Int64((ContinuousClock.now - origin) / .milliseconds(1))
+        // In integers: dividing one Duration by another goes through floating point, and this runs on every write.
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
     private static let origin = ContinuousClock.now

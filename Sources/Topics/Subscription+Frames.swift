@@ -11,8 +11,12 @@ extension Subscription {
 
     /// Whether more is unread than the queue allows. A replay (a resume or a backlog) does not count.
     var isOverQueue: Bool {
-        let log = node.log
-        let limit = node.settings.queue
+        isOverQueue(node.log, node.settings.queue)
+    }
+
+    /// ``isOverQueue`` against a log and limit the caller has read already (each read of a topic's stored property is
+    /// an exclusivity check, and this runs on every read of a stream).
+    private func isOverQueue(_ log: MessageLog, _ limit: TopicSettings.QueueLimit) -> Bool {
         let counted = max(cursor, replayEnd)
         return log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
     }
@@ -36,9 +40,10 @@ extension Subscription {
     /// ``Topic/hasRoom(count:bytes:)`` and `Hub.publishWaiting`), so only age can take unread messages away.
     func applyPolicyIfBehind(_ outbox: inout Outbox) -> Bool {
         let log = node.log
+        let settings = node.settings
         let expired = cursor < log.startPosition
-        guard expired || (isOverQueue && node.settings.policy != .block) else { return false }
-        switch node.settings.policy {
+        guard expired || (settings.policy != .block && isOverQueue(log, settings.queue)) else { return false }
+        switch settings.policy {
         case .disconnect:
             tree.metrics.slowDisconnects.add(1, ordering: .relaxed)
             if outbox.lifecycle.isLive {
@@ -46,7 +51,7 @@ extension Subscription {
                 node.liveCount -= 1
             }
         case .dropOldest:
-            let limit = node.settings.queue
+            let limit = settings.queue
             var target = max(log.startPosition, log.endPosition - limit.messages)
             while target < log.endPosition, log.bytes(from: target) > limit.bytes { target += 1 }
             let dropped = target - cursor
