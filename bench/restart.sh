@@ -4,6 +4,7 @@
 # memory again. Prints one line of figures.
 #
 #   bench/restart.sh [BINARY]        (default .build/release/spout)
+#   RESTART_JSON=FILE                also append the figures to FILE as a JSON line (for bench/report.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/spout}
@@ -33,5 +34,10 @@ start
 ready=$(date +%s.%N)
 after=$(rss "$PID")
 line=$(grep -o "store .* back in [0-9.]* s" "$DATA.log" || true)
+disk=$(du -sh "$DATA" | cut -f1)
+if [ -n "${RESTART_JSON:-}" ]; then
+    printf '{"tool":"restart.sh","scenario":"restart","topics":1000,"messages":1000000,"ready_s":%.3f,"rss_kb_before":%s,"rss_kb_after":%s,"disk":"%s"}\n' \
+        "$(awk "BEGIN { print $ready - $started }")" "$before" "$after" "$disk" >>"$RESTART_JSON"
+fi
 printf 'restart with 1,000 topics and 1,000,000 retained messages: listening after %.2f s; RSS %s MB before the restart, %s MB after (%s); on disk %s\n' \
-    "$(awk "BEGIN { print $ready - $started }")" "$((before / 1024))" "$((after / 1024))" "$line" "$(du -sh "$DATA" | cut -f1)"
+    "$(awk "BEGIN { print $ready - $started }")" "$((before / 1024))" "$((after / 1024))" "$line" "$disk"

@@ -14,6 +14,7 @@ QUICK=${QUICK:-0}
 OUT=${BENCH_OUT:-/tmp/spout-bench-results/$(date +%Y%m%d-%H%M%S)}
 WORK=$OUT/work
 SPOUT_PORT=8181
+MEMORY_PORT=8182
 NCHAN_PORT=8191
 BIN=$PWD/.build/release
 mkdir -p "$OUT" "$WORK/nchan/tmp"
@@ -38,12 +39,19 @@ wait_port() { # wait_port <port>
     return 1
 }
 
-start_spout() { # sets SPOUT_PID
+start_spout() { # start_spout [FLAGS…]: sets SPOUT_PID
     # A fresh data directory each time: Spout as shipped (durable), with nothing left from an earlier run.
-    "$BIN/spout" serve --port "$SPOUT_PORT" --data-dir "$(mktemp -d "$WORK/data.XXXXXX")" 2>"$WORK/spout.log" &
+    "$BIN/spout" serve --port "$SPOUT_PORT" --data-dir "$(mktemp -d "$WORK/data.XXXXXX")" "$@" 2>>"$WORK/spout.log" &
     SPOUT_PID=$!
     PIDS+=("$SPOUT_PID")
     wait_port "$SPOUT_PORT"
+}
+
+start_memory() { # sets MEMORY_PID: the same binary with --in-memory, for the durability ratios
+    "$BIN/spout" serve --port "$MEMORY_PORT" --in-memory 2>>"$WORK/spout-memory.log" &
+    MEMORY_PID=$!
+    PIDS+=("$MEMORY_PID")
+    wait_port "$MEMORY_PORT"
 }
 
 start_nchan() { # sets NCHAN_PID (the nginx master; its workers are measured with it)
@@ -64,6 +72,8 @@ target() {
     case "$1" in
         spout) echo "--label spout --server-pid $SPOUT_PID --sub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
+        spout-memory) echo "--label spout-memory --server-pid $MEMORY_PID --sub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/events" \
+            "--pub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$MEMORY_PORT/topics" ;;
         nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
             "--pub-url http://127.0.0.1:$NCHAN_PORT/pub?id={topic}" ;;
     esac
@@ -79,13 +89,19 @@ SCENARIOS=(
     "--subs 1 --topics 1000 --window 1024 --messages ${M[4]}"
 )
 
-echo "== pub/sub: Spout and nginx+nchan, $REPS rep(s); results in $OUT"
+# The scenarios on which durable Spout is also measured against itself in memory (S=1 @ 20,000/s, fan-out to 1,000,
+# 1,000 topics).
+DURABILITY=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[4]}")
+
+echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, and Spout --in-memory where durability is measured; $REPS rep(s); results in $OUT"
 start_spout
+start_memory
 start_nchan
 for rep in $(seq "$REPS"); do
-    if [ $((rep % 2)) = 1 ]; then order="nchan spout"; else order="spout nchan"; fi
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-memory"; else order="spout-memory spout nchan"; fi
     for scenario in "${SCENARIOS[@]}"; do
         for server in $order; do
+            if [ "$server" = spout-memory ] && [[ " ${DURABILITY[*]} " != *" $scenario "* ]]; then continue; fi
             # shellcheck disable=SC2046,SC2086
             timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
                 echo "   ($server: $scenario failed)"
@@ -93,7 +109,22 @@ for rep in $(seq "$REPS"); do
     done
 done
 stop "$SPOUT_PID"
+stop "$MEMORY_PID"
 stop "$NCHAN_PID"
+
+echo "== --fsync always: 16 publishers, one topic, one subscriber, closed loop; messages per group commit from /metrics"
+if [ "$QUICK" = 1 ]; then FSYNC_MESSAGES=50000; else FSYNC_MESSAGES=200000; fi
+start_spout --fsync always
+for rep in $(seq "$REPS"); do
+    # shellcheck disable=SC2046
+    timeout 400 "$BIN/spout-bench" pubsub $(target spout | sed 's/--label spout/--label spout-fsync-always/') \
+        --metrics-url "http://127.0.0.1:$SPOUT_PORT/metrics" --subs 1 --window 512 --messages "$FSYNC_MESSAGES" \
+        --rep "$rep" --json "$OUT/pubsub.jsonl" || echo "   (spout --fsync always failed)"
+done
+stop "$SPOUT_PID"
+
+echo "== restart: 1,000 topics and 1,000,000 retained messages (bench/restart.sh)"
+RESTART_JSON=$OUT/restart.jsonl bench/restart.sh "$BIN/spout" || echo "   (restart failed)"
 
 echo "== idle subscribers, a fresh server for each run"
 for n in 10000 19000; do
