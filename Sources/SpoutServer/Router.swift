@@ -54,6 +54,8 @@ struct Router: HTTPHandler {
     var tooLarge: @Sendable (Int) -> Response = { HTTPError.payloadTooLarge(limit: $0).response }
     /// Cross-origin access, if configured.
     var cors: CORSPolicy?
+    /// The `Host` and `Origin` checks that keep web pages from using a browser against the server.
+    var browserGuard: BrowserGuard?
     /// Called with every request and its response status, for the access log.
     var observe: (@Sendable (Request, Int) -> Void)?
 
@@ -71,6 +73,7 @@ struct Router: HTTPHandler {
     func handle(_ request: Request) -> Response {
         var response: Response
         do {
+            try browserGuard?.check(request)
             response = try dispatch(request)
         } catch let error as any APIError {
             response = error.http.response

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var fsync = FsyncPolicy.interval
     /// The address to bind. Default loopback.
     public var host = "127.0.0.1"
+    /// Host names the server answers to besides its own (`--allowed-host`); see `BrowserGuard`.
+    public var allowedHosts: [String] = []
     /// The port; `0` picks a free one.
     public var port = 8080
     /// The only directories whose files may be tailed.

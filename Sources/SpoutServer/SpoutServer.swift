@@ -141,6 +141,8 @@ public final class SpoutServer: Sendable {
         }
         router.fallback = { request throws(HTTPError) in try files.respond(request) }
         router.cors = CORSPolicy(origins: configuration.corsOrigins)
+        router.browserGuard = BrowserGuard(
+            bind: configuration.host, allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins, tls: false)
         router.observe = { request, status in
             logger.debug("\(request.method) \(request.path) \(status)")
         }

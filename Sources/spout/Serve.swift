@@ -9,12 +9,16 @@ struct Serve: ParsableCommand {
         abstract: "Run the server.",
         discussion: """
             Every flag can also be set in the environment as SPOUT_<FLAG>, for example SPOUT_PORT=9000. \
-            Repeatable flags take several values there: SPOUT_ALLOW_ROOT is split on ':' and SPOUT_CORS_ORIGIN on ','.
+            Repeatable flags take several values there: SPOUT_ALLOW_ROOT is split on ':' and SPOUT_CORS_ORIGIN and SPOUT_ALLOWED_HOST on ','.
             """
     )
 
     @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).")
     var host: String?
+    @Option(
+        name: .customLong("allowed-host"),
+        help: "A host name this server answers to besides its own (repeatable): requests naming any other host get 403 (DNS rebinding).")
+    var allowedHosts: [String] = []
     @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
     @Option(name: .customLong("allow-root"), help: "A directory whose files may be tailed (repeatable).")

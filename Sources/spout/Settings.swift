@@ -28,6 +28,10 @@ struct Settings {
     init(_ flags: Serve) throws {
         server.host = flags.host ?? Self.environment("HOST") ?? server.host
         server.port = try flags.port ?? Self.number("PORT") ?? server.port
+        server.allowedHosts = flags.allowedHosts.isEmpty ? Self.list("ALLOWED_HOST", separator: ",") : flags.allowedHosts
+        for name in server.allowedHosts where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("://") {
+            throw ValidationError("--allowed-host takes a host name such as spout.example.com, without scheme or path; not '\(name)'")
+        }
         server.allowRoots = flags.allowRoots.isEmpty ? Self.list("ALLOW_ROOT", separator: ":") : flags.allowRoots
         server.corsOrigins = flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins
         for origin in server.corsOrigins where !Self.isOrigin(origin) {

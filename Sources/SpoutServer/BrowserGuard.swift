@@ -1,0 +1,90 @@
+import MicroHTTPD
+
+/// Refuses what a web page could make a user's browser send to a Spout it can reach, such as one on `localhost`:
+/// - a `Host` that is not one of the server's own names, which is what DNS rebinding needs to read streams (403
+///   `forbidden_host`);
+/// - a `POST` or `DELETE` from a page of another origin, which is how a page would publish, create topics or register
+///   tails through the browser (403 `forbidden_origin`). `curl` and other programs send no `Origin` and no
+///   `Sec-Fetch-Site`, and are not affected.
+///
+/// The server's own names: `localhost`, `127.0.0.1` and `[::1]` when it is bound to loopback; the bound address
+/// otherwise; when bound to every interface (`0.0.0.0` or `::`), those and any IP address written as such, since a
+/// rebinding page always uses a domain name; and every `--allowed-host`. The port is never compared. A request with no
+/// `Host` (HTTP/1.0) is not refused for that.
+struct BrowserGuard: Sendable {
+    private let names: Set<String>
+    private let anyAddress: Bool
+    private let origins: Set<String>
+    private let anyOrigin: Bool
+    private let scheme: String
+
+    /// The guard for a server bound to `bind`, also answering to `allowedHosts`, with CORS allowed for
+    /// `corsOrigins`, serving `https` when `tls`.
+    init(bind: String, allowedHosts: [String], corsOrigins: [String], tls: Bool) {
+        let address = Self.normalized(bind)
+        var names = Set(allowedHosts.map(Self.hostName))
+        anyAddress = ["0.0.0.0", "[::]", ""].contains(address)
+        if anyAddress || Self.isLoopback(address) { names.formUnion(["localhost", "127.0.0.1", "[::1]"]) }
+        if !anyAddress { names.insert(address) }
+        self.names = names
+        origins = Set(corsOrigins.map { $0.lowercased() })
+        anyOrigin = corsOrigins.contains("*")
+        scheme = tls ? "https" : "http"
+    }
+
+    /// Throws the 403 that `request` gets, if any.
+    func check(_ request: Request) throws(HTTPError) {
+        let host = request.headers["Host"]
+        if let host, !isOwn(host) {
+            throw HTTPError(
+                403, "forbidden_host",
+                "this server does not answer to the host name '\(Self.hostName(host))'; name it with --allowed-host to allow it")
+        }
+        guard request.method == "POST" || request.method == "DELETE" || request.method == "PUT" || request.method == "PATCH" else { return }
+        let origin = request.headers["Origin"]?.lowercased()
+        let allowed = origin.map { anyOrigin || origins.contains($0) } ?? false
+        if allowed { return }
+        let own = origin != nil && host != nil && origin == "\(scheme)://\(host!.lowercased())"
+        if let origin, !own {
+            throw HTTPError(
+                403, "forbidden_origin",
+                "a page of another origin (\(origin)) may not \(request.method) here; allow it with --cors-origin if it should")
+        }
+        if request.headers["Sec-Fetch-Site"]?.lowercased() == "cross-site" && !own {
+            throw HTTPError(403, "forbidden_origin", "a page of another site may not \(request.method) here; allow its origin with --cors-origin")
+        }
+    }
+
+    private func isOwn(_ host: String) -> Bool {
+        let name = Self.hostName(host)
+        return names.contains(name) || (anyAddress && Self.isAddress(name))
+    }
+
+    /// The host name of a `Host` value: lowercased, without its port and without a final dot.
+    static func hostName(_ value: String) -> String {
+        var text = Substring(value.lowercased())
+        if text.hasPrefix("[") {
+            if let end = text.firstIndex(of: "]") { text = text[...end] }
+        } else if let colon = text.lastIndex(of: ":") {
+            text = text[..<colon]
+        }
+        if text.hasSuffix(".") { text = text.dropLast() }
+        return String(text)
+    }
+
+    private static func normalized(_ host: String) -> String {
+        let name = hostName(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)
+        return name == "[::0]" ? "[::]" : name
+    }
+
+    private static func isLoopback(_ name: String) -> Bool {
+        name == "localhost" || name == "[::1]" || name.hasPrefix("127.")
+    }
+
+    /// Whether `name` is an IPv4 address in dotted decimal or a bracketed IPv6 address.
+    private static func isAddress(_ name: String) -> Bool {
+        if name.hasPrefix("[") { return name.hasSuffix("]") && name.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && Int(part)! <= 255 }
+    }
+}
