@@ -2,7 +2,14 @@
 # runtime libraries. Topics, retained messages and tails are kept in the volume at /var/lib/spout.
 #
 #   docker build -t spout .
-#   docker run -p 8080:8080 -v spout-data:/var/lib/spout -v /var/log/app:/logs:ro -e SPOUT_ALLOW_ROOT=/logs spout
+#
+# It binds every interface, so it refuses to start without tokens (protected mode). Either give it a secret:
+#   openssl rand -base64 48 > secret.txt
+#   docker run -p 8080:8080 -v spout-data:/var/lib/spout -v "$PWD/secret.txt:/run/secrets/spout:ro" \
+#       -e SPOUT_AUTH_SECRET=/run/secrets/spout -v /var/log/app:/logs:ro -e SPOUT_ALLOW_ROOT=/logs spout
+#   docker run --rm -v "$PWD/secret.txt:/s:ro" spout token --secret /s --subscribe '*' --ttl 12h
+# or, on a network you trust, say so:
+#   docker run -p 8080:8080 -v spout-data:/var/lib/spout -e SPOUT_NO_AUTH=1 spout
 
 FROM swift:6.3.1-bookworm AS build
 RUN apt-get update \

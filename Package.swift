@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // JSON Web Tokens, checked by a well-kept library rather than by hand (it brings swift-crypto).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // <sys/epoll.h> for spout-bench, which Glibc's module leaves out.
@@ -46,6 +48,12 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "Threading"], swiftSettings: unsafeCodeSettings),
         .target(name: "Threading", swiftSettings: unsafeCodeSettings),
         .target(name: "JSON", swiftSettings: swiftSettings),
+        // Tokens and grants: the only importer of JWTKit.
+        .target(
+            name: "Auth",
+            dependencies: ["JSON", "Threading", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "EventStream", swiftSettings: swiftSettings),
         // What every stream shares: frames, the outbox, the lifecycle, control events, the multiplexer.
         .target(
@@ -69,6 +77,7 @@ let package = Package(
             name: "SpoutServer",
             dependencies: [
                 "MicroHTTPD",
+                "Auth",
                 "Feeds",
                 "Topics",
                 "Tails",
@@ -85,6 +94,8 @@ let package = Package(
             dependencies: [
                 "SpoutServer",
                 "Store",
+                "Auth",
+                "MicroHTTPD",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +133,7 @@ let package = Package(
             name: "SpoutServerTests",
             // The executable is a dependency so that the end-to-end tests can start the binary built with them.
             dependencies: [
-                "SpoutServer", "JSON", "EventStream", "Threading", "Topics", "Store", "TestSupport", "spout",
+                "SpoutServer", "Auth", "JSON", "EventStream", "Threading", "Topics", "Store", "TestSupport", "spout",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the build needs, and the ones only the tests need.
 BUILD_PACKAGES=(libmicrohttpd-dev libsqlite3-dev pkg-config)
-TEST_PACKAGES=(curl procps python3 python3-venv chromium fonts-dejavu-core)
+TEST_PACKAGES=(curl procps openssl python3 python3-venv chromium fonts-dejavu-core)
 # And the benchmark's: nginx with nchan to compare with, a C compiler for the neutral load generator, GNU tail.
 BENCH_PACKAGES=(nginx-light libnginx-mod-nchan gcc libc6-dev coreutils python3 python3-venv)
 

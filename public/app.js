@@ -128,12 +128,37 @@ async function refresh() {
     renderLegend();
     reopenIfNeeded();
     showState(stream.state);
-  } catch {
-    // The server is away; the stream reconnects by itself and the next refresh tries again.
+  } catch (error) {
+    // 401: the server checks tokens, and this browser has none (or an expired one). Otherwise the server is away; the
+    // stream reconnects by itself and the next refresh tries again.
+    if (error instanceof api.ApiError && error.status === 401) askForToken(error.message);
   } finally {
     refreshTimer = setTimeout(refresh, REFRESH_MS);
   }
 }
+
+/** Shows the token dialog once; a token that the server accepts becomes its cookie, and the lists load again. */
+function askForToken(reason) {
+  const dialog = $("token-dialog");
+  if (dialog.open) return;
+  $("token-reason").textContent = reason;
+  $("token-message").hidden = true;
+  dialog.showModal();
+}
+
+$("token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("token-input");
+  try {
+    await api.openSession(input.value.trim());
+    input.value = "";
+    $("token-dialog").close();
+    await refresh();
+  } catch (error) {
+    $("token-message").textContent = error.message;
+    $("token-message").hidden = false;
+  }
+});
 
 function renderLegend() {
   const legend = $("legend");

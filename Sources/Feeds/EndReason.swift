@@ -6,6 +6,8 @@ public enum EndReason: String, Sendable, Equatable {
     case shutdown
     /// The subscriber fell further behind than its queue allows (policy `disconnect`); reconnect with the last id.
     case slowSubscriber = "slow_subscriber"
+    /// The token the stream was opened with has expired; reconnect with a fresh one.
+    case tokenExpired = "token_expired"
 
     /// The sentence an `end` event of `subject` carries for this reason, for people reading the stream.
     ///
@@ -17,6 +19,7 @@ public enum EndReason: String, Sendable, Equatable {
         case .deleted: "\(subject) was deleted"
         case .shutdown: "the server is shutting down; reconnect with the last id to resume \(subject)"
         case .slowSubscriber: "\(behind); reconnect with the last id to resume \(subject)"
+        case .tokenExpired: "the token this stream was opened with has expired; reconnect with a fresh one and the last id to resume \(subject)"
         }
     }
 }

@@ -25,6 +25,8 @@ public struct DaemonConfiguration: Sendable {
     public var listenBacklog: Int = 4096
     /// When set, each connection's `SO_SNDBUF`, so that a reader that stops reading is found sooner.
     public var sendBufferSize: Int?
+    /// Serve HTTPS with this certificate and key, through libmicrohttpd's TLS (GnuTLS in Debian's build); `nil`: HTTP.
+    public var tls: TLSIdentity?
     /// Receives libmicrohttpd's diagnostics, one line each.
     public var log: (@Sendable (String) -> Void)?
 
@@ -35,5 +37,19 @@ public struct DaemonConfiguration: Sendable {
     /// libmicrohttpd moves it to its list of connections with their own timeout (see `ResponseStream`).
     var closingTimeout: UInt32 {
         connectionTimeout == 1 ? 2 : 1
+    }
+}
+
+/// A server's certificate (with any intermediates after it) and its private key, both PEM text.
+public struct TLSIdentity: Sendable {
+    /// The certificate chain, PEM.
+    public var certificate: String
+    /// The private key, PEM.
+    public var key: String
+
+    /// The identity made of `certificate` and `key`.
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
     }
 }

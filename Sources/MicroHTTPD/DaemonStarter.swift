@@ -24,11 +24,28 @@ struct DaemonStarter {
 
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
+        if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
 
-        let daemon = unsafe address.storage.withUnsafeBytes { sockaddr in
-            var options = unsafe options(limit: limit, sockaddr: sockaddr.baseAddress!)
-            return unsafe options.withUnsafeMutableBufferPointer { items in
-                unsafe CMicroHTTPD_start_daemon(flags, UInt16(configuration.port), accessHandler, context, items.baseAddress)
+        // libmicrohttpd reads the PEM text while it starts; the C strings live until this call returns.
+        let certificate = Array((configuration.tls?.certificate ?? "").utf8CString)
+        let key = Array((configuration.tls?.key ?? "").utf8CString)
+        let daemon = unsafe certificate.withUnsafeBufferPointer { certificate in
+            unsafe key.withUnsafeBufferPointer { key in
+                unsafe address.storage.withUnsafeBytes { sockaddr in
+                    var options = unsafe options(limit: limit, sockaddr: sockaddr.baseAddress!)
+                    if configuration.tls != nil {
+                        unsafe options.insert(
+                            unsafe MHD_OptionItem(
+                                option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: certificate.baseAddress!)),
+                            at: options.count - 1)
+                        unsafe options.insert(
+                            unsafe MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: key.baseAddress!)),
+                            at: options.count - 1)
+                    }
+                    return unsafe options.withUnsafeMutableBufferPointer { items in
+                        unsafe CMicroHTTPD_start_daemon(flags, UInt16(configuration.port), accessHandler, context, items.baseAddress)
+                    }
+                }
             }
         }
         guard let daemon = unsafe daemon else {

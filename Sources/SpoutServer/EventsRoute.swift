@@ -1,3 +1,4 @@
+import Auth
 import Feeds
 import MicroHTTPD
 import Tails
@@ -13,11 +14,17 @@ struct EventsRoute: Sendable {
     static let maxSources = 32
 
     func install(into router: inout Router) {
-        router.on("GET", "/events") { request, _ in try stream(request) }
+        router.on("GET", "/events") { request, _, caller in try stream(request, caller) }
     }
 
-    private func stream(_ request: Request) throws -> Response {
+    private func stream(_ request: Request, _ caller: Caller) throws -> Response {
         let keys = try Self.sources(request)
+        for key in keys {
+            switch key.kind {
+            case .topic: try Access.require(caller.grants.maySubscribe(key.name), "subscribe to \(key.name)")
+            case .tail: try Access.require(caller.grants.mayRead(tail: key.name), "reading the tail \(key.name)")
+            }
+        }
         let options = try StreamOptions(request, defaultFormat: .json)
         let backlog = try options.backlog()
         let lines = try TailRoutes.lines(request, limit: registry.limits.maxStartLines)
@@ -45,7 +52,7 @@ struct EventsRoute: Sendable {
         guard feeds.contains(where: { $0.feed != nil }) else {
             throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
-        return FeedStream.response(for: MultiFeed(feeds), heartbeats: heartbeats)
+        return FeedStream.response(for: MultiFeed(feeds), heartbeats: heartbeats, until: caller.expires)
     }
 
     /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404.

@@ -15,18 +15,23 @@ final class FeedStream: StreamSource {
     let lastWrite = Atomic<Int64>(Heartbeats.now())
     /// Set by the heartbeat thread when the stream has been idle too long.
     let heartbeatDue = Atomic<Bool>(false)
+    /// When the token the stream was opened with expires, in seconds since 1970; the heartbeat thread ends the stream
+    /// then. `nil`: never.
+    let expires: Int64?
 
     /// The heartbeat comment.
     static let heartbeat = SSEEncoder.encode(ServerSentEvent(comment: "heartbeat"))
 
-    init(_ feed: any StreamFeed, heartbeats: Heartbeats) {
+    init(_ feed: any StreamFeed, heartbeats: Heartbeats, expires: Int64?) {
         self.feed = feed
         self.heartbeats = heartbeats
+        self.expires = expires
     }
 
-    /// Creates the response stream, wires wake-ups and heartbeats, and returns the SSE response.
-    static func response(for feed: any StreamFeed, heartbeats: Heartbeats) -> Response {
-        let source = FeedStream(feed, heartbeats: heartbeats)
+    /// Creates the response stream, wires wake-ups and heartbeats, and returns the SSE response; the stream ends with
+    /// an `end` event (reason `token_expired`) at `expires` (seconds since 1970), if given.
+    static func response(for feed: any StreamFeed, heartbeats: Heartbeats, until expires: Int64? = nil) -> Response {
+        let source = FeedStream(feed, heartbeats: heartbeats, expires: expires)
         let stream = ResponseStream(source: source)
         feed.onWake { [weak stream] in stream?.wake() }
         heartbeats.register(source, stream: stream)
@@ -63,6 +68,11 @@ final class FeedStream: StreamSource {
 
     func serverStopping() {
         feed.end(.shutdown)
+    }
+
+    /// Ends the stream because its token expired.
+    func tokenExpired() {
+        feed.end(.tokenExpired)
     }
 
     func closed(_ reason: StreamCloseReason) {

@@ -1,9 +1,11 @@
+import Glibc
 import MicroHTTPD
 import Synchronization
 import Threading
 
 /// One thread that gives every idle stream a heartbeat: a comment whenever a stream has written nothing for the
 /// heartbeat interval (default 15 s). Proxies then keep the connection, and a vanished client is noticed at the write.
+/// On the same rounds it ends the streams whose token has expired.
 final class Heartbeats: Sendable {
     private struct Entry {
         let source: FeedStream
@@ -59,13 +61,20 @@ final class Heartbeats: Sendable {
     }
 
     private func run() {
-        // Check four times per interval, so no stream waits more than 1.25 intervals for its heartbeat.
-        let tick = Duration.milliseconds(max(50, interval / 4))
+        // Check four times per interval, so no stream waits more than 1.25 intervals for its heartbeat, and at least
+        // once a second, so a stream ends within a second of its token expiring.
+        let tick = Duration.milliseconds(max(50, min(1000, interval / 4)))
         while !stopped.wait(timeout: tick) {
             let now = Self.now()
-            let idle = entries.withLock { entries in
-                entries.values.filter { now - $0.source.lastWrite.load(ordering: .relaxed) >= interval }
+            let wallNow = Int64(time(nil))
+            let (idle, expired) = entries.withLock { entries in
+                (
+                    entries.values.filter { now - $0.source.lastWrite.load(ordering: .relaxed) >= interval },
+                    entries.values.filter { $0.source.expires.map { wallNow >= $0 } ?? false }
+                )
             }
+            // Ended once: an ended stream leaves the list when it closes, and `end` keeps only the first reason.
+            for entry in expired { entry.source.tokenExpired() }
             for entry in idle {
                 entry.source.heartbeatDue.store(true, ordering: .relaxed)
                 entry.source.lastWrite.store(now, ordering: .relaxed)

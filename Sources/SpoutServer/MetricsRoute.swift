@@ -1,3 +1,4 @@
+import Auth
 import MicroHTTPD
 import Store
 import Synchronization
@@ -12,7 +13,10 @@ struct MetricsRoute: Sendable {
     let store: DataStore?
 
     func install(into router: inout Router) {
-        router.on("GET", "/metrics") { _, _ in render() }
+        router.on("GET", "/metrics") { _, _, caller in
+            try Access.require(caller.grants.admin, "admin, which reading the server's figures needs")
+            return render()
+        }
     }
 
     private func render() -> Response {

@@ -1,11 +1,12 @@
+import Auth
 import MicroHTTPD
 
 /// Dispatches requests to routes by path pattern and method, and answers what no route takes: 404, 405 with `Allow`,
 /// and `OPTIONS` with 204 and `Allow`.
 struct Router: HTTPHandler {
-    /// A handler for one method of one route; it gets the request and the path's parameters in order, and throws an
-    /// ``APIError`` for a documented failure.
-    typealias Handler = @Sendable (Request, [String]) throws -> Response
+    /// A handler for one method of one route; it gets the request, the path's parameters in order and its caller (every
+    /// grant when tokens are not checked, none on an open route), and throws an ``APIError`` for a documented failure.
+    typealias Handler = @Sendable (Request, [String], Caller) throws -> Response
 
     /// One path pattern, such as `/topics/{name}/events`, with a handler per method.
     struct Route: Sendable {
@@ -17,6 +18,8 @@ struct Router: HTTPHandler {
         let template: String
         let segments: [Segment]
         var handlers: [String: Handler] = [:]
+        /// The methods that need no token.
+        var open: Set<String> = []
 
         init(_ template: String) {
             self.template = template
@@ -59,15 +62,20 @@ struct Router: HTTPHandler {
     /// Called with every request and its response status, for the access log.
     var observe: (@Sendable (Request, Int) -> Void)?
 
-    /// Adds a handler for `method` on `template` (`{name}` segments are parameters).
-    mutating func on(_ method: String, _ template: String, _ handler: @escaping Handler) {
-        if let index = routes.firstIndex(where: { $0.template == template }) {
-            routes[index].handlers[method] = handler
-        } else {
-            var route = Route(template)
-            route.handlers[method] = handler
-            routes.append(route)
-        }
+    /// Who may do what; tokens are not checked unless it has a verifier.
+    var access = Access(verifier: nil)
+
+    /// Adds a handler for `method` on `template` (`{name}` segments are parameters). Unless `open`, a request needs a
+    /// valid token when tokens are checked (401 before the handler runs); the handler checks its grants.
+    mutating func on(_ method: String, _ template: String, open: Bool = false, _ handler: @escaping Handler) {
+        let index =
+            routes.firstIndex(where: { $0.template == template })
+            ?? {
+                routes.append(Route(template))
+                return routes.count - 1
+            }()
+        routes[index].handlers[method] = handler
+        if open { routes[index].open.insert(method) }
     }
 
     func handle(_ request: Request) -> Response {
@@ -104,7 +112,10 @@ struct Router: HTTPHandler {
         for route in routes {
             guard let parameters = route.match(parts) else { continue }
             let method = request.method == "HEAD" ? "GET" : request.method
-            if let handler = route.handlers[method] { return try handler(request, parameters) }
+            if let handler = route.handlers[method] {
+                let caller = route.open.contains(method) ? Caller.anonymous : try access.caller(request)
+                return try handler(request, parameters, caller)
+            }
             if request.method == "OPTIONS" { return Self.options(allow: route.allowed) }
             throw HTTPError.methodNotAllowed(request.method, allow: route.allowed)
         }

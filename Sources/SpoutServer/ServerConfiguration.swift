@@ -1,3 +1,5 @@
+public import Auth
+public import MicroHTTPD
 public import Store
 
 /// Everything `spout serve` can be told; see `API.md`, "Command line".
@@ -11,6 +13,12 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Host names the server answers to besides its own (`--allowed-host`); see `BrowserGuard`.
     public var allowedHosts: [String] = []
+    /// Checks every request's token (`--auth-secret`, `--auth-public-key`); `nil` serves without tokens.
+    public var tokens: TokenVerifier?
+    /// Serve without tokens on an address other than loopback, on purpose (`--no-auth`); otherwise that refuses to start.
+    public var noAuth = false
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); `nil`: HTTP.
+    public var tls: TLSIdentity?
     /// The port; `0` picks a free one.
     public var port = 8080
     /// The only directories whose files may be tailed.

@@ -26,12 +26,19 @@ public final class SpoutServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.logger = logger
+        if configuration.tokens == nil, !configuration.noAuth, !Self.isLoopback(configuration.host) {
+            throw StartupError(
+                "refusing to serve on \(configuration.host) without tokens: anyone who can reach that address could publish, delete "
+                    + "topics and read the tailed files. Give --auth-secret FILE (HS256) or --auth-public-key FILE (RS256 or ES256) to "
+                    + "require tokens, or --no-auth to serve without them on purpose.")
+        }
         var daemonConfiguration = DaemonConfiguration()
         daemonConfiguration.host = configuration.host
         daemonConfiguration.port = configuration.port
         daemonConfiguration.threads = configuration.threads
         daemonConfiguration.connectionMemoryLimit = configuration.connectionMemory
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
+        daemonConfiguration.tls = configuration.tls
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
         var limits = Hub.Limits()
         limits.maxTopics = configuration.maxTopics
@@ -110,7 +117,7 @@ public final class SpoutServer: Sendable {
                 "tails allowed under \(tails.roots.paths.joined(separator: ", "))\(tails.usesInotify ? "" : " (polling: inotify unavailable)")")
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        logger.notice("listening on http://\(host):\(daemon.port)")
+        logger.notice("listening on \(configuration.tls == nil ? "http" : "https")://\(host):\(daemon.port)")
     }
 
     /// Stops: ends every stream with a control event, closes cleanly, and returns when the daemon is down.
@@ -130,10 +137,10 @@ public final class SpoutServer: Sendable {
         var router = Router()
         let files = StaticFiles(directory: configuration.publicDirectory)
         let openAPIFile = configuration.openAPIFile
-        router.on("GET", "/healthz") { _, _ in
+        router.on("GET", "/healthz", open: true) { _, _, _ in
             Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
         }
-        router.on("GET", "/openapi.yaml") { _, _ in
+        router.on("GET", "/openapi.yaml", open: true) { _, _, _ in
             guard let file = try? OpenFile(path: openAPIFile) else {
                 throw HTTPError(404, "not_found", "the OpenAPI document is not installed at \(openAPIFile)")
             }
@@ -142,14 +149,34 @@ public final class SpoutServer: Sendable {
         router.fallback = { request throws(HTTPError) in try files.respond(request) }
         router.cors = CORSPolicy(origins: configuration.corsOrigins)
         router.browserGuard = BrowserGuard(
-            bind: configuration.host, allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins, tls: false)
+            bind: configuration.host, allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins,
+            tls: configuration.tls != nil)
+        router.access = Access(verifier: configuration.tokens)
+        SessionRoute(access: router.access, secure: configuration.tls != nil).install(into: &router)
         router.observe = { request, status in
-            logger.debug("\(request.method) \(request.path) \(status)")
+            logger.debug("\(request.method) \(Self.loggable(request)) \(status)")
         }
         if files.root == nil {
             logger.warning("public directory \(configuration.publicDirectory) not found: the viewer is not served")
         }
         return router
+    }
+}
+
+extension SpoutServer {
+    /// Whether `host` is a loopback address, which only this machine can reach.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// The path and query of a request for the access log, with any `access_token` replaced by `…`: tokens are never
+    /// logged.
+    static func loggable(_ request: Request) -> String {
+        guard !request.query.isEmpty else { return request.path }
+        let query = request.query.map { argument in
+            argument.name == "access_token" ? "access_token=…" : argument.name + (argument.value.map { "=" + $0 } ?? "")
+        }
+        return request.path + "?" + query.joined(separator: "&")
     }
 }
 

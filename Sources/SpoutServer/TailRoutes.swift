@@ -1,3 +1,4 @@
+import Auth
 import Feeds
 import JSON
 import MicroHTTPD
@@ -13,11 +14,23 @@ struct TailRoutes: Sendable {
     let store: DataStore?
 
     func install(into router: inout Router) {
-        router.on("POST", "/tails") { request, _ in try create(request) }
-        router.on("GET", "/tails") { _, _ in list() }
-        router.on("GET", "/tails/{id}") { _, parameters in try show(parameters[0]) }
-        router.on("DELETE", "/tails/{id}") { _, parameters in try delete(parameters[0]) }
-        router.on("GET", "/tails/{id}/events") { request, parameters in try view(request, parameters[0]) }
+        router.on("POST", "/tails") { request, _, caller in
+            try Access.require(caller.grants.admin, "admin, which registering tails needs")
+            return try create(request)
+        }
+        router.on("GET", "/tails") { _, _, caller in list(caller.grants) }
+        router.on("GET", "/tails/{id}") { _, parameters, caller in
+            try Access.require(caller.grants.mayRead(tail: parameters[0]), "reading the tail \(parameters[0])")
+            return try show(parameters[0])
+        }
+        router.on("DELETE", "/tails/{id}") { _, parameters, caller in
+            try Access.require(caller.grants.admin, "admin, which deleting tails needs")
+            return try delete(parameters[0])
+        }
+        router.on("GET", "/tails/{id}/events") { request, parameters, caller in
+            try Access.require(caller.grants.mayRead(tail: parameters[0]), "reading the tail \(parameters[0])")
+            return try view(request, parameters[0], until: caller.expires)
+        }
     }
 
     static func id(_ text: String) throws(HTTPError) -> String {
@@ -55,8 +68,9 @@ struct TailRoutes: Sendable {
             }, respond: respond)
     }
 
-    private func list() -> Response {
-        JSONResponse.make(200, .object([("tails", .array(registry.list().map(Self.json)))]))
+    /// The tails the grants let the caller read.
+    private func list(_ grants: Grants) -> Response {
+        JSONResponse.make(200, .object([("tails", .array(registry.list().filter { grants.mayRead(tail: $0.id) }.map(Self.json)))]))
     }
 
     private func show(_ text: String) throws -> Response {
@@ -74,14 +88,15 @@ struct TailRoutes: Sendable {
             }, respond: { Response(status: 204) })
     }
 
-    private func view(_ request: Request, _ text: String) throws -> Response {
+    /// A tail's stream, which ends when the caller's token expires (`expires`, seconds since 1970).
+    private func view(_ request: Request, _ text: String, until expires: Int64?) throws -> Response {
         let id = try Self.id(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
         // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
         let lines = try Self.lines(request, limit: registry.limits.maxStartLines)
         let start: TailRegistry.Start = options.resumeID.map { .after($0) } ?? lines ?? .lines(10)
         let viewer = try registry.subscribe(id, format: options.format, from: start)
-        return FeedStream.response(for: viewer, heartbeats: heartbeats)
+        return FeedStream.response(for: viewer, heartbeats: heartbeats, until: expires)
     }
 
     /// `?lines=N` or `?lines=all`, if given.

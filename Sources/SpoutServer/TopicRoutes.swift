@@ -1,3 +1,4 @@
+import Auth
 import Feeds
 import JSON
 import MicroHTTPD
@@ -9,12 +10,27 @@ struct TopicRoutes: Sendable {
     let heartbeats: Heartbeats
 
     func install(into router: inout Router) {
-        router.on("POST", "/topics") { request, _ in try create(request) }
-        router.on("GET", "/topics") { _, _ in list() }
-        router.on("GET", "/topics/{name}") { _, parameters in try show(parameters[0]) }
-        router.on("DELETE", "/topics/{name}") { _, parameters in try delete(parameters[0]) }
-        router.on("POST", "/topics/{name}/messages") { request, parameters in try publish(request, parameters[0]) }
-        router.on("GET", "/topics/{name}/events") { request, parameters in try subscribe(request, parameters[0]) }
+        router.on("POST", "/topics") { request, _, caller in
+            try Access.require(caller.grants.admin, "admin, which creating topics needs")
+            return try create(request)
+        }
+        router.on("GET", "/topics") { _, _, caller in list(caller.grants) }
+        router.on("GET", "/topics/{name}") { _, parameters, caller in
+            try Access.require(caller.grants.mayKnow(parameters[0]), "access to the topic \(parameters[0])")
+            return try show(parameters[0])
+        }
+        router.on("DELETE", "/topics/{name}") { _, parameters, caller in
+            try Access.require(caller.grants.admin, "admin, which deleting topics needs")
+            return try delete(parameters[0])
+        }
+        router.on("POST", "/topics/{name}/messages") { request, parameters, caller in
+            try Access.require(caller.grants.mayPublish(parameters[0]), "publishing to \(parameters[0])")
+            return try publish(request, parameters[0])
+        }
+        router.on("GET", "/topics/{name}/events") { request, parameters, caller in
+            try Access.require(caller.grants.maySubscribe(parameters[0]), "subscribing to \(parameters[0])")
+            return try subscribe(request, parameters[0], until: caller.expires)
+        }
     }
 
     static func name(_ text: String) throws(HTTPError) -> TopicName {
@@ -34,8 +50,9 @@ struct TopicRoutes: Sendable {
             })
     }
 
-    private func list() -> Response {
-        JSONResponse.make(200, .object([("topics", .array(hub.topics().map(TopicCodec.json)))]))
+    /// The topics the grants let the caller know of.
+    private func list(_ grants: Grants) -> Response {
+        JSONResponse.make(200, .object([("topics", .array(hub.topics().filter { grants.mayKnow($0.name) }.map(TopicCodec.json)))]))
     }
 
     private func show(_ text: String) throws -> Response {
@@ -80,13 +97,14 @@ struct TopicRoutes: Sendable {
         return JSONResponse.make(201, .object([ids, ("subscribers", .integer(Int64(receipt.subscribers)))]))
     }
 
-    private func subscribe(_ request: Request, _ text: String) throws -> Response {
+    /// A topic's stream, which ends when the caller's token expires (`expires`, seconds since 1970).
+    private func subscribe(_ request: Request, _ text: String, until expires: Int64?) throws -> Response {
         let name = try Self.name(text)
         let options = try StreamOptions(request, defaultFormat: .raw)
         // Checked even when a resume id makes it moot: a bad parameter is a bad request either way.
         let backlog = try options.backlog()
         let start: Hub.Start = options.resumeID.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
         let subscription = try hub.subscribe(to: name, format: options.format, from: start)
-        return FeedStream.response(for: subscription, heartbeats: heartbeats)
+        return FeedStream.response(for: subscription, heartbeats: heartbeats, until: expires)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import Logging
+import MicroHTTPD
 import SpoutServer
 
 /// `spout serve`: runs the server until SIGINT or SIGTERM. Every flag can also come from `SPOUT_<FLAG>`.
@@ -19,6 +20,20 @@ struct Serve: ParsableCommand {
         name: .customLong("allowed-host"),
         help: "A host name this server answers to besides its own (repeatable): requests naming any other host get 403 (DNS rebinding).")
     var allowedHosts: [String] = []
+    @Option(
+        name: .customLong("auth-secret"),
+        help: "A file holding the HS256 secret (at least 32 bytes; a final line break is ignored): every route but /healthz needs a token.")
+    var authSecret: String?
+    @Option(
+        name: .customLong("auth-public-key"),
+        help: "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every route but /healthz needs a token.")
+    var authPublicKey: String?
+    @Flag(name: .customLong("no-auth"), help: "Serve without tokens on an address other than loopback, on purpose.")
+    var noAuth = false
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
     @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
     @Option(name: .customLong("allow-root"), help: "A directory whose files may be tailed (repeatable).")
@@ -89,6 +104,11 @@ struct Serve: ParsableCommand {
         do {
             server = try SpoutServer(configuration: settings.server, logger: logger)
             try server.start()
+        } catch DaemonError.startFailed(let detail) where settings.server.tls != nil && detail.contains("TLS") {
+            logger.critical(
+                "HTTPS did not start: the --tls-cert and --tls-key files are not a certificate and its matching private key (libmicrohttpd: \(detail))"
+            )
+            throw ExitCode.failure
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

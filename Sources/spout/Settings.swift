@@ -1,6 +1,8 @@
 import ArgumentParser
+import Auth
 import Glibc
 import Logging
+import MicroHTTPD
 import SpoutServer
 import Store
 
@@ -72,12 +74,71 @@ struct Settings {
             guard seconds > 0, seconds <= 300 else { throw ValidationError("--publish-timeout takes seconds between 0 and 300") }
             server.publishTimeout = .milliseconds(Int64(seconds * 1000))
         }
+        try readAuth(flags)
+        try readTLS(flags)
         let level = flags.logLevel ?? Self.environment("LOG_LEVEL") ?? "info"
         guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("unknown --log-level '\(level)'") }
         logLevel = parsed
         guard (0...65535).contains(server.port) else { throw ValidationError("--port takes 0…65535") }
         guard server.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard (1...64).contains(server.threads) else { throw ValidationError("--threads takes 1…64") }
+    }
+
+    /// The token verifier from `--auth-secret` or `--auth-public-key`, and `--no-auth`.
+    private mutating func readAuth(_ flags: Serve) throws {
+        let secret = flags.authSecret ?? Self.environment("AUTH_SECRET")
+        let publicKey = flags.authPublicKey ?? Self.environment("AUTH_PUBLIC_KEY")
+        server.noAuth = flags.noAuth || Self.environment("NO_AUTH") == "1"
+        if secret != nil && publicKey != nil { throw ValidationError("give --auth-secret or --auth-public-key, not both") }
+        if server.noAuth && (secret != nil || publicKey != nil) {
+            throw ValidationError("--no-auth serves without tokens: give it or --auth-secret/--auth-public-key, not both")
+        }
+        do {
+            if let secret {
+                var bytes = try Self.contents(of: secret, "--auth-secret")
+                while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+                server.tokens = try TokenVerifier.hmac(secret: bytes)
+            } else if let publicKey {
+                server.tokens = try TokenVerifier.publicKey(
+                    pem: String(decoding: try Self.contents(of: publicKey, "--auth-public-key"), as: UTF8.self))
+            }
+        } catch let error as AuthSetupError {
+            throw ValidationError("\(secret != nil ? "--auth-secret" : "--auth-public-key"): \(error.description)")
+        }
+    }
+
+    /// `--tls-cert` and `--tls-key`: both or neither, each a PEM file of its kind.
+    private mutating func readTLS(_ flags: Serve) throws {
+        let certificate = flags.tlsCert ?? Self.environment("TLS_CERT")
+        let key = flags.tlsKey ?? Self.environment("TLS_KEY")
+        guard certificate != nil || key != nil else { return }
+        guard let certificate, let key else { throw ValidationError("HTTPS needs both --tls-cert FILE and --tls-key FILE") }
+        let certificateText = String(decoding: try Self.contents(of: certificate, "--tls-cert"), as: UTF8.self)
+        let keyText = String(decoding: try Self.contents(of: key, "--tls-key"), as: UTF8.self)
+        guard certificateText.contains("-----BEGIN CERTIFICATE-----") else {
+            throw ValidationError("--tls-cert \(certificate) holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        }
+        guard keyText.contains("PRIVATE KEY-----") else {
+            throw ValidationError("--tls-key \(key) holds no PEM private key (-----BEGIN … PRIVATE KEY-----)")
+        }
+        server.tls = TLSIdentity(certificate: certificateText, key: keyText)
+    }
+
+    /// The bytes of the file at `path`, named by `flag` in the error if it cannot be read.
+    static func contents(of path: String, _ flag: String) throws -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw ValidationError("\(flag) \(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            bytes += chunk[..<count]
+            guard bytes.count <= 1 << 20 else { throw ValidationError("\(flag) \(path) is over 1 MiB: not a key") }
+        }
+        return bytes
     }
 
     private static func environment(_ flag: String) -> String? {

@@ -63,7 +63,11 @@ struct BrowserGuardTests {
             #expect(status(port, "GET", "/topics", ["Host: other.example.com"]) == 403)
             #expect(status(port, "GET", "/topics", ["Host: 10.0.0.7:\(port)"]) == 403)
         }
-        try withServer(.testing { $0.host = "0.0.0.0" }) { port in
+        let everyInterface = ServerConfiguration.testing {
+            $0.host = "0.0.0.0"
+            $0.noAuth = true
+        }
+        try withServer(everyInterface) { port in
             for host in ["10.0.0.7:\(port)", "192.168.1.20", "[fe80::1]:\(port)", "localhost:\(port)"] {
                 #expect(status(port, "GET", "/topics", ["Host: \(host)"]) == 200, "\(host)")
             }

@@ -4,6 +4,7 @@ The binary comes from SPOUT_BIN (./spout.sh test sets it to the one it just buil
 (--port 0, read back from the log line), its own allowed root, and the repo's public/ and openapi.yaml.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -36,14 +39,15 @@ class Server:
         deadline = time.monotonic() + 30
         while True:
             text = self.log_path.read_text()
-            found = re.search(r"listening on http://([^\s:]+):(\d+)", text)
+            found = re.search(r"listening on (https?)://([^\s:]+):(\d+)", text)
             if found:
-                self.port = int(found.group(2))
+                self.scheme, self.port = found.group(1), int(found.group(3))
                 break
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"spout did not start:\n{text}")
             time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
+        # Over TLS, the name the test certificate is made for.
+        self.url = f"http://127.0.0.1:{self.port}" if self.scheme == "http" else f"https://localhost:{self.port}"
 
     def stop(self):
         if self.process.poll() is None:
@@ -55,6 +59,22 @@ class Server:
                 raise AssertionError("spout did not stop within 15 s of SIGTERM")
             assert code == 0, f"spout exited {code}:\n{self.log_path.read_text()}"
         self.log.close()
+
+
+def call(server, method, path, body=None, text=None, headers=None):
+    """One REST call with a JSON or text body and extra headers; returns (status, parsed JSON or None)."""
+    data, fields = None, dict(headers or {})
+    if body is not None:
+        data, fields["Content-Type"] = json.dumps(body).encode(), "application/json"
+    elif text is not None:
+        data, fields["Content-Type"] = text.encode(), "text/plain"
+    request = urllib.request.Request(server.url + path, data=data, method=method, headers=fields)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
 
 
 @pytest.fixture

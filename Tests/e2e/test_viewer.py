@@ -4,38 +4,19 @@ Debian's chromium drives the page through Playwright; nothing is downloaded. Eac
 `server` fixture) and its own browser context; a screenshot of every page goes to Tests/e2e/artifacts/.
 """
 
-import json
 import pathlib
 import re
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import Server
+from conftest import Server, call
 from screenshot import stage
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = pathlib.Path(__file__).resolve().parent / "artifacts"
 ROWS = "#log .row:not(.notice)"
-
-
-def call(server, method, path, body=None, text=None):
-    """One REST call; returns (status, parsed JSON or None)."""
-    data, headers = None, {}
-    if body is not None:
-        data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
-    elif text is not None:
-        data, headers = text.encode(), {"Content-Type": "text/plain"}
-    request = urllib.request.Request(server.url + path, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def follow(server, name, lines=()):

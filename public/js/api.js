@@ -35,6 +35,9 @@ async function request(method, path, { json, text, headers = {} } = {}) {
 
 const path = (kind, name) => `${kind}/${encodeURIComponent(name)}`;
 
+/** Hands a token to the server once; it comes back as an HttpOnly cookie that every request, EventSource too, sends. */
+export const openSession = (token) => request("POST", "session", { headers: { Authorization: `Bearer ${token}` } });
+
 export const listTails = async () => (await request("GET", "tails")).tails;
 export const listTopics = async () => (await request("GET", "topics")).topics;
 

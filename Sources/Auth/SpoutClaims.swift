@@ -1,0 +1,14 @@
+import JWTKit
+
+/// The claims Spout reads from a token: `exp`, `nbf` and the `spout` grants. Others are ignored.
+struct SpoutClaims: JWTPayload {
+    /// When it expires, if it does.
+    var exp: ExpirationClaim?
+    /// When it becomes valid, if not at once.
+    var nbf: NotBeforeClaim?
+    /// What it grants; none when absent.
+    var spout: Grants?
+
+    /// Nothing here: `TokenVerifier` checks the times itself, to tell an expired token from a bad one.
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

@@ -1,0 +1,125 @@
+import FoundationEssentials
+import JSON
+import JWTKit
+import Threading
+
+/// A token that was accepted: what it grants and until when.
+public struct VerifiedToken: Sendable, Equatable {
+    /// Its grants.
+    public let grants: Grants
+    /// When it expires, in seconds since 1970; `nil` if it never does.
+    public let expires: Int64?
+    /// When it becomes valid, in seconds since 1970, if it said.
+    let notBefore: Int64?
+}
+
+/// Checks JSON Web Tokens with jwt-kit against the one configured key, accepting exactly that key's algorithm: HS256
+/// for a secret, RS256 or ES256 for a public key. `none` and every other algorithm are refused before any signature is
+/// looked at, so neither an unsigned token nor an HS256 token "signed" with the public key gets through.
+///
+/// Tokens already accepted are remembered (up to ``cacheLimit``, then forgotten all at once), so a publisher that sends
+/// the same token with every request pays for its signature once; their times are checked again on every use.
+public final class TokenVerifier: Sendable {
+    /// The one algorithm accepted: `HS256`, `RS256` or `ES256`.
+    public let algorithm: String
+    private let keys: JWTKeyCollection
+    private let accepted = LockedValue<[String: VerifiedToken]>([:])
+
+    /// How many accepted tokens are remembered.
+    public static let cacheLimit = 4096
+
+    private init(algorithm: String, keys: JWTKeyCollection) {
+        self.algorithm = algorithm
+        self.keys = keys
+    }
+
+    /// A verifier of HS256 tokens signed with `secret` (at least 32 bytes).
+    /// - Throws: ``AuthSetupError`` if the secret is too short.
+    public static func hmac(secret: [UInt8]) throws(AuthSetupError) -> TokenVerifier {
+        guard secret.count >= 32 else {
+            throw AuthSetupError("the secret has \(secret.count) bytes; HS256 needs at least 32 (for example: openssl rand -base64 48)")
+        }
+        let keys = JWTKeyCollection()
+        do {
+            _ = try Blocking.run { await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256) }
+        } catch {
+            throw AuthSetupError("the secret could not be used: \(error)")
+        }
+        return TokenVerifier(algorithm: "HS256", keys: keys)
+    }
+
+    /// A verifier of RS256 or ES256 tokens, as the PEM public key is RSA or P-256.
+    /// - Throws: ``AuthSetupError`` if the PEM is neither.
+    public static func publicKey(pem: String) throws(AuthSetupError) -> TokenVerifier {
+        let keys = JWTKeyCollection()
+        if let key = try? ES256PublicKey(pem: pem) {
+            _ = try? Blocking.run { await keys.add(ecdsa: key) }
+            return TokenVerifier(algorithm: "ES256", keys: keys)
+        }
+        if let key = try? Insecure.RSA.PublicKey(pem: pem) {
+            _ = try? Blocking.run { await keys.add(rsa: key, digestAlgorithm: .sha256) }
+            return TokenVerifier(algorithm: "RS256", keys: keys)
+        }
+        throw AuthSetupError("the public key is neither an RSA nor a P-256 (ES256) key in PEM form")
+    }
+
+    /// The token's grants if it is signed with the key, in the accepted algorithm, and valid now.
+    /// - Throws: ``AuthError``.
+    public func verify(_ token: String) throws(AuthError) -> VerifiedToken {
+        try verify(token, now: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// The token's grants if it is signed with the key, in the accepted algorithm, and valid at `now` (seconds since
+    /// 1970).
+    /// - Throws: ``AuthError``.
+    public func verify(_ token: String, now: Int64) throws(AuthError) -> VerifiedToken {
+        let verified: VerifiedToken
+        if let known = accepted.withLock({ $0[token] }) {
+            verified = known
+        } else {
+            verified = try check(token)
+            accepted.withLock { accepted in
+                if accepted.count >= Self.cacheLimit { accepted.removeAll() }
+                accepted[token] = verified
+            }
+        }
+        if let expires = verified.expires, now >= expires { throw .expired }
+        if let notBefore = verified.notBefore, now < notBefore { throw .notYetValid }
+        return verified
+    }
+
+    private func check(_ token: String) throws(AuthError) -> VerifiedToken {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = Self.decode(parts[0]), case .object(let members)? = try? JSONParser.parse(header) else {
+            throw .invalid("it is not a JSON Web Token (three base64url parts, the first a JSON header)")
+        }
+        guard case .string(let alg)? = members.first(where: { $0.0 == "alg" })?.1 else { throw .invalid("its header names no algorithm") }
+        guard alg == algorithm else { throw .invalid("it is signed with \(alg); this server accepts only \(algorithm)") }
+        let claims: SpoutClaims
+        do {
+            claims = try Blocking.run { [keys] in try await keys.verify(token, as: SpoutClaims.self) }
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .invalid("its signature does not match the server's key")
+        } catch {
+            throw .invalid("it could not be read (\(error))")
+        }
+        return VerifiedToken(
+            grants: claims.spout ?? Grants(), expires: claims.exp.map { Int64($0.value.timeIntervalSince1970.rounded(.down)) },
+            notBefore: claims.nbf.map { Int64($0.value.timeIntervalSince1970.rounded(.down)) })
+    }
+
+    /// The bytes of a base64url part, if it is one.
+    static func decode(_ part: Substring) -> [UInt8]? {
+        var text = String(part.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        while text.count % 4 != 0 { text += "=" }
+        return Data(base64Encoded: text).map { Array($0) }
+    }
+}
+
+/// Why auth could not be set up from the given key: the server refuses to start, saying this.
+public struct AuthSetupError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Auth
+
+/// `spout token`: prints a token with the given grants, for curl users and scripts.
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a token for a server that checks tokens.",
+        discussion: """
+            Signed with the server's HS256 secret (--secret) or with the private key whose public half the server has \
+            (--private-key, RSA for RS256 or P-256 for ES256). Example: spout token --secret secret.txt --subscribe orders \
+            --publish orders.eu --ttl 1h
+            """
+    )
+
+    @Option(help: "The file with the HS256 secret the server was given with --auth-secret.")
+    var secret: String?
+    @Option(name: .customLong("private-key"), help: "A PEM file with the RSA or P-256 private key (RS256, ES256).")
+    var privateKey: String?
+    @Option(help: "A topic the token may publish to, with its descendants; * for all (repeatable).")
+    var publish: [String] = []
+    @Option(help: "A topic the token may subscribe to, with its descendants; * for all (repeatable).")
+    var subscribe: [String] = []
+    @Option(help: "A tail the token may read, by id; * for all (repeatable).")
+    var tail: [String] = []
+    @Flag(help: "Grant admin: create and delete topics and tails, read /metrics.")
+    var admin = false
+    @Option(help: "How long the token is valid: 90s, 30m, 12h, 7d, or never (default 1h).")
+    var ttl = "1h"
+
+    func validate() throws {
+        guard (secret == nil) != (privateKey == nil) else { throw ValidationError("give --secret FILE or --private-key FILE") }
+        _ = try lifetime()
+    }
+
+    func run() throws {
+        let key: TokenMinter.Key
+        if let secret {
+            var bytes = try Settings.contents(of: secret, "--secret")
+            while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+            key = .secret(bytes)
+        } else {
+            key = .privateKey(String(decoding: try Settings.contents(of: privateKey!, "--private-key"), as: UTF8.self))
+        }
+        let grants = Grants(publish: publish, subscribe: subscribe, tails: tail, admin: admin)
+        let lifetime = try lifetime()
+        do throws(AuthSetupError) {
+            print(try TokenMinter.mint(grants, lifetime: lifetime, key: key))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// `--ttl` as a duration; `nil` for never.
+    private func lifetime() throws -> Duration? {
+        if ttl == "never" { return nil }
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = ttl.last.flatMap({ units[$0] }), let count = Int64(ttl.dropLast()), count > 0 else {
+            throw ValidationError("--ttl takes a number and a unit (s, m, h or d), such as 1h, or never; not \(ttl)")
+        }
+        return .seconds(count * unit)
+    }
+}
