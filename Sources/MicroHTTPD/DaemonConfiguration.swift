@@ -10,11 +10,11 @@ public struct DaemonConfiguration: Sendable {
     ///
     /// libmicrohttpd's own default is 1020 even with epoll, so the daemon always sets one.
     public var connectionLimit: Int?
-    /// Bytes of memory per connection for its request headers and the chunk being written. Default 6 KiB.
+    /// Bytes of memory per connection for its request headers and the chunk being written. Default 8 KiB.
     ///
     /// libmicrohttpd zeroes the whole of it, so it is resident: it is most of what an idle stream costs. It also bounds
     /// request headers (431 above about half of it) and the largest chunk a stream writes at once.
-    public var connectionMemoryLimit: Int = 6 * 1024
+    public var connectionMemoryLimit: Int = 8 * 1024
     /// Seconds with no byte sent or received after which an idle or stalled connection is closed. Default 60.
     ///
     /// Suspended streams waiting for data never time out; see ``ResponseStream``.

@@ -36,7 +36,7 @@ public struct ServerConfiguration: Sendable {
     /// Event threads.
     public var threads = 2
     /// Bytes of memory per connection, for its request headers and the chunk being written.
-    public var connectionMemory = 6 * 1024
+    public var connectionMemory = 8 * 1024
     /// Follow files by polling instead of inotify (for file systems where inotify sees nothing, such as NFS).
     public var followByPolling = false
     /// How long a rotated file is still read after the rotation, for lines written to it late; zero lets it go at once.

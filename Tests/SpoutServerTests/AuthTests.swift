@@ -201,6 +201,32 @@ struct AuthTests {
         }
     }
 
+    @Test func theDefaultConnectionMemoryTakesATwoKilobyteTokenAFullEventsQueryAndItsResumeID() throws {
+        // 32 sources (the most a stream may have) with 24-character names, the token in the query as EventSource sends
+        // it, a resume id naming every source, and the headers a browser adds.
+        let names = (0..<32).map { "source-\($0 < 10 ? "0" : "")\($0)-" + String(repeating: "x", count: 14) }
+        // A token of 2 KB: the grants, padded with tail ids until it is.
+        var tails: [String] = []
+        var reader = try token(Grants(subscribe: names))
+        while reader.utf8.count < 2048 {
+            tails.append("t\(tails.count)")
+            reader = try token(Grants(subscribe: names, tails: tails))
+        }
+        let admin = try token(Grants(admin: true))
+        try withAuthServer { port in
+            for name in names { #expect(status(port, "POST", "/topics", json: #"{"name":"\#(name)"}"#, headers: bearer(admin)) == 201) }
+            let resume = names.map { "topic:\($0)=0123456789ab-0" }.joined(separator: ".")
+            let query = names.map { "topic=\($0)" }.joined(separator: "&") + "&lastEventId=\(resume)&access_token=\(reader)"
+            let headers = [
+                ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"),
+                ("Accept", "text/event-stream"), ("Accept-Language", "en-US,en;q=0.9"), ("Cache-Control", "no-cache"),
+                ("Referer", "http://127.0.0.1:\(port)/"),
+            ]
+            let stream = try SSEClient(port: port, path: "/events?\(query)", headers: headers)
+            #expect(stream.head.status == 200)
+        }
+    }
+
     @Test func anOpenBindWithoutTokensRefusesToStartUnlessToldSo() throws {
         var refusal: String?
         do {
