@@ -243,3 +243,35 @@ struct AuthTests {
         try withServer(open) { port in #expect(status(port, "GET", "/healthz") == 200) }
     }
 }
+
+/// The real binary's flags for tokens and protected mode.
+@Suite("Auth: the command line", .timeLimit(.minutes(1)))
+struct AuthCommandLineTests {
+    @Test func everyInterfaceWithoutAKeyRefusesToStartAndSaysHowToGoOn() throws {
+        let server = try SpoutProcess(["--host", "0.0.0.0", "--in-memory"], waitForListening: false)
+        let status = server.waitForExit(timeout: 10)
+        #expect(status != nil && status != 0)
+        #expect(server.log.contains("--auth-secret"))
+        #expect(server.log.contains("--no-auth"))
+        let open = try SpoutProcess(["--host", "0.0.0.0", "--in-memory", "--no-auth"])
+        defer { open.stop() }
+        #expect((try? call(open.port, "GET", "/healthz").status) == 200)
+    }
+
+    @Test func aShortSecretAndConflictingFlagsAreRefused() throws {
+        let folder = TemporaryDirectory("spout-secret")
+        folder.write("short.txt", "too short\n")
+        folder.write("good.txt", "a-secret-for-the-command-line-test-of-48-bytes!\n")
+        for (arguments, says) in [
+            (["--auth-secret", folder.file("short.txt")], "at least 32"),
+            (["--auth-secret", folder.file("missing.txt")], "cannot be read"),
+            (["--auth-secret", folder.file("good.txt"), "--no-auth"], "not both"),
+            (["--auth-public-key", folder.file("good.txt")], "neither an RSA nor a P-256"),
+        ] {
+            let server = try SpoutProcess(arguments + ["--in-memory"], waitForListening: false)
+            let status = server.waitForExit(timeout: 10)
+            #expect(status != nil && status != 0, "\(arguments)")
+            #expect(server.log.contains(says), "\(arguments): \(server.log.suffix(300))")
+        }
+    }
+}
