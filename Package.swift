@@ -86,6 +86,7 @@ let package = Package(
                 "EventStream",
                 "JSON",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,6 +97,7 @@ let package = Package(
                 "Store",
                 "Auth",
                 "MicroHTTPD",
+                "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

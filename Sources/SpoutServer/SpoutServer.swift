@@ -16,6 +16,7 @@ public final class SpoutServer: Sendable {
     private let cursors: TailCursors?
     private let tails: TailRegistry
     private let heartbeats: Heartbeats
+    private let deadlines = Deadlines()
     /// Every route, with the methods it has handlers for (static files, answered for any other path, are not in it).
     let routeTable: [String: Set<String>]
 
@@ -92,6 +93,7 @@ public final class SpoutServer: Sendable {
         heartbeats = Heartbeats(interval: configuration.heartbeat)
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
+        HistoryRoute(hub: hub, deadlines: deadlines).install(into: &router)
         TailRoutes(registry: tails, heartbeats: heartbeats, store: store).install(into: &router)
         EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
         MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats, store: store).install(into: &router)
@@ -107,6 +109,7 @@ public final class SpoutServer: Sendable {
     public func start() throws(DaemonError) {
         try daemon.start()
         heartbeats.start()
+        deadlines.start()
         hub.start()
         tails.start()
         cursors?.start()
@@ -124,6 +127,8 @@ public final class SpoutServer: Sendable {
     public func stop() {
         logger.notice("stopping: ending \(daemon.openStreams) open streams")
         hub.stop()
+        // Waiting long-polls are answered now (with what there is), before the daemon ends what is left.
+        deadlines.stop()
         daemon.stop(grace: configuration.shutdownGrace)
         tails.stop()
         cursors?.stop()

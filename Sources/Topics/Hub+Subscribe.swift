@@ -25,27 +25,14 @@ extension Hub {
             guard let topic = topics[name.text] else { return .failure(.notFound("no topic named \(name)")) }
             let log = topic.log
             var cursor = log.endPosition
-            var gap: (reason: String, message: String, requested: String)?
+            var gap: Gap?
             switch start {
             case .new:
                 break
             case .backlog(let count):
                 cursor = max(log.startPosition, log.endPosition - count)
             case .after(let text):
-                cursor = log.startPosition
-                if let id = EventID(parsing: text) {
-                    if id.epoch != epoch {
-                        gap = ("restarted", "that id is from an earlier run of the server; resuming from the oldest retained message", text)
-                    } else if id.sequence > latest {
-                        gap = ("unknown_id", "that id was never given out; resuming from the oldest retained message", text)
-                    } else if id.sequence < log.lastEvictedSequence {
-                        gap = ("expired", "messages after that id are no longer retained; resuming from the oldest retained message", text)
-                    } else {
-                        cursor = log.position(after: id.sequence)
-                    }
-                } else {
-                    gap = ("invalid_id", "that id is not an id this server gives out; resuming from the oldest retained message", text)
-                }
+                (cursor, gap) = resume(after: text, in: log, latest: latest)
             }
             let subscription = Subscription(topic: topic, tree: tree, format: format, cursor: cursor)
             subscription.outbox.queue(.preamble("spout topic \(name.text)", resumeID: subscription.resumeID))
@@ -66,5 +53,28 @@ extension Hub {
         let subscription = try outcome.get()
         metrics.subscriptions.add(1, ordering: .relaxed)
         return subscription
+    }
+
+    /// Why a resume point could not be honoured exactly: a `gap` control event's reason, sentence and requested id.
+    typealias Gap = (reason: String, message: String, requested: String)
+
+    /// Where reading goes on after the id `text` in `log`: right after it, or, if it cannot be honoured exactly (from
+    /// another run, never given out, no longer retained, unparseable), at the oldest retained message with the gap.
+    func resume(after text: String, in log: MessageLog, latest: UInt64) -> (cursor: Int, gap: Gap?) {
+        guard let id = EventID(parsing: text) else {
+            return (log.startPosition, ("invalid_id", "that id is not an id this server gives out; resuming from the oldest retained message", text))
+        }
+        if id.epoch != epoch {
+            return (log.startPosition, ("restarted", "that id is from an earlier run of the server; resuming from the oldest retained message", text))
+        }
+        if id.sequence > latest {
+            return (log.startPosition, ("unknown_id", "that id was never given out; resuming from the oldest retained message", text))
+        }
+        if id.sequence < log.lastEvictedSequence {
+            return (
+                log.startPosition, ("expired", "messages after that id are no longer retained; resuming from the oldest retained message", text)
+            )
+        }
+        return (log.position(after: id.sequence), nil)
     }
 }

@@ -36,10 +36,15 @@ final class Message: Sendable {
     /// frees it when the last of them lets it go.
     let holders = Atomic<Int>(0)
 
-    /// A made `json` frame, boxed for the atomic reference.
+    /// A made `json` frame, boxed for the atomic reference, with its envelope (the JSON object the frame's data is),
+    /// which history answers with.
     private final class EncodedFrame: Sendable {
         let event: EncodedEvent
-        init(_ event: EncodedEvent) { self.event = event }
+        let envelope: [UInt8]
+        init(_ event: EncodedEvent, envelope: [UInt8]) {
+            self.event = event
+            self.envelope = envelope
+        }
     }
 
     init(sequence: UInt64, epoch: String, topic: String, time: Int64, published: ContinuousClock.Instant, publication: Publication) {
@@ -71,8 +76,17 @@ final class Message: Sendable {
     /// The bytes it counts for in retention and queue limits.
     let size: Int
 
+    /// The JSON object a `json` stream's event carries as its data: `topic`, `id`, `event`, `time` and `data`.
+    func envelope() -> [UInt8] {
+        made().envelope
+    }
+
     private func jsonFrame() -> EncodedEvent {
-        if let made = json.load() { return made.event }
+        made().event
+    }
+
+    private func made() -> EncodedFrame {
+        if let made = json.load() { return made }
         var envelope: [UInt8] = []
         envelope.append(contentsOf: #"{"topic":"#.utf8)
         JSONValue.encodeString(topic, into: &envelope)
@@ -91,7 +105,7 @@ final class Message: Sendable {
         }
         envelope.append(UInt8(ascii: "}"))
         let made = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: envelope, as: UTF8.self)))
-        return json.storeIfNil(EncodedFrame(made)).event
+        return json.storeIfNil(EncodedFrame(made, envelope: envelope))
     }
 
     /// Hands `body` the data's bytes: ``data`` if kept, else the raw frame's one data line, whose ``length`` bytes come

@@ -32,7 +32,7 @@ struct CORSTests {
             #expect(answer.status == 204)
             #expect(answer.header("Access-Control-Allow-Origin") == viewer)
             #expect(answer.header("Access-Control-Allow-Credentials") == "true")
-            #expect(answer.header("Access-Control-Allow-Methods") == "OPTIONS, POST")
+            #expect(answer.header("Access-Control-Allow-Methods") == "GET, HEAD, OPTIONS, POST")
             #expect(answer.header("Access-Control-Allow-Headers")?.contains("Last-Event-ID") == true)
             #expect(answer.header("Access-Control-Max-Age") == "600")
             #expect(answer.header("Vary") == "Origin")

@@ -149,7 +149,7 @@ struct TopicBadInputTests {
             let cases: [(String, String, String)] = [
                 ("PUT", "/topics", "GET, HEAD, OPTIONS, POST"),
                 ("PATCH", "/topics/m", "DELETE, GET, HEAD, OPTIONS"),
-                ("GET", "/topics/m/messages", "OPTIONS, POST"),
+                ("DELETE", "/topics/m/messages", "GET, HEAD, OPTIONS, POST"),
                 ("POST", "/topics/m/events", "GET, HEAD, OPTIONS"),
             ]
             for (method, path, allow) in cases {

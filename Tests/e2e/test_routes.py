@@ -162,7 +162,7 @@ PROBES = [
     ("GET", "/swagger.json"), ("GET", "/.env"), ("GET", "/.git/config"), ("GET", "/../etc/passwd"),
     ("GET", "/%2e%2e/etc/passwd"), ("POST", "/admin"), ("DELETE", "/admin"), ("OPTIONS", "/admin"),
     ("PUT", "/topics"), ("DELETE", "/topics"), ("PATCH", f"/tails/{TAIL}"), ("PUT", f"/tails/{TAIL}"),
-    ("POST", f"/tails/{TAIL}"), ("PATCH", f"/topics/{TOPIC}"), ("GET", f"/topics/{TOPIC}/messages"),
+    ("POST", f"/tails/{TAIL}"), ("PATCH", f"/topics/{TOPIC}"), ("DELETE", f"/topics/{TOPIC}/messages"),
     ("PUT", f"/topics/{TOPIC}/messages"), ("POST", f"/topics/{TOPIC}/events"), ("POST", f"/tails/{TAIL}/events"),
     ("DELETE", "/tails"), ("POST", "/events"), ("DELETE", "/events"), ("POST", "/healthz"), ("DELETE", "/metrics"),
     ("PUT", "/openapi.yaml"), ("POST", "/"), ("DELETE", "/index.html"), ("PUT", "/js/stream.js"),

@@ -1,0 +1,96 @@
+import Auth
+import Feeds
+import JSON
+import MicroHTTPD
+import Threading
+import Topics
+
+/// `GET /topics/{name}/messages?after=ID&limit=N&wait=SECONDS`: a page of a topic's retained messages (with its
+/// descendants'), and long-polling for clients that cannot hold a stream.
+///
+/// An answer that would be empty, with `wait`, waits on a suspended connection, never on an event thread: a subscription
+/// from the page's end wakes it when a message arrives, and ``Deadlines`` answers it empty when the time is up.
+struct HistoryRoute: Sendable {
+    let hub: Hub
+    let deadlines: Deadlines
+
+    /// The most messages one page may have, and the longest wait.
+    static let maxLimit = 1000
+    static let maxWait = 60.0
+
+    func install(into router: inout Router) {
+        router.on("GET", "/topics/{name}/messages") { request, parameters, caller in
+            try Access.require(caller.grants.maySubscribe(parameters[0]), "subscribing to \(parameters[0])")
+            return try answer(request, parameters[0])
+        }
+    }
+
+    private func answer(_ request: Request, _ text: String) throws -> Response {
+        let name = try TopicRoutes.name(text)
+        let after = request.queryValue("after").flatMap { $0.isEmpty ? nil : $0 }
+        var limit = 100
+        if let value = request.queryValue("limit") {
+            guard let number = StreamOptions.wholeNumber(value), (1...Self.maxLimit).contains(number) else {
+                throw HTTPError(400, "invalid_parameter", "limit must be a whole number from 1 to \(Self.maxLimit)")
+            }
+            limit = number
+        }
+        var wait = 0.0
+        if let value = request.queryValue("wait") {
+            guard let seconds = Double(value), seconds.isFinite, (0...Self.maxWait).contains(seconds) else {
+                throw HTTPError(400, "invalid_parameter", "wait must be a number of seconds from 0 to \(Int(Self.maxWait))")
+            }
+            wait = seconds
+        }
+        let page = try hub.history(of: name, after: after, limit: limit)
+        guard page.messages.isEmpty, page.gap == nil, wait > 0 else { return Self.response(page) }
+        return try poll(name, from: page, limit: limit, until: ContinuousClock.now + .milliseconds(Int64(wait * 1000)))
+    }
+
+    /// Waits for the first message after an empty page, or the deadline.
+    private func poll(_ name: TopicName, from page: Hub.HistoryPage, limit: Int, until deadline: ContinuousClock.Instant) throws -> Response {
+        let subscription = try hub.subscribe(to: name, format: .json, from: page.next.map { .after($0) } ?? .new)
+        let pending = PendingResponse()
+        let answered = LockedValue(false)
+        let hub = hub
+        // Answers once, from whichever comes first: a message (the subscription's wake), the deadline, or the topic's end.
+        let finish: @Sendable () -> Void = {
+            guard
+                answered.withLock({ done in
+                    defer { done = true }
+                    return !done
+                })
+            else { return }
+            subscription.close()
+            let next = (try? hub.history(of: name, after: page.next, limit: limit)) ?? page
+            pending.complete(with: Self.response(next))
+        }
+        subscription.onWake(finish)
+        // Read what is there (the stream's preamble, and any message that came since the page was read), which also
+        // marks the subscription as waiting, so that the next message wakes it.
+        var arrived = false
+        var result = FeedResult.wrote
+        while result == .wrote {
+            result = FrameSink.frames(
+                budget: .max, take: { frame in if frame.kind == .message { arrived = true } }, read: { subscription.read(into: &$0) })
+        }
+        if arrived || result == .end { finish() }
+        deadlines.schedule(at: deadline, finish)
+        return .deferred(pending)
+    }
+
+    /// `{"messages": [...], "next": ..., "gap": ...}`.
+    static func response(_ page: Hub.HistoryPage) -> Response {
+        var body: [UInt8] = Array(#"{"messages":["#.utf8)
+        for (index, message) in page.messages.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += message
+        }
+        body += Array(#"],"next":"#.utf8)
+        body += (page.next.map(JSONValue.string) ?? .null).encoded
+        body += Array(#","gap":"#.utf8)
+        body += (page.gap ?? .null).encoded
+        body.append(UInt8(ascii: "}"))
+        return Response(status: 200, contentType: "application/json; charset=utf-8", bytes: body)
+    }
+}
