@@ -1,0 +1,134 @@
+import Glibc
+
+/// One keep-alive HTTP/1.1 connection to a Spout server, for the console commands: a request at a time, each answer
+/// read whole (`Content-Length`) before the next. Plain HTTP only.
+final class HTTPConnection {
+    /// An answer: its status and body.
+    struct Answer {
+        let status: Int
+        let body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// Why a request got no answer.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let host: String
+    let port: Int
+    private var fd: Int32 = -1
+    private var buffer: [UInt8] = []
+
+    /// A connection to `url` (`http://HOST:PORT`, no path), opened at the first request.
+    init(url: String) throws(Failure) {
+        guard url.hasPrefix("http://") else {
+            throw Failure(description: "--server takes http://HOST:PORT (the console commands speak plain HTTP); not \(url)")
+        }
+        var authority = url.dropFirst("http://".count)
+        if authority.hasSuffix("/") { authority = authority.dropLast() }
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]), !authority.contains("/")
+        else { throw Failure(description: "--server takes http://HOST:PORT; not \(url)") }
+        host = String(authority[..<colon]).trimmingCharacters(in: "[]")
+        self.port = port
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Sends a request and reads its answer; a connection the server closed is opened again once.
+    func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) -> Answer {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        let request = Array(head.utf8) + body
+        for attempt in 0..<2 {
+            if fd < 0 || attempt > 0 { try reconnect() }
+            if write(request), let answer = readAnswer() { return answer }
+        }
+        throw Failure(description: "the server at \(host):\(port) did not answer")
+    }
+
+    private func reconnect() throws(Failure) {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        buffer.removeAll()
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else {
+            throw Failure(description: "cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(found) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            let socket = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if socket >= 0, connect(socket, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                var on: Int32 = 1
+                setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+                fd = socket
+                return
+            }
+            if socket >= 0 { close(socket) }
+            entry = info.pointee.ai_next
+        }
+        throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
+    }
+
+    private func write(_ bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return false }
+            sent += count
+        }
+        return true
+    }
+
+    /// Reads one answer with a `Content-Length` body; `nil` if the connection ended first.
+    private func readAnswer() -> Answer? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var headEnd: Int?
+        var length = 0
+        while true {
+            if headEnd == nil, let end = Self.headEnd(buffer) {
+                headEnd = end
+                length = Self.contentLength(buffer[..<end])
+            }
+            if let end = headEnd, buffer.count >= end + length {
+                let status = Int(String(decoding: buffer[9..<min(12, buffer.count)], as: UTF8.self)) ?? 0
+                let body = Array(buffer[end..<(end + length)])
+                buffer.removeFirst(end + length)
+                return Answer(status: status, body: body)
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return nil }
+            buffer += chunk[..<count]
+        }
+    }
+
+    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
+            return index + 1
+        }
+        return nil
+    }
+
+    private static func contentLength(_ head: ArraySlice<UInt8>) -> Int {
+        for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length" { return Int(parts[1].trimmingCharacters(in: " ")) ?? 0 }
+        }
+        return 0
+    }
+}
+
+extension StringProtocol {
+    /// Without `characters` at either end.
+    fileprivate func trimmingCharacters(in characters: String) -> String {
+        var view = Substring(self)
+        while let first = view.first, characters.contains(first) { view.removeFirst() }
+        while let last = view.last, characters.contains(last) { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Glibc
+import JSON
+
+/// `spout publish TOPIC [DATA]`: publishes DATA, or each line of standard input, to a topic.
+struct Publish: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Publish to a topic: DATA, or each line of standard input.",
+        discussion: """
+            Lines go out in order, one message each; --batch N sends N of them per request (as one JSON array, \
+            published whole and in order). A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
+            refusal, saying what the server answered; what was acknowledged before it stays published.
+            """
+    )
+
+    @Option(help: "The server (default http://127.0.0.1:8080, or SPOUT_SERVER).")
+    var server: String?
+    @Option(help: "A token for a server that checks them (or SPOUT_TOKEN).")
+    var token: String?
+    @Option(help: "Lines per request when reading standard input (default 1; 1 to 1000).")
+    var batch = 1
+    @Option(help: "The event type of every message.")
+    var event: String?
+    @Argument(help: "The topic.")
+    var topic: String
+    @Argument(help: "The data; without it, each line of standard input is a message.")
+    var data: String?
+
+    func validate() throws {
+        guard (1...1000).contains(batch) else { throw ValidationError("--batch takes 1 to 1000") }
+    }
+
+    func run() throws {
+        let connection: HTTPConnection
+        do {
+            connection = try HTTPConnection(url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080")
+        } catch {
+            throw ValidationError(error.description)
+        }
+        var headers = [("Content-Type", "application/json")]
+        if let token = token ?? environment("SPOUT_TOKEN") { headers.append(("Authorization", "Bearer \(token)")) }
+        let path = "/topics/\(topic)/messages"
+        let post = { (lines: [String]) throws in
+            let messages = lines.map { line in
+                JSONValue.object([("data", .string(line))] + (event.map { [("event", JSONValue.string($0))] } ?? []))
+            }
+            let body = messages.count == 1 ? messages[0] : .array(messages)
+            let answer: HTTPConnection.Answer
+            do throws(HTTPConnection.Failure) {
+                answer = try connection.send("POST", path, headers: headers, body: body.encoded)
+            } catch {
+                throw Refusal(error.description)
+            }
+            guard answer.status == 201 else { throw Refusal("the server answered \(answer.status): \(answer.text)") }
+        }
+        do {
+            if let data {
+                try post([data])
+                return
+            }
+            var pending: [String] = []
+            while let line = readLine(strippingNewline: true) {
+                pending.append(line)
+                if pending.count == batch {
+                    try post(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if !pending.isEmpty { try post(pending) }
+        } catch let refusal as Refusal {
+            FileHandle.standardError(refusal.message)
+            throw ExitCode.failure
+        }
+    }
+
+    private func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// Why publishing stopped.
+private struct Refusal: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Standard error, for the console commands' messages.
+enum FileHandle {
+    /// Writes `text` and a line break to standard error.
+    static func standardError(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
