@@ -98,6 +98,8 @@ let package = Package(
                 "Auth",
                 "MicroHTTPD",
                 "JSON",
+                "EventStream",
+                "Feeds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

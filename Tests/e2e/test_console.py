@@ -1,0 +1,151 @@
+"""`spout watch` under a pseudo-terminal against a server that is restarted mid-stream: every line once, in order,
+under `==> source <==` headers, control events in words on stderr, and Ctrl-C ends it with status 0.
+"""
+
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from conftest import REPO, call
+
+SPOUT = os.environ.get("SPOUT_BIN", str(REPO / ".build" / "debug" / "spout"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Restartable:
+    """A server on a fixed port and data directory, so that it can be stopped and started again."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.root = tempfile.mkdtemp(prefix="spout-watch-")
+        self.data = tempfile.mkdtemp(prefix="spout-watch-data-")
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen([SPOUT, "serve", "--port", str(self.port), "--data-dir", self.data,
+                                         "--allow-root", self.root], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("spout did not listen")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(timeout=15) == 0
+
+
+class Terminal:
+    """A command on a pseudo-terminal; its output read as it comes."""
+
+    def __init__(self, *args, stderr=None):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            if stderr:
+                os.dup2(os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+            os.execv(args[0], list(args))
+        self.output = b""
+
+    def read_until(self, predicate, timeout=15):
+        deadline = time.monotonic() + timeout
+        while not predicate(self.text()) and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.1)
+            if ready:
+                try:
+                    self.output += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        return self.text()
+
+    def text(self):
+        return self.output.decode(errors="replace").replace("\r\n", "\n")
+
+    def interrupt(self):
+        os.write(self.fd, b"\x03")
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
+def test_watch_prints_like_tail_f_and_loses_nothing_across_a_restart(tmp_path):
+    server = Restartable()
+    server.start()
+    try:
+        log = os.path.join(server.root, "app.log")
+        with open(log, "w") as f:
+            f.write("one\ntwo\n")
+        assert call(server, "POST", "/tails", {"path": log, "name": "app"})[0] == 201
+        assert call(server, "POST", "/topics", {"name": "news"})[0] == 201
+        errors = str(tmp_path / "stderr")
+        watch = Terminal(SPOUT, "watch", "--server", server.url, "--tail", "app", "--topic", "news", stderr=errors)
+        watch.read_until(lambda t: "two\n" in t)
+        with open(log, "a") as f:
+            f.write("three\n")
+        watch.read_until(lambda t: "three\n" in t)
+        assert call(server, "POST", "/topics/news/messages", text="first news")[0] == 201
+        watch.read_until(lambda t: "first news\n" in t)
+        server.stop()
+        with open(log, "a") as f:
+            f.write("four, while the server was down\n")
+        server.start()
+        watch.read_until(lambda t: "four, while the server was down\n" in t)
+        assert call(server, "POST", "/topics/news/messages", text="second news")[0] == 201
+        with open(log, "a") as f:
+            f.write("five\n")
+        text = watch.read_until(lambda t: "second news\n" in t and "five\n" in t)
+        lines = [line for line in text.split("\n") if line]
+        assert lines[:4] == ["==> app <==", "one", "two", "three"]
+        assert lines[4:6] == ["==> news <==", "first news"]
+        body = [line for line in lines if not line.startswith("==>")]
+        assert sorted(body) == sorted(["one", "two", "three", "first news", "four, while the server was down",
+                                       "second news", "five"]), lines
+        assert len(body) == len(set(body)), "a line came twice"
+        assert body.index("four, while the server was down") < body.index("five")
+        # Each header names the source of the lines under it.
+        current = None
+        for line in lines:
+            if line.startswith("==> "):
+                current = line[4:-4]
+            else:
+                assert current == ("news" if "news" in line else "app"), (line, current)
+        assert watch.interrupt() == 0
+        said = open(errors).read()
+        assert "shutting down" in said and "reconnecting" in said
+    finally:
+        if server.process and server.process.poll() is None:
+            server.stop()
+
+
+def test_watch_json_prints_ndjson_with_control_objects(tmp_path):
+    server = Restartable()
+    server.start()
+    try:
+        assert call(server, "POST", "/topics", {"name": "news"})[0] == 201
+        watch = Terminal(SPOUT, "watch", "--server", server.url, "--topic", "news", "--json",
+                         stderr=str(tmp_path / "stderr"))
+        time.sleep(0.5)
+        assert call(server, "POST", "/topics/news/messages", text="line\nwith a break")[0] == 201
+        server.stop()
+        text = watch.read_until(lambda t: '"control":"end"' in t)
+        objects = [json.loads(line) for line in text.split("\n") if line.strip()]
+        message = next(o for o in objects if "control" not in o)
+        assert message["topic"] == "news" and message["data"] == "line\nwith a break" and message["id"]
+        assert any(o.get("control") == "end" and o.get("reason") == "shutdown" for o in objects)
+        assert watch.interrupt() == 0
+    finally:
+        if server.process and server.process.poll() is None:
+            server.stop()
