@@ -66,6 +66,8 @@ def row_of(run):
         return (4, p.get("viewers", 0), rate), "tail K=%s%s" % (p.get("viewers"), at), scenario, rate
     if scenario == "tail-floor":
         return (5, 0, 0), "tail -F to a pipe", scenario, 0
+    if scenario == "history":
+        return (6, p.get("limit", 0), 0), "history, pages of %s" % p.get("limit"), scenario, 0
     return None
 
 
@@ -352,6 +354,22 @@ def tails_section(rows):
              "tail process's.", ""])
 
 
+def history_section(rows):
+    body = []
+    for label, row in rows.items():
+        if row["scenario"] != "history":
+            continue
+        runs = all_runs(row)
+        body.append([label, count(median(runs, "params", "messages")), with_spread(values(runs, "publish_rps")),
+                     with_spread(values(runs, "delivered_eps")), num(median(runs, "server", "cpu_pct"))])
+    if not body:
+        return []
+    return (["## History", ""] +
+            table(["row", "messages retained", "pages/s", "messages/s", "server CPU %"], body) +
+            ["", "`GET /topics/{name}/messages?after=…&limit=N` read page after page over one keep-alive connection, "
+             "each `next` passed as the following `after` (`spout-bench history`), on a durable server.", ""])
+
+
 def agreement_section(rows, referee):
     body = []
     for label, row in rows.items():
@@ -407,7 +425,7 @@ def generated(results_dir, rows, referee, chart_link):
              "![Spout vs nchan](%s)" % chart_link, ""]
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
                     churn_section(rows), targets_section(rows),
-                    tails_section(rows), agreement_section(rows, referee), referee_section(results_dir),
+                    tails_section(rows), history_section(rows), agreement_section(rows, referee), referee_section(results_dir),
                     meta_section(results_dir)):
         lines += section
     return "\n".join(lines).rstrip("\n")

@@ -146,6 +146,13 @@ timeout 400 "$BIN/spout-bench" churn $(target spout) --streams "$CHURN" --json "
     echo "   (spout: churn $CHURN failed: its sockets did not come back)"
 stop "$SPOUT_PID"
 
+echo "== history: pages of 1,000 retained messages, one after another"
+if [ "$QUICK" = 1 ]; then HISTORY=20000; else HISTORY=100000; fi
+start_spout
+timeout 400 "$BIN/spout-bench" history --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
+    --messages "$HISTORY" --limit 1000 --seconds "$HOLD" --json "$OUT/history.jsonl" || echo "   (spout: history failed)"
+stop "$SPOUT_PID"
+
 echo "== tails: as fast as a writer can go, to 1, 10 and 100 viewers, and tail -F to a pipe"
 if [ "$QUICK" = 1 ]; then LINES=(1000000 500000 100000); else LINES=(2000000 1000000 200000); fi
 "$BIN/spout-bench" tail-floor --lines "${LINES[0]}" --json "$OUT/tail.jsonl"

@@ -41,6 +41,21 @@ enum HTTP {
         }
     }
 
+    /// Reads the rest of a plain (`Content-Length`) body that began with `body`, keeping it in `whole`; whether all of
+    /// it came.
+    static func readBody(fd: Int32, head: String, body: [UInt8], into whole: inout [UInt8]) -> Bool {
+        let field = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+        guard let field, let length = Int(field.dropFirst("content-length:".count).trimmingPrefix(" ")) else { return false }
+        whole = body
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while whole.count < length {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return false }
+            whole += chunk[..<count]
+        }
+        return whole.count == length
+    }
+
     /// Reads the rest of a plain (`Content-Length`) body that began with `body`; whether all of it came.
     static func readBody(fd: Int32, head: String, body: [UInt8]) -> Bool {
         let field = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
