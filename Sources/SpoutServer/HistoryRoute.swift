@@ -52,6 +52,7 @@ struct HistoryRoute: Sendable {
         let subscription = try hub.subscribe(to: name, format: .json, from: page.next.map { .after($0) } ?? .new)
         let pending = PendingResponse()
         let answered = LockedValue(false)
+        let ticket = LockedValue<Deadlines.Ticket?>(nil)
         let hub = hub
         // Answers once, from whichever comes first: a message (the subscription's wake), the deadline, or the topic's end.
         let finish: @Sendable () -> Void = {
@@ -61,6 +62,7 @@ struct HistoryRoute: Sendable {
                     return !done
                 })
             else { return }
+            ticket.withLock { $0 }?.cancel()
             subscription.close()
             let next = (try? hub.history(of: name, after: page.next, limit: limit)) ?? page
             pending.complete(with: Self.response(next))
@@ -74,8 +76,14 @@ struct HistoryRoute: Sendable {
             result = FrameSink.frames(
                 budget: .max, take: { frame in if frame.kind == .message { arrived = true } }, read: { subscription.read(into: &$0) })
         }
-        if arrived || result == .end { finish() }
-        deadlines.schedule(at: deadline, finish)
+        if arrived || result == .end {
+            finish()
+        } else {
+            let scheduled = deadlines.schedule(at: deadline, finish)
+            ticket.withLock { $0 = scheduled }
+            // A message may have come between the two lines above; then nothing is left to wait for.
+            if answered.withLock({ $0 }) { scheduled.cancel() }
+        }
         return .deferred(pending)
     }
 
