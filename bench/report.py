@@ -68,6 +68,8 @@ def row_of(run):
         return (5, 0, 0), "tail -F to a pipe", scenario, 0
     if scenario == "history":
         return (6, p.get("limit", 0), 0), "history, pages of %s" % p.get("limit"), scenario, 0
+    if scenario == "longpoll":
+        return (7, p.get("pollers", 0), 0), "long-poll, %s pollers" % p.get("pollers"), scenario, 0
     return None
 
 
@@ -355,19 +357,30 @@ def tails_section(rows):
 
 
 def history_section(rows):
-    body = []
-    for label, row in rows.items():
-        if row["scenario"] != "history":
-            continue
-        runs = all_runs(row)
-        body.append([label, count(median(runs, "params", "messages")), with_spread(values(runs, "publish_rps")),
-                     with_spread(values(runs, "delivered_eps")), num(median(runs, "server", "cpu_pct"))])
-    if not body:
-        return []
-    return (["## History", ""] +
-            table(["row", "messages retained", "pages/s", "messages/s", "server CPU %"], body) +
-            ["", "`GET /topics/{name}/messages?after=…&limit=N` read page after page over one keep-alive connection, "
-             "each `next` passed as the following `after` (`spout-bench history`), on a durable server.", ""])
+    def cells(scenario, columns):
+        return [[label] + [cell(all_runs(row)) for cell in columns] for label, row in rows.items()
+                if row["scenario"] == scenario]
+    body = cells("history", [lambda runs: count(median(runs, "params", "messages")),
+                             lambda runs: with_spread(values(runs, "publish_rps")),
+                             lambda runs: with_spread(values(runs, "delivered_eps")),
+                             lambda runs: num(median(runs, "server", "cpu_pct"))])
+    polls = cells("longpoll", [lambda runs: count(median(runs, "params", "messages")),
+                               lambda runs: with_spread(values(runs, "delivered_eps")),
+                               lambda runs: num(median(runs, "server", "cpu_pct")), loss])
+    lines = []
+    if body:
+        lines += (["## History", ""] +
+                  table(["row", "messages retained", "pages/s", "messages/s", "server CPU %"], body) +
+                  ["", "`GET /topics/{name}/messages?after=…&limit=N` read page after page over one keep-alive "
+                   "connection, each `next` passed as the following `after` (`spout-bench history`), on a durable "
+                   "server.", ""])
+    if polls:
+        lines += (["## Long-poll", ""] +
+                  table(["row", "messages", "deliveries/s", "server CPU %", "lost/dup/ooo"], polls) +
+                  ["", "Each poller asks `?after=<its next>&wait=30` again as soon as an answer comes, on its own "
+                   "keep-alive connection, while one publisher sends the messages one request each "
+                   "(`spout-bench longpoll`); every poller must get every message once, in order.", ""])
+    return lines
 
 
 def agreement_section(rows, referee):

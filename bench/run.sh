@@ -146,11 +146,13 @@ timeout 400 "$BIN/spout-bench" churn $(target spout) --streams "$CHURN" --json "
     echo "   (spout: churn $CHURN failed: its sockets did not come back)"
 stop "$SPOUT_PID"
 
-echo "== history: pages of 1,000 retained messages, one after another"
+echo "== history: pages of 1,000 retained messages, one after another; long-poll with 1,000 pollers"
 if [ "$QUICK" = 1 ]; then HISTORY=20000; else HISTORY=100000; fi
 start_spout
 timeout 400 "$BIN/spout-bench" history --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
     --messages "$HISTORY" --limit 1000 --seconds "$HOLD" --json "$OUT/history.jsonl" || echo "   (spout: history failed)"
+timeout 400 "$BIN/spout-bench" longpoll --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
+    --pollers 1000 --messages "$((HISTORY / 100))" --json "$OUT/history.jsonl" || echo "   (spout: long-poll failed)"
 stop "$SPOUT_PID"
 
 echo "== tails: as fast as a writer can go, to 1, 10 and 100 viewers, and tail -F to a pipe"

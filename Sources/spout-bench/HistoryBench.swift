@@ -10,22 +10,16 @@ struct HistoryBench: ParsableCommand {
         discussion: "Fills a fresh topic with --messages messages first (1,000 per publish request), then reads for --seconds."
     )
 
-    @Option(help: "The server, http://127.0.0.1:PORT.")
-    var server: String
-    @Option(help: "The server's process id; its CPU is measured.")
-    var serverPID: Int32
-    @Option(help: "The server's name in the results.")
-    var label = "spout"
+    @OptionGroup var target: ServerOptions
     @Option(help: "Messages retained in the topic.")
     var messages = 100_000
     @Option(help: "Messages per page (at most 1,000).")
     var limit = 1000
     @Option(help: "Seconds of reading.")
     var seconds = 5.0
-    @OptionGroup var output: ResultOptions
 
     func run() throws {
-        let endpoint = try Endpoint(server + "/{topic}")
+        let endpoint = try target.endpoint
         let topic = "history" + String(Int.random(in: 100_000...999_999))
         try HTTP.post(
             port: endpoint.port, path: "/topics",
@@ -40,7 +34,7 @@ struct HistoryBench: ParsableCommand {
         }
         let fd = try HTTP.connect(port: endpoint.port)
         defer { close(fd) }
-        let server = ProcessTree(root: serverPID)
+        let server = ProcessTree(root: target.serverPID)
         let (cpuBefore, started) = (server.cpuSeconds, Clock.now())
         var pages = 0
         var read = 0
@@ -57,14 +51,14 @@ struct HistoryBench: ParsableCommand {
             after = count < limit ? nil : Self.next(in: body)
         }
         let elapsed = Double(Clock.now() - started) / 1e9
-        var result = BenchResult(scenario: "history", target: label, rep: output.rep)
+        var result = BenchResult(scenario: "history", target: target.label, rep: target.output.rep)
         result.params = [("messages", "\(messages)"), ("limit", "\(limit)")]
         result.deliveredPerSecond = Double(read) / elapsed
         result.publishedPerSecond = Double(pages) / elapsed
         result.serverCPUPercent = (server.cpuSeconds - cpuBefore) / elapsed * 100
         result.seconds = elapsed
-        try result.report(to: output.json)
-        print("\(label) history limit=\(limit): \(Int(Double(pages) / elapsed)) pages/s, \(Int(Double(read) / elapsed)) messages/s")
+        try result.report(to: target.output.json)
+        print("\(target.label) history limit=\(limit): \(Int(Double(pages) / elapsed)) pages/s, \(Int(Double(read) / elapsed)) messages/s")
     }
 
     /// How many times `pattern` occurs in `bytes`, in a tight loop over the buffer: the client must not be what is

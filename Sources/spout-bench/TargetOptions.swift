@@ -58,3 +58,17 @@ enum FileLimits {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
+
+/// A Spout server by its base URL, for the benchmarks of its JSON routes (history, long-poll).
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The server, http://127.0.0.1:PORT.")
+    var server: String
+    @Option(help: "The server's process id; its CPU is measured.")
+    var serverPID: Int32
+    @Option(help: "The server's name in the results.")
+    var label = "spout"
+    @OptionGroup var output: ResultOptions
+
+    /// The server's port and path template.
+    var endpoint: Endpoint { get throws { try Endpoint(server + "/{topic}") } }
+}
