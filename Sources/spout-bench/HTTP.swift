@@ -44,8 +44,7 @@ enum HTTP {
     /// Reads the rest of a plain (`Content-Length`) body that began with `body`, keeping it in `whole`; whether all of
     /// it came.
     static func readBody(fd: Int32, head: String, body: [UInt8], into whole: inout [UInt8]) -> Bool {
-        let field = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-        guard let field, let length = Int(field.dropFirst("content-length:".count).trimmingPrefix(" ")) else { return false }
+        guard let length = contentLength(head) else { return false }
         whole = body
         var chunk = [UInt8](repeating: 0, count: 65536)
         while whole.count < length {
@@ -58,20 +57,18 @@ enum HTTP {
 
     /// Reads the rest of a plain (`Content-Length`) body that began with `body`; whether all of it came.
     static func readBody(fd: Int32, head: String, body: [UInt8]) -> Bool {
+        var whole: [UInt8] = []
+        return readBody(fd: fd, head: head, body: body, into: &whole)
+    }
+
+    /// The `Content-Length` of an HTTP head, if it has one.
+    static func contentLength(_ head: String) -> Int? {
         let field = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-        guard let field, let length = Int(field.dropFirst("content-length:".count).trimmingPrefix(" ")) else { return false }
-        var have = body.count
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while have < length {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return false }
-            have += count
-        }
-        return have == length
+        return field.flatMap { Int($0.dropFirst("content-length:".count).trimmingPrefix(" ")) }
     }
 
     /// Where the blank line that ends an HTTP head starts, if it has arrived.
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         return (0...(bytes.count - 4)).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
     }

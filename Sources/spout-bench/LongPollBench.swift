@@ -75,9 +75,11 @@ struct LongPollBench: ParsableCommand {
                 let got = chunk.withUnsafeMutableBytes { recv(poller.fd, $0.baseAddress, $0.count, 0) }
                 guard got > 0 else { continue }
                 poller.buffer += chunk[..<got]
-                guard let end = Self.headEnd(poller.buffer), let length = Self.contentLength(poller.buffer[..<end]),
-                    poller.buffer.count >= end + length
+                guard let blank = HTTP.headEnd(poller.buffer),
+                    let length = HTTP.contentLength(String(decoding: poller.buffer[..<blank], as: UTF8.self)),
+                    poller.buffer.count >= blank + 4 + length
                 else { continue }
+                let end = blank + 4
                 let body = Array(poller.buffer[end..<(end + length)])
                 poller.buffer.removeFirst(end + length)
                 let numbers = Self.dataNumbers(body)
@@ -105,20 +107,5 @@ struct LongPollBench: ParsableCommand {
     static func dataNumbers(_ body: [UInt8]) -> [Int] {
         let text = String(decoding: body, as: UTF8.self)
         return text.split(separator: #""data":""#).dropFirst().compactMap { part in Int(part.prefix { $0.isNumber }) }
-    }
-
-    static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 {
-            return index + 1
-        }
-        return nil
-    }
-
-    static func contentLength(_ head: ArraySlice<UInt8>) -> Int? {
-        for line in String(decoding: head, as: UTF8.self).lowercased().split(separator: "\r\n") where line.hasPrefix("content-length:") {
-            return Int(line.dropFirst("content-length:".count).trimmingPrefix(" "))
-        }
-        return nil
     }
 }
