@@ -71,8 +71,16 @@ struct StoreWriterTests {
         try writer.database(execute: "INSERT INTO m VALUES (1, 'one')")
         // Hold the writer on a slow job so that the next three land in one transaction.
         let gate = Event()
+        let holding = Event()
         let results = LockedValue<[StoreError?]>([])
-        writer.submit({ _ throws(StoreError) in _ = gate.wait(timeout: .seconds(5)) }, done: { _ in })
+        writer.submit(
+            { _ throws(StoreError) in
+                holding.set()
+                _ = gate.wait(timeout: .seconds(5))
+            }, done: { _ in })
+        // Only once the writer is inside the slow job: before that it could take the gate job with only some of the
+        // three behind it, and split them over two transactions.
+        #expect(holding.wait(timeout: .seconds(5)))
         for key: Int64 in [2, 1, 3] {
             writer.submit(
                 { database throws(StoreError) in
