@@ -28,7 +28,9 @@ struct TailBench: ParsableCommand {
     func run() throws {
         let file = try ScratchFile(name: "bench.log")
         defer { file.remove() }
-        let server = try ServerUnderTest(executable: spout ?? Self.sibling("spout"), arguments: ["--allow-root", file.directory])
+        // In memory: the follower is what is measured, and a benchmark leaves no data directory behind in the working
+        // directory (the default ./spout-data).
+        let server = try ServerUnderTest(executable: spout ?? Self.sibling("spout"), arguments: ["--allow-root", file.directory, "--in-memory"])
         defer { server.stop() }
         try HTTP.post(port: server.port, path: "/tails", body: #"{"path":"\#(file.path)","name":"bench"}"#)
         let loop = PollLoop<NumberedViewer>()
