@@ -112,7 +112,7 @@ let package = Package(
         ),
 
         // test targets
-        .target(name: "TestSupport", dependencies: ["EventStream", "Feeds", "Topics", "Tails"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["EventStream", "Feeds", "Topics", "Tails", "JSON"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"], swiftSettings: swiftSettings),

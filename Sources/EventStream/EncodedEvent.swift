@@ -1,9 +1,12 @@
-/// A frame as ``SSEEncoder`` made it, with its head (the comment, `id` and `event` lines) kept apart from the rest, so
-/// that a multiplexer can give it another id or event name without reading the bytes.
+/// A frame as ``SSEEncoder`` or ``NDJSONEncoder`` made it, with its head (SSE's comment, `id` and `event` lines; NDJSON's
+/// `id`, `sourceId` and `control` members) kept apart from the rest, so that a multiplexer can give it another id or
+/// event name without reading the bytes.
 ///
-/// The head is always first, in that order, so the rest (the extra fields, `retry`, the `data:` lines and the blank line
-/// that ends the frame) is one slice that any head can precede.
+/// The head is always first, in that order, so the rest (SSE's extra fields, `retry`, the `data:` lines and the blank
+/// line that ends the frame; NDJSON's other members and the line feed) is one slice that any head can precede.
 public struct EncodedEvent: Sendable {
+    /// The wire it is encoded for.
+    public let wire: Wire
     /// The comment line's text, if any.
     public let comment: String?
     /// The `id` field, if any.
@@ -15,7 +18,8 @@ public struct EncodedEvent: Sendable {
     /// Where the lines after the head begin in ``bytes``.
     private let bodyStart: Int
 
-    init(comment: String?, id: String?, event: String?, bytes: [UInt8], bodyStart: Int) {
+    init(wire: Wire = .sse, comment: String?, id: String?, event: String?, bytes: [UInt8], bodyStart: Int) {
+        self.wire = wire
         self.comment = comment
         self.id = id
         self.event = event
@@ -23,24 +27,33 @@ public struct EncodedEvent: Sendable {
         self.bodyStart = bodyStart
     }
 
-    /// Wraps a frame that the encoder made earlier, whose head is its `id` line and, if `event` is given, its `event`
-    /// line (the frames a tail encodes in bulk and keeps as bytes). The head is checked, never searched for: bytes of
+    /// Wraps a frame that an encoder made earlier for `wire`, whose head is its id and, if `event` is given, its event
+    /// name (the frames a tail encodes in bulk and keeps as bytes). The head is checked, never searched for: bytes of
     /// another shape are a bug and trap.
-    public init(framed bytes: [UInt8], id: String, event: String? = nil) {
-        let head = SSEEncoder.head(comment: nil, id: id, event: event)
+    public init(framed bytes: [UInt8], id: String, event: String? = nil, wire: Wire = .sse) {
+        let head =
+            switch wire {
+            case .sse: SSEEncoder.head(comment: nil, id: id, event: event)
+            case .ndjson: NDJSONEncoder.head(id: id, sourceID: nil, event: event)
+            }
         precondition(bytes.starts(with: head), "a framed event must begin with its head")
-        self.init(comment: nil, id: id, event: event, bytes: bytes, bodyStart: head.count)
+        self.init(wire: wire, comment: nil, id: id, event: event, bytes: bytes, bodyStart: head.count)
     }
 
-    /// The lines after the head, through the blank line that ends the frame.
+    /// What follows the head: through the blank line that ends an SSE frame, or the line feed that ends an NDJSON line.
     public var body: ArraySlice<UInt8> { bytes[bodyStart...] }
 
-    /// The same frame with another `id` and `event`: a new head before the same body.
+    /// The same frame with another `id` and `event`: a new head before the same body. On NDJSON the head keeps the
+    /// frame's own id as `sourceId`, since there, unlike in SSE, the body does not carry it.
     public func with(id: String?, event: String?) -> EncodedEvent {
-        var out = SSEEncoder.head(comment: comment, id: id, event: event)
+        var out =
+            switch wire {
+            case .sse: SSEEncoder.head(comment: comment, id: id, event: event)
+            case .ndjson: NDJSONEncoder.head(id: id, sourceID: self.id, event: event)
+            }
         let start = out.count
         out.reserveCapacity(start + bytes.count - bodyStart)
         out += body
-        return EncodedEvent(comment: comment, id: id, event: event, bytes: out, bodyStart: start)
+        return EncodedEvent(wire: wire, comment: comment, id: id, event: event, bytes: out, bodyStart: start)
     }
 }

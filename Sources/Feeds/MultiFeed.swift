@@ -1,4 +1,4 @@
-import EventStream
+public import EventStream
 import Threading
 
 /// Several feeds (topic subscriptions, tail viewers) as one stream, for `GET /events`.
@@ -19,6 +19,8 @@ public final class MultiFeed: StreamFeed, Sendable {
     /// The sources, whose turn is next, and whether the stream's preamble went.
     struct Sources {
         var list: [Source]
+        /// The wire every source writes on, and the stream's own frames too.
+        let wire: Wire
         var turn = 0
         var started = false
 
@@ -38,10 +40,10 @@ public final class MultiFeed: StreamFeed, Sendable {
 
     /// Multiplexes `sources`, in this order; each feed must be new (its preamble not yet read), and `nil` stands for a
     /// source whose deletion the client was already told (its place in the id stays a tombstone). Takes ownership of
-    /// the feeds.
-    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)]) {
+    /// the feeds, which must all write on `wire`.
+    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)], wire: Wire) {
         let list = sources.map { Source(key: $0.key, feed: $0.feed, lastID: MultiplexID.tombstone, started: $0.feed == nil) }
-        state = LockedValue(State(sources: Sources(list: list)))
+        state = LockedValue(State(sources: Sources(list: list, wire: wire)))
         for source in sources {
             source.feed?.onWake { [weak self] in self?.wake() }
         }
@@ -84,7 +86,8 @@ public final class MultiFeed: StreamFeed, Sendable {
             endFrame: { reason in
                 let frame = Frame.end(
                     reason, lastID: sources.id, source: nil,
-                    message: reason.sentence("every source of this stream", behind: "a source of this stream fell too far behind"))
+                    message: reason.sentence("every source of this stream", behind: "a source of this stream fell too far behind"),
+                    wire: sources.wire)
                 for feed in detachAll(&sources) { feed.close() }
                 return frame
             },
@@ -112,7 +115,7 @@ public final class MultiFeed: StreamFeed, Sendable {
             sources.list[index].started = true
         }
         sources.started = true
-        outbox.queue(.preamble("spout events", resumeID: sources.id))
+        outbox.queue(.preamble("spout events", resumeID: sources.id, wire: sources.wire))
     }
 
     /// Passes frames on from the sources in turn while there is room. Returns whether it passed or changed anything.

@@ -52,7 +52,8 @@ struct EventsRoute: Sendable {
         guard feeds.contains(where: { $0.feed != nil }) else {
             throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
-        return FeedStream.response(for: MultiFeed(feeds), heartbeats: heartbeats, until: caller.expires)
+        return FeedStream.response(
+            for: MultiFeed(feeds, wire: options.format.wire), wire: options.format.wire, heartbeats: heartbeats, until: caller.expires)
     }
 
     /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404.

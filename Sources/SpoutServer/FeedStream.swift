@@ -4,10 +4,10 @@ import MicroHTTPD
 import Synchronization
 
 /// Streams a ``Feeds/StreamFeed`` (a topic subscription, a tail viewer, several multiplexed) over HTTP: the ``MicroHTTPD/StreamSource`` of
-/// every SSE stream, with heartbeats.
+/// every stream, SSE or NDJSON, with heartbeats.
 ///
-/// When the feed has nothing and the stream has been idle for the heartbeat interval, it writes a comment;
-/// that also lets libmicrohttpd notice a client that went away while the stream was suspended.
+/// When the feed has nothing and the stream has been idle for the heartbeat interval, it writes a heartbeat (a comment,
+/// or a blank NDJSON line); that also lets libmicrohttpd notice a client that went away while the stream was suspended.
 final class FeedStream: StreamSource {
     private let feed: any StreamFeed
     private let heartbeats: Heartbeats
@@ -19,28 +19,39 @@ final class FeedStream: StreamSource {
     /// then. `nil`: never.
     let expires: Int64?
 
-    /// The heartbeat comment.
-    static let heartbeat = SSEEncoder.encode(ServerSentEvent(comment: "heartbeat"))
+    /// What the stream writes when idle: its wire's heartbeat.
+    private let heartbeat: [UInt8]
 
-    init(_ feed: any StreamFeed, heartbeats: Heartbeats, expires: Int64?) {
+    /// The heartbeat of each wire, made once.
+    private static let heartbeats = (sse: Wire.sse.heartbeat, ndjson: Wire.ndjson.heartbeat)
+
+    init(_ feed: any StreamFeed, wire: Wire, heartbeats: Heartbeats, expires: Int64?) {
         self.feed = feed
+        heartbeat = wire == .sse ? Self.heartbeats.sse : Self.heartbeats.ndjson
         self.heartbeats = heartbeats
         self.expires = expires
     }
 
-    /// Creates the response stream, wires wake-ups and heartbeats, and returns the SSE response; the stream ends with
-    /// an `end` event (reason `token_expired`) at `expires` (seconds since 1970), if given.
-    static func response(for feed: any StreamFeed, heartbeats: Heartbeats, until expires: Int64? = nil) -> Response {
-        let source = FeedStream(feed, heartbeats: heartbeats, expires: expires)
+    /// Creates the response stream, wires wake-ups and heartbeats, and returns the response of a stream on `wire`; the
+    /// stream ends with an `end` event (reason `token_expired`) at `expires` (seconds since 1970), if given.
+    static func response(for feed: any StreamFeed, wire: Wire, heartbeats: Heartbeats, until expires: Int64? = nil) -> Response {
+        let source = FeedStream(feed, wire: wire, heartbeats: heartbeats, expires: expires)
         let stream = ResponseStream(source: source)
         feed.onWake { [weak stream] in stream?.wake() }
         heartbeats.register(source, stream: stream)
-        return Response(status: 200, headers: sseHeaders, body: .stream(stream))
+        return Response(status: 200, headers: wire == .sse ? sseHeaders : ndjsonHeaders, body: .stream(stream))
     }
 
     /// The headers of every SSE response.
     static let sseHeaders: HTTPHeaders = [
-        "Content-Type": "text/event-stream",
+        "Content-Type": Wire.sse.contentType,
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+    ]
+
+    /// The headers of every NDJSON stream.
+    static let ndjsonHeaders: HTTPHeaders = [
+        "Content-Type": Wire.ndjson.contentType,
         "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no",
     ]
@@ -59,8 +70,8 @@ final class FeedStream: StreamSource {
         case .end:
             return .end
         case .waiting:
-            guard heartbeatDue.exchange(false, ordering: .relaxed), buffer.freeCapacity >= Self.heartbeat.count else { return .pending }
-            buffer.append(Self.heartbeat[...])
+            guard heartbeatDue.exchange(false, ordering: .relaxed), buffer.freeCapacity >= heartbeat.count else { return .pending }
+            buffer.append(heartbeat[...])
             lastWrite.store(Heartbeats.now(), ordering: .relaxed)
             return .ready
         }

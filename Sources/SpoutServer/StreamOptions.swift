@@ -4,7 +4,8 @@ import Topics
 
 /// What a stream request asks for: its format, where to resume, how much backlog.
 struct StreamOptions {
-    /// The format (`?format=raw|json`).
+    /// The format: `?format=raw|json|ndjson`, else `ndjson` if the request accepts `application/x-ndjson`, else the
+    /// route's default.
     let format: StreamFormat
     /// The resume id: the `Last-Event-ID` header, else the `lastEventId` query argument; the header wins. A value that
     /// is not UTF-8, or holds a NUL, is kept (repaired) so that it resumes with an `invalid_id` gap, as any id that
@@ -16,15 +17,29 @@ struct StreamOptions {
         self.request = request
         if let text = request.queryValue("format") {
             guard let format = StreamFormat(rawValue: text) else {
-                throw HTTPError(400, "invalid_parameter", "format must be raw or json")
+                throw HTTPError(400, "invalid_parameter", "format must be raw, json or ndjson")
             }
             self.format = format
+        } else if Self.acceptsNDJSON(request.headers["Accept"]) {
+            format = .ndjson
         } else {
             format = defaultFormat
         }
         let header = request.headers["Last-Event-ID"].flatMap { $0.isEmpty ? nil : $0 }
         let query = request.queryValue("lastEventId").flatMap { $0.isEmpty ? nil : $0 }
         resumeID = header ?? query
+    }
+
+    /// Whether an `Accept` header names NDJSON (`application/x-ndjson`, or `application/ndjson`) without refusing it
+    /// (`q=0`). A client that accepts both NDJSON and `text/event-stream` gets NDJSON: it named it on purpose.
+    static func acceptsNDJSON(_ header: String?) -> Bool {
+        guard let header else { return false }
+        return header.split(separator: ",").contains { range in
+            let parts = range.split(separator: ";").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
+            guard let type = parts.first, type == "application/x-ndjson" || type == "application/ndjson" else { return false }
+            // `q=0`, `q=0.`, `q=0.000`: refused.
+            return !parts.dropFirst().contains { $0.hasPrefix("q=0") && $0.dropFirst(3).allSatisfy { $0 == "." || $0 == "0" } }
+        }
     }
 
     /// `?backlog=N`, 0 to 1,000,000.

@@ -96,7 +96,7 @@ struct TailRoutes: Sendable {
         let lines = try Self.lines(request, limit: registry.limits.maxStartLines)
         let start: TailRegistry.Start = options.resumeID.map { .after($0) } ?? lines ?? .lines(10)
         let viewer = try registry.subscribe(id, format: options.format, from: start)
-        return FeedStream.response(for: viewer, heartbeats: heartbeats, until: expires)
+        return FeedStream.response(for: viewer, wire: options.format.wire, heartbeats: heartbeats, until: expires)
     }
 
     /// `?lines=N` or `?lines=all`, if given.

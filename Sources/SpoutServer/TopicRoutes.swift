@@ -105,6 +105,6 @@ struct TopicRoutes: Sendable {
         let backlog = try options.backlog()
         let start: Hub.Start = options.resumeID.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
         let subscription = try hub.subscribe(to: name, format: options.format, from: start)
-        return FeedStream.response(for: subscription, heartbeats: heartbeats, until: expires)
+        return FeedStream.response(for: subscription, wire: options.format.wire, heartbeats: heartbeats, until: expires)
     }
 }

@@ -115,8 +115,8 @@ extension Follower {
         let cursor = Tail.startCursor(file) ?? TailViewer.noFile
         let reason = details.first { $0.0 == "reason" }?.1.stringValue
         let message = TailFrames.message(event, reason: reason, path: tail.path, rotateWait: rotateWait)
-        let frame = TailFrames.control(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
-        let next = (frame: frame, cursor: cursor, event: event)
+        let frames = TailFrames.controls(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
+        let next = (frames: frames, cursor: cursor, event: event)
         let wakes = tail.shared.withLock { shared in
             if let old = shared.file {
                 shared.previous[previousGeneration] = Tail.Earlier(
@@ -132,7 +132,7 @@ extension Follower {
             shared.committed = 0
             shared.status = status
             if !shared.viewers.isEmpty {
-                shared.ring.append(control: frame, generation: generation, cursor: cursor)
+                shared.ring.append(control: frames, generation: generation, cursor: cursor)
             }
             return Tail.takeWaiting(&shared)
         }
@@ -179,15 +179,19 @@ extension Follower {
         self.batch = TailRing.Batch()
         defer { self.batch = batch }
         batch.entries.removeAll(keepingCapacity: true)
-        batch.raw.removeAll(keepingCapacity: true)
-        batch.json.removeAll(keepingCapacity: true)
+        for format in StreamFormat.allCases { batch.bytes[format].removeAll(keepingCapacity: true) }
         batch.entries.reserveCapacity(lines.count)
         for line in lines {
-            let (rawStart, jsonStart) = (batch.raw.count, batch.json.count)
-            let cursor = TailFrames.line(line, context: context, time: time, formats: formats, raw: &batch.raw, json: &batch.json)
+            var spans = PerFormat(repeating: TailRing.Span.none)
+            var cursor: FileCursor?
+            for format in formats {
+                let start = batch.bytes[format].count
+                cursor = TailFrames.line(line, context: context, time: time, format: format, into: &batch.bytes[format])
+                spans[format] = .init(at: start, count: batch.bytes[format].count - start)
+            }
+            guard let cursor else { continue }
             var entry = make(line, cursor)
-            if formats.contains(.raw) { entry.raw = .init(at: rawStart, count: batch.raw.count - rawStart) }
-            if formats.contains(.json) { entry.json = .init(at: jsonStart, count: batch.json.count - jsonStart) }
+            entry.spans = spans
             batch.entries.append(entry)
         }
         let wakes = tail.shared.withLock { shared -> [@Sendable () -> Void] in

@@ -45,19 +45,13 @@ final class Tail: Sendable {
         var viewers: [ObjectIdentifier: TailViewer] = [:]
         var waiting: [ObjectIdentifier: TailViewer] = [:]
         /// How many viewers read each format: the follower encodes lines only in the formats someone reads.
-        var rawViewers = 0
-        var jsonViewers = 0
+        var viewerCounts = PerFormat(repeating: 0)
 
         /// The formats to encode lines in now.
-        var formats: TailFrames.Formats {
-            var formats: TailFrames.Formats = []
-            if rawViewers > 0 { formats.insert(.raw) }
-            if jsonViewers > 0 { formats.insert(.json) }
-            return formats
-        }
+        var formats: [StreamFormat] { viewerCounts.formats { $0 > 0 } }
 
         mutating func count(_ format: StreamFormat, _ change: Int) {
-            if format == .raw { rawViewers += change } else { jsonViewers += change }
+            viewerCounts[format] += change
         }
     }
 
@@ -71,7 +65,7 @@ final class Tail: Sendable {
         let endAtChange: Int64
         /// The control event that started the next generation, for a viewer that finishes this file after the ring
         /// let that event go.
-        let next: (frame: Frame, cursor: FileCursor, event: ControlEvent)
+        let next: (frames: TailFrames.Controls, cursor: FileCursor, event: ControlEvent)
         /// Whether it is a rotated file still read in its grace period.
         var following: Bool
         /// Once a rotated file's grace period is over: the members of its `released` event.

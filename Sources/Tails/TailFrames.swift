@@ -2,13 +2,15 @@ import EventStream
 import Feeds
 import JSON
 
-/// The SSE frames of a tail: one per line, and control events.
+/// The frames of a tail: one per line, and control events.
 enum TailFrames {
-    /// Which formats to encode a line in.
-    struct Formats: OptionSet {
-        let rawValue: Int
-        static let raw = Formats(rawValue: 1)
-        static let json = Formats(rawValue: 2)
+    /// A control event of the follower, on both wires, for viewers of every format (`raw` and `json` share SSE's).
+    struct Controls {
+        let sse: Frame
+        let ndjson: Frame
+
+        /// The frame a viewer in `format` sends.
+        subscript(format: StreamFormat) -> Frame { format.wire == .sse ? sse : ndjson }
     }
 
     /// What every line of one file shares: the tail's id, and the first half of their cursors.
@@ -46,50 +48,56 @@ enum TailFrames {
         }
     }
 
-    /// Appends a line's frame to `raw`, `json`, or both, as `formats` asks, and returns its cursor.
+    /// Appends a line's frame in `format` to `out`, and returns its cursor.
     ///
     /// Raw: `id`, `tail`, `continues: true` for a piece of an over-long line, then the line as data. JSON: `id` and
-    /// `{"tail", "id", "time", "line", "continues"?}`. Invalid UTF-8 is shown as U+FFFD in both.
+    /// `{"tail", "id", "time", "line", "continues"?}`; NDJSON: that object as the line. Invalid UTF-8 is shown as U+FFFD.
     @discardableResult
-    static func line(
-        _ line: LineSplitter.Line,
-        context: LineContext,
-        time: [UInt8],
-        formats: Formats,
-        raw: inout [UInt8],
-        json: inout [UInt8]
-    ) -> FileCursor {
+    static func line(_ line: LineSplitter.Line, context: LineContext, time: [UInt8], format: StreamFormat, into out: inout [UInt8]) -> FileCursor {
         var text = line.bytes
         if text.contains(where: { $0 >= 0x80 }) { text = ArraySlice(String(decoding: text, as: UTF8.self).utf8) }
         unsafe text.withUnsafeBufferPointer { data in
             unsafe context.withCursor(line) { idBytes in
-                if formats.contains(.raw) {
-                    unsafe SSEEncoder.appendField("id", idBytes, into: &raw)
-                    unsafe context.tail.withUnsafeBufferPointer { unsafe SSEEncoder.appendField("tail", $0, into: &raw) }
-                    if line.continues { SSEEncoder.appendField("continues", "true", into: &raw) }
-                    unsafe SSEEncoder.appendData(data, into: &raw)
-                    SSEEncoder.endFrame(into: &raw)
-                }
-                if formats.contains(.json) {
-                    unsafe SSEEncoder.appendField("id", idBytes, into: &json)
+                switch format {
+                case .raw:
+                    unsafe SSEEncoder.appendField("id", idBytes, into: &out)
+                    unsafe context.tail.withUnsafeBufferPointer { unsafe SSEEncoder.appendField("tail", $0, into: &out) }
+                    if line.continues { SSEEncoder.appendField("continues", "true", into: &out) }
+                    unsafe SSEEncoder.appendData(data, into: &out)
+                    SSEEncoder.endFrame(into: &out)
+                case .json:
+                    unsafe SSEEncoder.appendField("id", idBytes, into: &out)
                     // The envelope is one line of JSON (its strings escape CR and LF), written in place.
-                    SSEEncoder.appendDataLine(into: &json) { json in
+                    SSEEncoder.appendDataLine(into: &out) { json in
                         json.append(contentsOf: #"{"tail":"#.utf8)
                         json.append(contentsOf: context.tailJSON)
                         json.append(contentsOf: #","id":""#.utf8)
                         unsafe json.append(contentsOf: idBytes)
-                        json.append(contentsOf: #"","time":""#.utf8)
-                        json.append(contentsOf: time)
-                        json.append(contentsOf: #"","line":"#.utf8)
-                        unsafe JSONValue.encodeString(utf8: data, into: &json)
-                        if line.continues { json.append(contentsOf: #","continues":true"#.utf8) }
+                        json.append(UInt8(ascii: "\""))
+                        unsafe members(line, data: data, time: time, into: &json)
                         json.append(UInt8(ascii: "}"))
                     }
-                    SSEEncoder.endFrame(into: &json)
+                    SSEEncoder.endFrame(into: &out)
+                case .ndjson:
+                    unsafe NDJSONEncoder.appendLine(id: idBytes, into: &out) { json in
+                        json.append(contentsOf: #","tail":"#.utf8)
+                        json.append(contentsOf: context.tailJSON)
+                        unsafe members(line, data: data, time: time, into: &json)
+                    }
                 }
             }
         }
         return FileCursor(device: context.device, inode: context.inode, offset: line.end, check: line.check)
+    }
+
+    /// The members of a line's object after its id and tail: `time`, `line` and, for a piece of an over-long line,
+    /// `continues`.
+    private static func members(_ line: LineSplitter.Line, data: UnsafeBufferPointer<UInt8>, time: [UInt8], into json: inout [UInt8]) {
+        json.append(contentsOf: #","time":""#.utf8)
+        json.append(contentsOf: time)
+        json.append(contentsOf: #"","line":"#.utf8)
+        unsafe JSONValue.encodeString(utf8: data, into: &json)
+        if line.continues { json.append(contentsOf: #","continues":true"#.utf8) }
     }
 
     /// The time of a batch of lines, as the JSON envelope shows it.
@@ -97,9 +105,14 @@ enum TailFrames {
         Array(Timestamp.iso8601(milliseconds: milliseconds).utf8)
     }
 
-    /// A control event of tail `tail`, the same in both formats: a reserved name and a JSON object.
-    static func control(_ name: ControlEvent, id: String, tail: String, _ members: [(String, JSONValue)]) -> Frame {
-        .control(name, id: id, source: SourceKey(.tail, tail), members)
+    /// A control event of tail `tail` for one viewer, on its wire: a reserved name and a JSON object.
+    static func control(_ name: ControlEvent, id: String, tail: String, _ members: [(String, JSONValue)], wire: Wire) -> Frame {
+        .control(name, id: id, source: SourceKey(.tail, tail), members, wire: wire)
+    }
+
+    /// A control event of tail `tail` for every viewer, on both wires.
+    static func controls(_ name: ControlEvent, id: String, tail: String, _ members: [(String, JSONValue)]) -> Controls {
+        Controls(sse: control(name, id: id, tail: tail, members, wire: .sse), ndjson: control(name, id: id, tail: tail, members, wire: .ndjson))
     }
 
     /// The sentence a control event of the follower carries, for people reading the stream: `rotateWait` is how long a
@@ -135,8 +148,8 @@ enum TailFrames {
     }
 
     /// The first frame of a tail stream: a comment, the reconnection delay, and the resume point.
-    static func preamble(tail: String, resumeID: String?) -> Frame {
-        .preamble("spout tail \(tail)", resumeID: resumeID)
+    static func preamble(tail: String, resumeID: String?, wire: Wire) -> Frame {
+        .preamble("spout tail \(tail)", resumeID: resumeID, wire: wire)
     }
 
     /// Writes `value` in `radix` (10 or 16, lower case) at `index` of `buffer`; returns the index after it.

@@ -80,7 +80,7 @@ extension TailRegistry {
                 lineCap: cap
             )
             viewer.owed = owed
-            viewer.outbox.queue(TailFrames.preamble(tail: id, resumeID: resumeID))
+            viewer.outbox.queue(TailFrames.preamble(tail: id, resumeID: resumeID, wire: format.wire))
             if let gap {
                 metrics.gaps.add(1, ordering: .relaxed)
                 // Every gap of a tail goes on at the start of the current file: the very start, so nothing comes before it.
@@ -88,7 +88,8 @@ extension TailRegistry {
                 viewer.outbox.queue(
                     TailFrames.control(
                         .gap, id: resumeID, tail: id,
-                        [("reason", .string(gap.reason)), ("requested", requested), ("resumedAfter", .null), ("message", .string(gap.message))]))
+                        [("reason", .string(gap.reason)), ("requested", requested), ("resumedAfter", .null), ("message", .string(gap.message))],
+                        wire: format.wire))
             }
             shared.viewers[ObjectIdentifier(viewer)] = viewer
             shared.count(format, 1)

@@ -59,8 +59,8 @@ struct TailRing {
         /// Where it sorts.
         let order: Order
         var isControl: Bool { control != nil }
-        var raw = Span.none
-        var json = Span.none
+        /// Where its frame is in each format's byte ring.
+        var spans = PerFormat(repeating: Span.none)
 
         /// A line of `generation`'s file, or the control event that starts that generation.
         init(generation: Int, start: Int64, cursor: FileCursor, control: ControlEvent?) {
@@ -81,25 +81,22 @@ struct TailRing {
             order = Order(generation: current, offset: committed, rank: .late)
         }
 
-        func span(_ format: StreamFormat) -> Span { format == .raw ? raw : json }
+        func span(_ format: StreamFormat) -> Span { spans[format] }
     }
 
     /// Lines encoded together outside the lock, appended in one go.
     struct Batch {
         var entries: [Entry] = []
-        var raw: [UInt8] = []
-        var json: [UInt8] = []
+        var bytes = PerFormat<[UInt8]>(repeating: [])
     }
 
     private var entries: Deque<Entry> = []
-    private var raw: ByteRing
-    private var json: ByteRing
+    private var rings: PerFormat<ByteRing>
     private(set) var startPosition = 0
 
     /// Holds up to `capacity` bytes of frames in each format.
     init(capacity: Int) {
-        raw = ByteRing(limit: capacity)
-        json = ByteRing(limit: capacity)
+        rings = PerFormat(repeating: ByteRing(limit: capacity))
     }
 
     var endPosition: Int { startPosition + entries.count }
@@ -111,40 +108,39 @@ struct TailRing {
     /// Appends a batch whose spans are relative to its own byte arrays. A frame larger than the ring is left out of it
     /// (viewers read that line from the file).
     mutating func append(_ batch: Batch) {
-        unsafe batch.raw.withUnsafeBufferPointer { rawBytes in
-            unsafe batch.json.withUnsafeBufferPointer { jsonBytes in
-                for var entry in batch.entries {
-                    entry.raw = unsafe store(entry.raw, of: rawBytes, in: .raw)
-                    entry.json = unsafe store(entry.json, of: jsonBytes, in: .json)
-                    entries.append(entry)
+        let formats = StreamFormat.allCases.filter { !batch.bytes[$0].isEmpty }
+        for var entry in batch.entries {
+            for format in formats {
+                entry.spans[format] = unsafe batch.bytes[format].withUnsafeBufferPointer { bytes in
+                    unsafe store(entry.spans[format], of: bytes, in: format)
                 }
             }
+            entries.append(entry)
         }
     }
 
-    /// Appends a control event, the same frame in both formats.
-    mutating func append(control frame: Frame, generation: Int, cursor: FileCursor) {
-        guard case .control(let name) = frame.kind else { preconditionFailure("only control frames go in as controls") }
+    /// Appends a control event, in every format.
+    mutating func append(control frames: TailFrames.Controls, generation: Int, cursor: FileCursor) {
+        guard case .control(let name) = frames.sse.kind else { preconditionFailure("only control frames go in as controls") }
         var entry = Entry(generation: generation, start: 0, cursor: cursor, control: name)
-        unsafe frame.event.bytes.withUnsafeBufferPointer { bytes in
-            let whole = Span(at: 0, count: bytes.count)
-            entry.raw = unsafe store(whole, of: bytes, in: .raw)
-            entry.json = unsafe store(whole, of: bytes, in: .json)
+        for format in StreamFormat.allCases {
+            unsafe frames[format].event.bytes.withUnsafeBufferPointer { bytes in
+                entry.spans[format] = unsafe store(Span(at: 0, count: bytes.count), of: bytes, in: format)
+            }
         }
         entries.append(entry)
     }
 
     /// Hands the bytes of the frames from `first` to `last` (inclusive, all encoded in `format`) to `body`.
     func copy(_ format: StreamFormat, from first: Span, through last: Span, _ body: (ArraySlice<UInt8>) -> Void) {
-        (format == .raw ? raw : json).copy(from: first.at, to: last.end, body)
+        rings[format].copy(from: first.at, to: last.end, body)
     }
 
     /// Forgets every frame (nobody is watching) and frees the memory.
     mutating func clear() {
         startPosition = endPosition
         entries.removeAll()
-        raw.clear()
-        json.clear()
+        for format in StreamFormat.allCases { rings[format].clear() }
     }
 
     /// The position of the line of `generation` that starts at `offset`, if retained and encoded in `format`. A late
@@ -176,13 +172,14 @@ struct TailRing {
     /// Copies one frame's bytes into the format's byte ring, dropping the oldest entries to make room; returns where it
     /// went.
     private mutating func store(_ span: Span, of bytes: UnsafeBufferPointer<UInt8>, in format: StreamFormat) -> Span {
-        guard span.isEncoded, span.count <= raw.limit else { return .none }
-        while !(format == .raw ? raw : json).fits(span.count), let first = entries.popFirst() {
+        guard span.isEncoded, span.count <= rings[format].limit else { return .none }
+        while !rings[format].fits(span.count), let first = entries.popFirst() {
             startPosition += 1
-            if first.raw.isEncoded { raw.drop(upTo: first.raw.end) }
-            if first.json.isEncoded { json.drop(upTo: first.json.end) }
+            for format in StreamFormat.allCases where first.spans[format].isEncoded {
+                rings[format].drop(upTo: first.spans[format].end)
+            }
         }
         let frame = unsafe UnsafeBufferPointer(rebasing: bytes[span.at..<span.end])
-        return unsafe Span(at: format == .raw ? raw.append(frame) : json.append(frame), count: span.count)
+        return unsafe Span(at: rings[format].append(frame), count: span.count)
     }
 }

@@ -71,7 +71,7 @@ extension TailViewer {
         } else if let next = earlier?.next, generation == shared.generation || shared.previous[generation]?.file != nil {
             // The ring no longer holds (or never held, with nobody viewing then) the event that started the next file:
             // it was kept for this, and the next file is read from its start.
-            sink.send(next.frame, &outbox)
+            sink.send(next.frames[format], &outbox)
             entering(generation, after: next.event)
             delivered(generation: generation, cursor: next.cursor)
             let file = generation == shared.generation ? shared.file : shared.previous[generation]?.file
@@ -109,7 +109,8 @@ extension TailViewer {
         outbox.queue(
             TailFrames.control(
                 .gap, id: start.description, tail: tailID,
-                [("reason", .string(reason)), ("requested", .string(resumeID)), ("resumedAfter", .null), ("message", .string(message))]))
+                [("reason", .string(reason)), ("requested", .string(resumeID)), ("resumedAfter", .null), ("message", .string(message))],
+                wire: format.wire))
         resume = start
         mainCursor = start
         if let file = shared.file {
@@ -138,21 +139,20 @@ extension TailViewer {
     static func frame(_ line: LineSplitter.Line, in reading: FileReading, format: StreamFormat, time: [UInt8], into frames: inout [UInt8])
         -> FileCursor
     {
-        var unused: [UInt8] = []
-        return format == .raw
-            ? TailFrames.line(line, context: reading.context, time: time, formats: .raw, raw: &frames, json: &unused)
-            : TailFrames.line(line, context: reading.context, time: time, formats: .json, raw: &unused, json: &frames)
+        TailFrames.line(line, context: reading.context, time: time, format: format, into: &frames)
     }
 
     /// A line's frame in `format`, on its own, and its cursor.
     static func frame(_ line: LineSplitter.Line, in reading: FileReading, format: StreamFormat, time: [UInt8]) -> (Frame, FileCursor) {
         var bytes: [UInt8] = []
         let cursor = frame(line, in: reading, format: format, time: time, into: &bytes)
-        return (Frame(.message, EncodedEvent(framed: bytes, id: cursor.description)), cursor)
+        return (Frame(.message, EncodedEvent(framed: bytes, id: cursor.description, wire: format.wire)), cursor)
     }
 
     /// The last event of a stream that ends on purpose.
     func endFrame(_ reason: EndReason) -> Frame {
-        .end(reason, lastID: resumeID, source: key, message: reason.sentence("the tail \(tailID)", behind: "this viewer fell behind"))
+        .end(
+            reason, lastID: resumeID, source: key, message: reason.sentence("the tail \(tailID)", behind: "this viewer fell behind"),
+            wire: format.wire)
     }
 }

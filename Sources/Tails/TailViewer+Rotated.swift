@@ -71,7 +71,7 @@ extension TailViewer {
                 resume = cursor
             }
             owed.remove(at: index)
-            sink.send(TailFrames.control(.released, id: mainCursor.description, tail: tailID, members), &outbox)
+            sink.send(TailFrames.control(.released, id: mainCursor.description, tail: tailID, members, wire: format.wire), &outbox)
             resume = mainCursor
             return true
         }
@@ -106,7 +106,8 @@ extension TailViewer {
         tail.metrics.gaps.add(1, ordering: .relaxed)
         let message = "lines written to a rotated file after the rotation were no longer held; the stream goes on without them"
         sink.send(
-            TailFrames.control(.gap, id: mainCursor.description, tail: tailID, [("reason", .string("rotated")), ("message", .string(message))]),
+            TailFrames.control(
+                .gap, id: mainCursor.description, tail: tailID, [("reason", .string("rotated")), ("message", .string(message))], wire: format.wire),
             &outbox)
         resume = mainCursor
     }

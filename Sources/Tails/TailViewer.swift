@@ -194,7 +194,7 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(span.count)
         ring.copy(format, from: span, through: span) { bytes += $0 }
-        let event = EncodedEvent(framed: bytes, id: entry.cursor.description, event: entry.control?.rawValue)
+        let event = EncodedEvent(framed: bytes, id: entry.cursor.description, event: entry.control?.rawValue, wire: format.wire)
         return Frame(entry.control.map { .control($0) } ?? .message, event)
     }
 

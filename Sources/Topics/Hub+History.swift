@@ -4,8 +4,8 @@ import Synchronization
 extension Hub {
     /// A page of a topic's retained messages, with its descendants', oldest first.
     public struct HistoryPage: Sendable {
-        /// Each message as the JSON object a `json` stream's event carries: `topic`, `id`, `event`, `time`, `data`.
-        public let messages: [[UInt8]]
+        /// Each message as the JSON object a `json` stream's event carries: `id`, `topic`, `event`, `time`, `data`.
+        public let messages: [ArraySlice<UInt8>]
         /// The id to pass as `after` for the next page: the last message's, or where this page started when it is
         /// empty; `nil` before the topic's very first message.
         public let next: String?

@@ -35,7 +35,7 @@ extension Hub {
                 (cursor, gap) = resume(after: text, in: log, latest: latest)
             }
             let subscription = Subscription(topic: topic, tree: tree, format: format, cursor: cursor)
-            subscription.outbox.queue(.preamble("spout topic \(name.text)", resumeID: subscription.resumeID))
+            subscription.outbox.queue(.preamble("spout topic \(name.text)", resumeID: subscription.resumeID, wire: format.wire))
             if let gap {
                 metrics.gaps.add(1, ordering: .relaxed)
                 subscription.outbox.queue(

@@ -17,8 +17,8 @@ final class Message: Sendable {
     let published: ContinuousClock.Instant
     /// The SSE frame for `raw` streams: `id`, the publisher's `event`, `topic`, and the data verbatim.
     let raw: EncodedEvent
-    /// The SSE frame for `json` streams, made by the first `json` subscriber that needs it, so that a message nobody
-    /// reads as JSON costs its publisher one encoding and never holds the envelope. An atomic reference rather than a
+    /// The SSE frame for `json` streams and the line for `ndjson` ones, made by the first subscriber that needs either,
+    /// so that a message nobody reads as JSON costs its publisher one encoding and never holds the envelope. An atomic reference rather than a
     /// lock: two subscribers that race both encode the same bytes and the first to store wins, and a retained message
     /// costs no lock of its own (ThreadSanitizer sees atomics, unlike `Synchronization.Mutex`).
     private let json = AtomicLazyReference<EncodedFrame>()
@@ -36,14 +36,14 @@ final class Message: Sendable {
     /// frees it when the last of them lets it go.
     let holders = Atomic<Int>(0)
 
-    /// A made `json` frame, boxed for the atomic reference, with its envelope (the JSON object the frame's data is),
-    /// which history answers with.
+    /// The `json` and `ndjson` frames, made together and boxed for the atomic reference. The NDJSON line is the JSON
+    /// object the `json` frame's data is, and a line feed: history answers with that object.
     private final class EncodedFrame: Sendable {
         let event: EncodedEvent
-        let envelope: [UInt8]
-        init(_ event: EncodedEvent, envelope: [UInt8]) {
+        let line: EncodedEvent
+        init(_ event: EncodedEvent, line: EncodedEvent) {
             self.event = event
-            self.envelope = envelope
+            self.line = line
         }
     }
 
@@ -64,34 +64,37 @@ final class Message: Sendable {
 
     /// The frame for a stream format.
     func frame(_ format: StreamFormat) -> EncodedEvent {
-        format == .raw ? raw : jsonFrame()
+        switch format {
+        case .raw: raw
+        case .json: made().event
+        case .ndjson: made().line
+        }
     }
 
     /// The bytes of the frame for a stream format: what a stream writes, taken with one retain (the frame's parts are
     /// only needed when a multiplexer re-ids it).
     func bytes(_ format: StreamFormat) -> [UInt8] {
-        format == .raw ? raw.bytes : jsonFrame().bytes
+        switch format {
+        case .raw: raw.bytes
+        case .json: made().event.bytes
+        case .ndjson: made().line.bytes
+        }
     }
 
     /// The bytes it counts for in retention and queue limits.
     let size: Int
 
-    /// The JSON object a `json` stream's event carries as its data: `topic`, `id`, `event`, `time` and `data`.
-    func envelope() -> [UInt8] {
-        made().envelope
-    }
-
-    private func jsonFrame() -> EncodedEvent {
-        made().event
+    /// The JSON object a `json` stream's event carries as its data: `id`, `topic`, `event`, `time` and `data`.
+    func envelope() -> ArraySlice<UInt8> {
+        made().line.bytes.dropLast()
     }
 
     private func made() -> EncodedFrame {
         if let made = json.load() { return made }
+        // The object without its id, which the NDJSON encoder puts first.
         var envelope: [UInt8] = []
         envelope.append(contentsOf: #"{"topic":"#.utf8)
         JSONValue.encodeString(topic, into: &envelope)
-        envelope.append(contentsOf: #","id":"#.utf8)
-        JSONValue.encodeString(id, into: &envelope)
         if let event {
             envelope.append(contentsOf: #","event":"#.utf8)
             JSONValue.encodeString(event, into: &envelope)
@@ -104,8 +107,9 @@ final class Message: Sendable {
             if isJSON { envelope.append(contentsOf: bytes) } else { JSONValue.encodeString(utf8: bytes, into: &envelope) }
         }
         envelope.append(UInt8(ascii: "}"))
-        let made = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: envelope, as: UTF8.self)))
-        return json.storeIfNil(EncodedFrame(made, envelope: envelope))
+        let line = NDJSONEncoder.encoded(id: id, event: nil, object: envelope)
+        let event = SSEEncoder.encoded(ServerSentEvent(id: id, data: String(decoding: line.bytes.dropLast(), as: UTF8.self)))
+        return json.storeIfNil(EncodedFrame(event, line: line))
     }
 
     /// Hands `body` the data's bytes: ``data`` if kept, else the raw frame's one data line, whose ``length`` bytes come

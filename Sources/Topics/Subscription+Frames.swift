@@ -6,7 +6,7 @@ extension Subscription {
     /// The last event of a stream that ends on purpose.
     func endFrame(_ reason: EndReason) -> Frame {
         let behind = "this subscriber fell more than its queue (\(node.settings.queue.messages) messages) behind"
-        return .end(reason, lastID: resumeID, source: source, message: reason.sentence("the topic \(topic.text)", behind: behind))
+        return .end(reason, lastID: resumeID, source: source, message: reason.sentence("the topic \(topic.text)", behind: behind), wire: format.wire)
     }
 
     /// Whether more is unread than the queue allows. A replay (a resume or a backlog) does not count.
@@ -29,7 +29,7 @@ extension Subscription {
 
     /// A control event of this subscription, with its resume point as id.
     func control(_ name: ControlEvent, _ members: [(String, JSONValue)]) -> Frame {
-        .control(name, id: resumeID, source: source, members)
+        .control(name, id: resumeID, source: source, members, wire: format.wire)
     }
 
     /// Applies the topic's slow-subscriber policy if this subscription is further behind than its queue allows, or

@@ -22,7 +22,7 @@ struct MultiFeedTests {
     private func multiplex(_ hub: Hub, _ registry: TailRegistry, format: StreamFormat = .raw) throws -> MultiFeed {
         let topic = try hub.subscribe(to: name("orders"), format: format, from: .new)
         let tail = try registry.subscribe("app", format: format, from: .lines(0))
-        return MultiFeed([(SourceKey(.topic, "orders"), topic), (SourceKey(.tail, "app"), tail)])
+        return MultiFeed([(SourceKey(.topic, "orders"), topic), (SourceKey(.tail, "app"), tail)], wire: format.wire)
     }
 
     @Test func framesPassWholeAndInOrderThroughReadsSmallerThanAFrame() throws {

@@ -69,8 +69,8 @@ struct TailRingTests {
             var entry =
                 current.map { TailRing.Entry(late: generation, start: start, cursor: cursor, current: $0.generation, committed: $0.committed) }
                 ?? TailRing.Entry(generation: generation, start: start, cursor: cursor, control: nil)
-            entry.raw = .init(at: batch.raw.count, count: frame.count)
-            batch.raw += frame
+            entry.spans.raw = .init(at: batch.bytes.raw.count, count: frame.count)
+            batch.bytes.raw += frame
             batch.entries.append(entry)
             start = end
         }
@@ -85,13 +85,15 @@ struct TailRingTests {
 
     @Test func linesOfABatchAreOneContiguousRunPerFormat() {
         var ring = TailRing(capacity: 1 << 20)
-        let appeared = Frame.control(.appeared, id: "c0", source: nil, [])
+        let appeared = TailFrames.controls(.appeared, id: "c0", tail: "t", [])
         ring.append(control: appeared, generation: 1, cursor: FileCursor(device: 1, inode: 2, offset: 0, check: 0))
         ring.append(batch(["one", "two", "three"]))
         #expect(ring.endPosition == 4)
-        #expect(frames(ring, .raw, from: 0, through: 3) == "id: c0\nevent: appeared\ndata: {}\n\ndata: one\n\ndata: two\n\ndata: three\n\n")
-        #expect(frames(ring, .json, from: 0, through: 0) == "id: c0\nevent: appeared\ndata: {}\n\n")
-        #expect(!ring.entry(at: 1).json.isEncoded)
+        let control = "id: c0\nevent: appeared\ntail: t\ndata: {\"tail\":\"t\"}\n\n"
+        #expect(frames(ring, .raw, from: 0, through: 3) == control + "data: one\n\ndata: two\n\ndata: three\n\n")
+        #expect(frames(ring, .json, from: 0, through: 0) == control)
+        #expect(frames(ring, .ndjson, from: 0, through: 0) == "{\"id\":\"c0\",\"control\":\"appeared\",\"tail\":\"t\"}\n")
+        #expect(!ring.entry(at: 1).spans.json.isEncoded)
         #expect(ring.position(generation: 1, start: 4, format: .raw) == 2)
         #expect(ring.position(generation: 1, start: 4, format: .json) == nil)
         #expect(ring.position(startOf: 1) == 0)
@@ -100,7 +102,7 @@ struct TailRingTests {
     @Test func lateLinesOfARotatedFileKeepTheRingSortedForTheCurrentFile() {
         var ring = TailRing(capacity: 1 << 20)
         ring.append(batch(["a", "b"]))
-        let rotated = Frame.control(.rotated, id: "c2", source: nil, [])
+        let rotated = TailFrames.controls(.rotated, id: "c2", tail: "t", [])
         ring.append(control: rotated, generation: 2, cursor: FileCursor(device: 1, inode: 3, offset: 0, check: 0))
         // The old file's lines that came after the rotation, between the new file's.
         ring.append(batch(["late 1"], from: 4, current: (2, 0)))
@@ -137,8 +139,8 @@ struct TailRingTests {
     @Test func aFrameLargerThanTheRingIsLeftOutForTheFile() {
         var ring = TailRing(capacity: 64 * 1024)
         ring.append(batch(["short", String(repeating: "x", count: 70_000), "after"]))
-        #expect(ring.entry(at: 0).raw.isEncoded)
-        #expect(!ring.entry(at: 1).raw.isEncoded)
+        #expect(ring.entry(at: 0).spans.raw.isEncoded)
+        #expect(!ring.entry(at: 1).spans.raw.isEncoded)
         #expect(frames(ring, .raw, from: 2, through: 2) == "data: after\n\n")
     }
 }

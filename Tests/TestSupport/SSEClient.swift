@@ -1,7 +1,7 @@
 public import EventStream
 
 /// A real SSE client over one loopback connection: it sends the GET and parses the stream as a browser would.
-public final class SSEClient {
+public final class SSEClient: StreamClient {
     /// The connection.
     public let connection: TestConnection
     /// The response head.
@@ -25,13 +25,11 @@ public final class SSEClient {
     /// The browser's last event id: the id of the last `id:` line seen.
     public var lastEventID: String { parser.lastEventID }
 
-    /// Whether the server closed the stream.
-    public var isClosed: Bool { connection.peerClosed }
-
     /// Whether the body ended with its terminating chunk (a clean end, as opposed to a dropped connection).
     public var endedCleanly: Bool { connection.parser.isComplete }
 
-    private func absorb() {
+    /// Parses what arrived since the last call.
+    public func absorb() {
         let body = connection.parser.body
         guard body.count > consumed else { return }
         events += parser.feed(body[consumed...])
@@ -43,19 +41,6 @@ public final class SSEClient {
     public func waitForEvents(_ count: Int, timeout: Double = 10) throws(TestConnectionError) -> [ServerSentEvent] {
         try read(timeout: timeout) { $0.events.count >= count }
         return events
-    }
-
-    /// Reads until `done` holds or `timeout` seconds pass.
-    public func read(timeout: Double = 10, until done: (SSEClient) -> Bool) throws(TestConnectionError) {
-        let deadline = Monotonic.now + timeout
-        absorb()
-        while !done(self) {
-            let left = deadline - Monotonic.now
-            guard left > 0 else { throw .timedOut }
-            guard !connection.peerClosed else { throw .closed }
-            _ = try connection.readSome(timeout: left)
-            absorb()
-        }
     }
 
     /// Reads until the stream ends (its body is complete, or the server closes the connection); returns every event.
@@ -72,22 +57,8 @@ public final class SSEClient {
         return events
     }
 
-    /// Reads whatever arrives within `seconds`.
-    public func drain(for seconds: Double) throws(TestConnectionError) {
-        let deadline = Monotonic.now + seconds
-        while Monotonic.now < deadline, !connection.peerClosed {
-            _ = try connection.readSome(timeout: max(0.001, deadline - Monotonic.now))
-            absorb()
-        }
-    }
-
     /// The data events only (no control events), that is those without an `event` name or with the publisher's.
     public func messages(excluding control: Set<String> = ["gap", "dropped", "end"]) -> [ServerSentEvent] {
         events.filter { $0.event.map { !control.contains($0) } ?? true }
-    }
-
-    /// Drops the connection at once (a reset), as a client that goes away does.
-    public func disconnect() {
-        connection.reset()
     }
 }
