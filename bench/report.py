@@ -330,6 +330,31 @@ def durability_section(rows, results_dir):
              "listens.", ""])
 
 
+# NDJSON against SSE, the same durable server read both ways in the same run: (row, goal).
+NDJSON_TARGETS = [("fanout S=1000", 0.9)]
+
+
+def transports_section(rows):
+    body = []
+    for label, goal in NDJSON_TARGETS:
+        by = rows.get(label, {}).get("by", {})
+        sse, ndjson = by.get("spout", []), by.get("spout-ndjson", [])
+        if not sse or not ndjson:
+            continue
+        s, n = median(sse, "delivered_eps"), median(ndjson, "delivered_eps")
+        value = n / s if s and n else None
+        body.append([label, with_spread(values(sse, "delivered_eps")), with_spread(values(ndjson, "delivered_eps")),
+                     "–" if value is None else "%.2f×" % value, "≥ %.1f×" % goal,
+                     mark(value, value is not None and value >= goal), loss(ndjson)])
+    if not body:
+        return []
+    return (["## NDJSON against SSE", ""] +
+            table(["row", "SSE events/s", "NDJSON events/s", "NDJSON / SSE", "target", "met", "NDJSON lost/dup/ooo"],
+                  body) +
+            ["", "Durable Spout as shipped, its subscribers reading `/topics/{name}/events` as SSE and as "
+             "`?format=ndjson` in turn, in the same run.", ""])
+
+
 def mark(value, met):
     if value is None:
         return "not measured"
@@ -437,6 +462,7 @@ def generated(results_dir, rows, referee, chart_link):
              % os.path.basename(os.path.normpath(results_dir)), "",
              "![Spout vs nchan](%s)" % chart_link, ""]
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
+                    transports_section(rows),
                     churn_section(rows), targets_section(rows),
                     tails_section(rows), history_section(rows), agreement_section(rows, referee), referee_section(results_dir),
                     meta_section(results_dir)):

@@ -72,6 +72,8 @@ target() {
     case "$1" in
         spout) echo "--label spout --server-pid $SPOUT_PID --sub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
+        spout-ndjson) echo "--label spout-ndjson --server-pid $SPOUT_PID --sub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events?format=ndjson" \
+            "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
         spout-memory) echo "--label spout-memory --server-pid $MEMORY_PID --sub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$MEMORY_PORT/topics" ;;
         nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
@@ -92,16 +94,19 @@ SCENARIOS=(
 # The scenarios on which durable Spout is also measured against itself in memory (S=1 @ 20,000/s, fan-out to 1,000,
 # 1,000 topics).
 DURABILITY=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[4]}")
+# The scenario on which durable Spout is also read as NDJSON (`?format=ndjson`) rather than SSE: fan-out to 1,000.
+NDJSON=("${SCENARIOS[2]}")
 
-echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, and Spout --in-memory where durability is measured; $REPS rep(s); results in $OUT"
+echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, and Spout read as NDJSON on fan-out; $REPS rep(s); results in $OUT"
 start_spout
 start_memory
 start_nchan
 for rep in $(seq "$REPS"); do
-    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-memory"; else order="spout-memory spout nchan"; fi
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-memory"; else order="spout-memory spout-ndjson spout nchan"; fi
     for scenario in "${SCENARIOS[@]}"; do
         for server in $order; do
             if [ "$server" = spout-memory ] && [[ " ${DURABILITY[*]} " != *" $scenario "* ]]; then continue; fi
+            if [ "$server" = spout-ndjson ] && [[ " ${NDJSON[*]} " != *" $scenario "* ]]; then continue; fi
             # shellcheck disable=SC2046,SC2086
             timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
                 echo "   ($server: $scenario failed)"

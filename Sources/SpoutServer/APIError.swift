@@ -63,6 +63,11 @@ extension TailError: APIError {
         case .unreadable(let path): HTTPError(403, "permission_denied", "\(path) may not be read by the server")
         case .missing(let path): HTTPError(404, "not_found", "no file at \(path); send \"retry\": true to wait for it, as tail -F does")
         case .nameTaken(let name): HTTPError(409, "name_taken", "the name \(name) is taken by a tail of another file")
+        case .otherTopic(let id, let topic):
+            HTTPError(
+                409, "tail_exists",
+                "that file is already tailed as \(id), "
+                    + (topic.map { "publishing to the topic \($0)" } ?? "publishing to no topic") + "; delete that tail first to change it")
         case .notFound(let id): HTTPError(404, "not_found", "no tail named \(id)")
         case .tooManyTails(let limit): HTTPError(409, "too_many_tails", "the server already follows its limit of \(limit) files (--max-tails)")
         case .invalidStart(let message): HTTPError(400, "invalid_parameter", message)

@@ -15,6 +15,7 @@ public final class SpoutServer: Sendable {
     private let store: DataStore?
     private let cursors: TailCursors?
     private let tails: TailRegistry
+    private let tailTopics: TailTopics
     private let heartbeats: Heartbeats
     private let deadlines = Deadlines()
     /// Every route, with the methods it has handlers for (static files, answered for any other path, are not in it).
@@ -80,10 +81,15 @@ public final class SpoutServer: Sendable {
             logger.warning("--allow-root \(rejected) is not an existing directory; it is ignored")
         }
         tails = TailRegistry(roots: roots, limits: tailLimits, metrics: TailMetrics(), disableInotify: configuration.followByPolling)
+        tailTopics = TailTopics(hub: hub, registry: tails, store: store, deadlines: deadlines, logger: logger)
         for record in savedTails {
             // A file missing now is waited for, as `retry` does: the tail existed, and must still.
             do throws(TailError) {
-                _ = try tails.register(path: record.path, name: record.id, retry: true, resumingAt: record.cursor, createdAt: record.createdAt)
+                _ = try tails.register(
+                    path: record.path, name: record.id, retry: true, topic: record.topic, resumingAt: Self.resumePoint(record),
+                    createdAt: record.createdAt)
+                // Its topic was made with it; if it was deleted since, the first line makes it again.
+                if let topic = record.topic.flatMap(TopicName.init) { try tailTopics.add(tail: record.id, topic: topic, after: record.published) }
             } catch {
                 logger.warning("tail \(record.id) (\(record.path)) could not be followed again: \(error.http.message)")
             }
@@ -94,7 +100,7 @@ public final class SpoutServer: Sendable {
         var router = Self.router(configuration: configuration, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
         HistoryRoute(hub: hub, deadlines: deadlines).install(into: &router)
-        TailRoutes(registry: tails, heartbeats: heartbeats, store: store).install(into: &router)
+        TailRoutes(registry: tails, heartbeats: heartbeats, store: store, tailTopics: tailTopics).install(into: &router)
         EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
         MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats, store: store).install(into: &router)
         routeTable = Dictionary(uniqueKeysWithValues: router.routes.map { ($0.template, Set($0.handlers.keys)) })
@@ -112,6 +118,7 @@ public final class SpoutServer: Sendable {
         deadlines.start()
         hub.start()
         tails.start()
+        tailTopics.start()
         cursors?.start()
         if tails.roots.isEmpty {
             logger.info("tails are off: no --allow-root given")
@@ -126,6 +133,7 @@ public final class SpoutServer: Sendable {
     /// Stops: ends every stream with a control event, closes cleanly, and returns when the daemon is down.
     public func stop() {
         logger.notice("stopping: ending \(daemon.openStreams) open streams")
+        tailTopics.stop()
         hub.stop()
         // Waiting long-polls are answered now (with what there is), before the daemon ends what is left.
         deadlines.stop()
@@ -169,6 +177,17 @@ public final class SpoutServer: Sendable {
 }
 
 extension SpoutServer {
+    /// Where a tail's follower goes on after a restart: where it was last saved (once a second), or, if it is further
+    /// in the same file, where the tail's lines were published up to (committed with each batch, so after a `kill -9`
+    /// it can be ahead of the saved cursor, and the follower must not start behind it).
+    static func resumePoint(_ record: TailRecord) -> String? {
+        guard let published = record.published.flatMap(FileCursor.init(parsing:)) else { return record.cursor }
+        guard let saved = record.cursor.flatMap(FileCursor.init(parsing:)),
+            saved.device == published.device, saved.inode == published.inode, saved.offset >= published.offset
+        else { return published.description }
+        return saved.description
+    }
+
     /// Whether `host` is a loopback address, which only this machine can reach.
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")

@@ -12,11 +12,13 @@ struct TailRoutes: Sendable {
     let heartbeats: Heartbeats
     /// Where registrations are kept across restarts, if anywhere.
     let store: DataStore?
+    /// The tails that publish their lines to a topic.
+    let tailTopics: TailTopics
 
     func install(into router: inout Router) {
         router.on("POST", "/tails") { request, _, caller in
             try Access.require(caller.grants.admin, "admin, which registering tails needs")
-            return try create(request)
+            return try create(request, caller)
         }
         router.on("GET", "/tails") { _, _, caller in list(caller.grants) }
         router.on("GET", "/tails/{id}") { _, parameters, caller in
@@ -38,7 +40,7 @@ struct TailRoutes: Sendable {
         return text
     }
 
-    private func create(_ request: Request) throws -> Response {
+    private func create(_ request: Request, _ caller: Caller) throws -> Response {
         try RequestBody.requireJSON(request)
         var fields = try JSONFields(try RequestBody.json(request), path: "body")
         guard let path = try fields.string("path", required: true) else { throw HTTPError(400, "missing_field", "path is required") }
@@ -48,22 +50,41 @@ struct TailRoutes: Sendable {
             guard case .bool(let flag) = value else { throw HTTPError(400, "invalid_field", "retry must be true or false") }
             retry = flag
         }
+        let topic = try fields.string("topic").map { text throws(HTTPError) in try TopicRoutes.name(text) }
         try fields.finish()
-        let (info, created) = try registry.register(path: path, name: name, retry: retry)
+        if let topic { try Access.require(caller.grants.mayPublish(topic.text), "publishing to \(topic.text), which a tail into it needs") }
+        let (info, created) = try registry.register(path: path, name: name, retry: retry, topic: topic?.text)
         let respond: @Sendable (TailInfo) -> Response = { info in
             var headers: HTTPHeaders = [:]
             if created { headers.set("Location", "/tails/\(info.id)") }
             return JSONResponse.make(created ? 201 : 200, Self.json(info), headers: headers)
         }
-        guard created, let store else { return respond(info) }
-        // Answered once the registration is committed; if it cannot be kept, it is not made.
-        let record = TailRecord(id: info.id, path: info.path, retry: retry, createdAt: info.createdAt, cursor: nil)
+        guard created else { return respond(info) }
+        // Answered once the registration is committed and its topic exists; if either fails, the tail is not made.
+        let record = TailRecord(id: info.id, path: info.path, retry: retry, createdAt: info.createdAt, cursor: nil, topic: topic?.text)
         return try Answer.when(
             { (answer: @escaping @Sendable (Result<TailInfo, HubError>) -> Void) in
-                store.save(record) { [registry] error in
-                    guard let error else { return answer(.success(info)) }
+                let undo: @Sendable (HubError) -> Void = { [registry, store] error in
                     try? registry.delete(info.id)
-                    answer(.failure(.storeUnavailable(error.message)))
+                    store?.deleteTail(info.id) { _ in }
+                    answer(.failure(error))
+                }
+                let bridge: @Sendable () -> Void = { [tailTopics] in
+                    guard let topic else { return answer(.success(info)) }
+                    tailTopics.ensureTopic(topic) { error in
+                        if let error { return undo(error) }
+                        do throws(TailError) {
+                            try tailTopics.add(tail: info.id, topic: topic, after: nil)
+                            answer(.success(info))
+                        } catch {
+                            undo(.notFound("the tail \(info.id) was deleted while it was made"))
+                        }
+                    }
+                }
+                guard let store else { return bridge() }
+                store.save(record) { error in
+                    guard let error else { return bridge() }
+                    undo(.storeUnavailable(error.message))
                 }
             }, respond: respond)
     }
@@ -115,6 +136,7 @@ struct TailRoutes: Sendable {
             ("id", .string(info.id)), ("path", .string(info.path)), ("state", .string(info.state)),
         ]
         if let reason = info.reason { members.append(("reason", .string(reason))) }
+        if let topic = info.topic { members.append(("topic", .string(topic))) }
         members += [
             ("position", .integer(info.position)), ("viewers", .integer(Int64(info.viewers))),
             ("createdAt", .string(Timestamp.iso8601(milliseconds: info.createdAt))),

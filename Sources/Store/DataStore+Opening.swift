@@ -9,21 +9,27 @@ extension DataStore {
                     "the data directory was written by a newer version of Spout (layout \(version); this one reads up to \(schemaVersion)): run that version, or give this one another --data-dir"
             )
         }
-        guard version == 0 else { return }
+        guard version < schemaVersion else { return }
         try database.transaction { () throws(StoreError) in
-            try database.execute(
-                """
-                CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE topics(name TEXT PRIMARY KEY, settings TEXT NOT NULL, implicit INTEGER NOT NULL, created_at INTEGER NOT NULL);
-                CREATE TABLE messages(
-                    seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, time INTEGER NOT NULL, event TEXT, json INTEGER NOT NULL, data TEXT NOT NULL);
-                CREATE TABLE tails(
-                    id TEXT PRIMARY KEY, path TEXT NOT NULL, retry INTEGER NOT NULL, created_at INTEGER NOT NULL, cursor TEXT);
-                PRAGMA user_version = \(schemaVersion);
-                """)
-            let insert = try database.prepare("INSERT INTO meta(key, value) VALUES ('epoch', ?)")
-            insert.bind(1, epoch)
-            try insert.run()
+            if version == 0 {
+                try database.execute(
+                    """
+                    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE topics(name TEXT PRIMARY KEY, settings TEXT NOT NULL, implicit INTEGER NOT NULL, created_at INTEGER NOT NULL);
+                    CREATE TABLE messages(
+                        seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, time INTEGER NOT NULL, event TEXT, json INTEGER NOT NULL, data TEXT NOT NULL);
+                    CREATE TABLE tails(
+                        id TEXT PRIMARY KEY, path TEXT NOT NULL, retry INTEGER NOT NULL, created_at INTEGER NOT NULL, cursor TEXT);
+                    """)
+                let insert = try database.prepare("INSERT INTO meta(key, value) VALUES ('epoch', ?)")
+                insert.bind(1, epoch)
+                try insert.run()
+            }
+            // Layout 2: a tail may publish its lines to a topic, and keeps where it published up to.
+            if version < 2 {
+                try database.execute("ALTER TABLE tails ADD COLUMN topic TEXT; ALTER TABLE tails ADD COLUMN published TEXT;")
+            }
+            try database.execute("PRAGMA user_version = \(schemaVersion);")
         }
     }
 

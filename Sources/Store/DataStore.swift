@@ -8,7 +8,7 @@ public final class DataStore: @unchecked Sendable {
     // Unchecked: `directory` and `database` are set in `init` and then belong to the writer, which alone uses the
     // connection once started; loading happens before that.
     /// The version of the file's layout this build writes; a file from a newer build is refused.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The epoch of every topic id, kept from the first run on.
     public let epoch: String
@@ -92,21 +92,24 @@ public final class DataStore: @unchecked Sendable {
     /// Every tail.
     /// - Throws: ``StoreError``.
     public func tails() throws(StoreError) -> [TailRecord] {
-        let select = try database.prepare("SELECT id, path, retry, created_at, cursor FROM tails ORDER BY id")
+        let select = try database.prepare("SELECT id, path, retry, created_at, cursor, topic, published FROM tails ORDER BY id")
         var records: [TailRecord] = []
         while try select.step() {
             records.append(
                 TailRecord(
                     id: select.text(0) ?? "", path: select.text(1) ?? "", retry: select.int64(2) != 0, createdAt: select.int64(3),
-                    cursor: select.text(4)))
+                    cursor: select.text(4), topic: select.text(5), published: select.text(6)))
         }
         return records
     }
 
     // MARK: - Writing, through the writer
 
-    /// Makes `records` durable; `done` runs once they are committed (or failed).
-    public func append(_ records: [MessageRecord], done: @escaping @Sendable (StoreError?) -> Void) {
+    /// Makes `records` durable, and in the same transaction records `published` (a tail's cursor just after the last
+    /// line these messages are) for that tail; `done` runs once they are committed (or failed).
+    public func append(
+        _ records: [MessageRecord], published: (tail: String, cursor: String)? = nil, done: @escaping @Sendable (StoreError?) -> Void
+    ) {
         // Roughly what the rows add to the log: the data, and a little for the rest of each row and its index entry.
         let bytes = records.reduce(0) { $0 + $1.data.utf8.count + $1.topic.utf8.count + 48 }
         writer.submit(
@@ -121,6 +124,12 @@ public final class DataStore: @unchecked Sendable {
                     insert.bind(5, record.isJSON ? 1 : 0)
                     insert.bind(6, record.data)
                     try insert.run()
+                }
+                if let published {
+                    let update = try database.cached("UPDATE tails SET published = ? WHERE id = ?")
+                    update.bind(1, published.cursor)
+                    update.bind(2, published.tail)
+                    try update.run()
                 }
             }, done: done)
     }
@@ -160,12 +169,15 @@ public final class DataStore: @unchecked Sendable {
 
     /// Saves a tail; `done` runs once it is committed.
     public func save(_ record: TailRecord, done: @escaping @Sendable (StoreError?) -> Void) {
-        write("INSERT OR REPLACE INTO tails(id, path, retry, created_at, cursor) VALUES (?, ?, ?, ?, ?)", done: done) { statement in
+        let sql = "INSERT OR REPLACE INTO tails(id, path, retry, created_at, cursor, topic, published) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        write(sql, done: done) { statement in
             statement.bind(1, record.id)
             statement.bind(2, record.path)
             statement.bind(3, record.retry ? 1 : 0)
             statement.bind(4, record.createdAt)
             statement.bind(5, record.cursor)
+            statement.bind(6, record.topic)
+            statement.bind(7, record.published)
         }
     }
 
@@ -182,6 +194,17 @@ public final class DataStore: @unchecked Sendable {
                 bind(statement)
                 try statement.run()
             }, done: done)
+    }
+
+    /// Records where a tail's lines were published up to, when nothing was published yet (where its publishing starts),
+    /// unless a message already recorded a cursor.
+    public func startPublished(tail: String, cursor: String) {
+        write(
+            "UPDATE tails SET published = ? WHERE id = ? AND published IS NULL", done: { _ in },
+            bind: { statement in
+                statement.bind(1, cursor)
+                statement.bind(2, tail)
+            })
     }
 
     /// Records where the follower is in each of these tails' files.

@@ -58,13 +58,19 @@ public struct TailRecord: Sendable, Equatable {
     public var createdAt: Int64
     /// The follower's cursor (`<device>.<inode>.<offset>.<check>`), if it had a file.
     public var cursor: String?
+    /// The topic its lines are published to, if any.
+    public var topic: String?
+    /// The cursor just after the last line published to that topic, committed with that line's message.
+    public var published: String?
 
     /// A record.
-    public init(id: String, path: String, retry: Bool, createdAt: Int64, cursor: String?) {
+    public init(id: String, path: String, retry: Bool, createdAt: Int64, cursor: String?, topic: String? = nil, published: String? = nil) {
         self.id = id
         self.path = path
         self.retry = retry
         self.createdAt = createdAt
         self.cursor = cursor
+        self.topic = topic
+        self.published = published
     }
 }

@@ -75,6 +75,8 @@ final class Tail: Sendable {
     let id: String
     /// The path as registered, absolute; followed by name.
     let path: String
+    /// The topic its lines are published to, if any (the server publishes them; the tail only keeps the name).
+    let topic: String?
     /// The directory watched for the name.
     let directory: String
     /// The last component of the path.
@@ -83,9 +85,10 @@ final class Tail: Sendable {
     let metrics: TailMetrics
     let shared: LockedValue<Shared>
 
-    init(id: String, path: String, status: Status, ringCapacity: Int, metrics: TailMetrics, createdAt: Int64? = nil) {
+    init(id: String, path: String, topic: String?, status: Status, ringCapacity: Int, metrics: TailMetrics, createdAt: Int64? = nil) {
         self.id = id
         self.path = path
+        self.topic = topic
         let slash = path.lastIndex(of: "/")!
         directory = slash == path.startIndex ? "/" : String(path[..<slash])
         fileName = String(path[path.index(after: slash)...])
@@ -127,10 +130,13 @@ public struct TailInfo: Sendable, Equatable {
     public var viewers: Int
     /// When the tail was registered, in milliseconds since 1970.
     public var createdAt: Int64
+    /// The topic its lines are published to, if any.
+    public var topic: String?
 
     init(_ tail: Tail) {
         id = tail.id
         path = tail.path
+        topic = tail.topic
         createdAt = tail.createdAt
         (state, reason, position, viewers) = tail.shared.withLock { shared in
             var reason: String?

@@ -10,16 +10,18 @@ extension TailRegistry {
     ///   - path: an absolute path.
     ///   - name: the tail's id; by default one is made from the file name.
     ///   - retry: whether a missing file is waited for, as `tail -F` does.
+    ///   - topic: the topic the server publishes its lines to, if any (kept and shown; the tail does not publish).
     ///   - cursor: where the follower was in the file before a restart: it goes on from there if the file is the same
     ///     one and unchanged up to there, from the start of a file that replaced it, and from the end otherwise.
     ///   - createdAt: when it was first registered, for a tail brought back after a restart.
     /// - Returns: the tail, and whether it was created (`false`: that file, after resolving symlinks, was already
-    ///   tailed, and this is that tail).
+    ///   tailed, with the same topic, and this is that tail).
     /// - Throws: ``TailError`` for every refusal; see its cases.
     public func register(
         path: String,
         name: String?,
         retry: Bool,
+        topic: String? = nil,
         resumingAt cursor: String? = nil,
         createdAt: Int64? = nil
     ) throws(TailError) -> (info: TailInfo, created: Bool) {
@@ -57,13 +59,14 @@ extension TailRegistry {
         let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
             let key = file?.realPath ?? clean
             if let existing = tails.values.first(where: { $0.path == clean || $0.shared.withLock { $0.file?.realPath } == key }) {
+                guard existing.topic == topic else { return .failure(.otherTopic(existing.id, topic: existing.topic)) }
                 return .success((existing, false))
             }
             if let name, tails[name] != nil { return .failure(.nameTaken(name)) }
             guard tails.count < limits.maxTails else { return .failure(.tooManyTails(limits.maxTails)) }
             let id = name ?? Self.uniqueID(for: clean, taken: tails)
             let tail = Tail(
-                id: id, path: clean, status: file == nil ? .missing : .following, ringCapacity: limits.ringBytes, metrics: metrics,
+                id: id, path: clean, topic: topic, status: file == nil ? .missing : .following, ringCapacity: limits.ringBytes, metrics: metrics,
                 createdAt: createdAt)
             tail.shared.withLock { shared in
                 shared.file = file

@@ -9,6 +9,8 @@ extension Hub {
     ///
     /// Each message goes into the topic's log and its ancestors' logs, and every subscriber waiting for a message is
     /// woken. The batch is atomic: all are published, or none.
+    /// - Parameter mark: where the messages come from in their publisher's own source (a tail's cursor), committed by
+    ///   the journal together with them, so that the publisher goes on after a crash exactly where the store is.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
     ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published). Not called
     ///   when the receipt is returned.
@@ -20,6 +22,7 @@ extension Hub {
     public func publish(
         _ publications: [Publication],
         to name: TopicName,
+        mark: JournalMark? = nil,
         completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
     ) throws(HubError) -> PublishReceipt? {
         precondition(!publications.isEmpty, "publish needs at least one message")
@@ -54,7 +57,7 @@ extension Hub {
             let entries = zip(messages, publications).map { message, publication in
                 JournalMessage(sequence: message.sequence, topic: name.text, time: now, event: publication.event, payload: publication.payload)
             }
-            journal.append(entries) { [self] failure in
+            journal.append(entries, mark: mark) { [self] failure in
                 if let failure {
                     completion(.failure(.storeUnavailable(failure.message)))
                     return
@@ -90,17 +93,19 @@ extension Hub {
     public func publishWaiting(
         _ publications: [Publication],
         to name: TopicName,
+        mark: JournalMark? = nil,
         completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
     ) throws(HubError) {
         let deadline = ContinuousClock.now + limits.publishTimeout
         try blocked.submit { [self] in
-            waitAndPublish(publications, to: name, deadline: deadline, completion: completion)
+            waitAndPublish(publications, to: name, mark: mark, deadline: deadline, completion: completion)
         }
     }
 
     private func waitAndPublish(
         _ publications: [Publication],
         to name: TopicName,
+        mark: JournalMark?,
         deadline: ContinuousClock.Instant,
         completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
     ) {
@@ -115,7 +120,7 @@ extension Hub {
         while true {
             let seen = tree.generation
             do {
-                if let receipt = try publish(publications, to: name, completion: completion) { completion(.success(receipt)) }
+                if let receipt = try publish(publications, to: name, mark: mark, completion: completion) { completion(.success(receipt)) }
                 return
             } catch .noRoom(_) {
                 // Wait below.

@@ -6,8 +6,8 @@
 /// - `committed` runs once what was handed in is durable (with `nil`) or failed (with why), on the journal's own
 ///   thread; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
 public protocol TopicJournal: Sendable {
-    /// Makes `messages` durable.
-    func append(_ messages: [JournalMessage], committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// Makes `messages` durable, and with them `mark`, if given, in the same commit.
+    func append(_ messages: [JournalMessage], mark: JournalMark?, committed: @escaping @Sendable (JournalFailure?) -> Void)
     /// Saves topics, made or made explicit.
     func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void)
     /// Deletes a topic (its messages stay while an ancestor retains them).
@@ -38,6 +38,11 @@ public struct JournalMessage: Sendable, Equatable {
         self.payload = payload
     }
 }
+
+/// Where a batch of messages comes from in its publisher's own source, kept with them: the tail whose lines they are,
+/// and its cursor after the last of them. Committed with the messages, it can never say more or less than what the
+/// store holds.
+public typealias JournalMark = (tail: String, cursor: String)
 
 /// A topic as a journal keeps it.
 public struct JournalTopic: Sendable, Equatable {

@@ -1,7 +1,8 @@
 import Glibc
 
 /// One SSE stream on a loopback socket, read without blocking by a single-threaded loop: the HTTP head, a chunked or
-/// plain body, and its lines. Subclasses see each `data:` line, in place, through ``dataLine(_:now:)``.
+/// plain body, and its lines. Subclasses see each `data:` line, in place, through ``dataLine(_:now:)``; an NDJSON
+/// stream (a response of `application/x-ndjson`) is read the same way, each non-blank line being its data.
 class SSEConnection {
     let fd: Int32
     /// The response's status, once its head has arrived.
@@ -11,6 +12,8 @@ class SSEConnection {
 
     private var head: [UInt8] = []
     private var chunked = false
+    /// Whether the response is NDJSON rather than SSE.
+    private(set) var isNDJSON = false
     private var chunkRemaining = 0
     private var chunkSizeLine: [UInt8] = []
     private var expectingCRLF = 0
@@ -58,6 +61,7 @@ class SSEConnection {
         let text = String(decoding: head, as: UTF8.self).lowercased()
         status = Int(text.split(separator: " ", maxSplits: 2).dropFirst().first ?? "") ?? 0
         chunked = text.contains("transfer-encoding: chunked")
+        isNDJSON = text.contains("content-type: application/x-ndjson")
         if !(200..<300).contains(status) { closed = true }
         head = []
     }
@@ -114,6 +118,10 @@ class SSEConnection {
     private func finish(_ line: UnsafeBufferPointer<UInt8>, now: Int64) {
         var count = line.count
         if count > 0, line[count - 1] == 13 { count -= 1 }
+        if isNDJSON {
+            if count > 0 { dataLine(UnsafeBufferPointer(rebasing: line[..<count]), now: now) }
+            return
+        }
         guard count >= 5, line[0] == 100, line[1] == 97, line[2] == 116, line[3] == 97, line[4] == 58 else { return }
         dataLine(UnsafeBufferPointer(rebasing: line[..<count]), now: now)
     }
