@@ -22,11 +22,13 @@ struct PerFormat<Value> {
             case .ndjson: ndjson
             }
         }
-        set {
+        // Yielded in place, not got and set: a batch's byte arrays grow through this subscript, and a copy out and back
+        // would make every append copy the whole array.
+        _modify {
             switch format {
-            case .raw: raw = newValue
-            case .json: json = newValue
-            case .ndjson: ndjson = newValue
+            case .raw: yield &raw
+            case .json: yield &json
+            case .ndjson: yield &ndjson
             }
         }
     }
