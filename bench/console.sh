@@ -4,6 +4,7 @@
 # body per request. Prints lines/s for each and checks that every line arrived (the topic's published count).
 #
 #   bench/console.sh [LINES]      (default 20000; curl's loop gets LINES/10, it is that slow)
+#   CONSOLE_JSON=file             also append one JSON line a measure there (./spout.sh bench does, for report.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES=${1:-20000}
@@ -25,8 +26,13 @@ measure() { # measure NAME COUNT COMMAND…: runs the command, prints lines/s, c
     TOPIC=$topic COUNT=$count "$@"
     ended=$(date +%s.%N)
     got=$(published "$topic")
-    printf '%-34s %8d lines %10.0f lines/s  %s\n' "$name" "$count" "$(awk "BEGIN { print $count / ($ended - $started) }")" \
+    rate=$(awk "BEGIN { print $count / ($ended - $started) }")
+    printf '%-34s %8d lines %10.0f lines/s  %s\n' "$name" "$count" "$rate" \
         "$([ "$got" = "$count" ] && echo "all arrived" || echo "LOST: $got of $count arrived")"
+    if [ -n "${CONSOLE_JSON:-}" ]; then
+        printf '{"tool":"console.sh","scenario":"console","target":"%s","lines":%d,"lines_per_s":%s,"arrived":%d}\n' \
+            "$name" "$count" "$rate" "${got:-0}" >>"$CONSOLE_JSON"
+    fi
 }
 spout_publish() { seq 1 "$COUNT" | "$BIN" publish --server "$URL" "$@" "$TOPIC"; }
 curl_loop() { for i in $(seq 1 "$COUNT"); do curl -s -H 'Content-Type: text/plain' -d "$i" "$URL/topics/$TOPIC/messages" >/dev/null; done; }

@@ -355,6 +355,21 @@ def transports_section(rows):
              "`?format=ndjson` in turn, in the same run.", ""])
 
 
+def console_section(results_dir):
+    runs = [run for run in load_jsonl(os.path.join(results_dir, "console.jsonl")) if run.get("scenario") == "console"]
+    if not runs:
+        return []
+    body = [[run["target"], count(run.get("lines")), num(run.get("lines_per_s")),
+             "0" if run.get("arrived") == run.get("lines") else "⚠ %s of %s" % (run.get("arrived"), run.get("lines"))]
+            for run in runs]
+    return (["## Console", ""] +
+            table(["how", "lines", "lines/s", "lost"], body) +
+            ["", "`bench/console.sh`: lines from `seq` published to a fresh topic of a durable server, each line one "
+             "message, by `spout publish` (one request a line, on one keep-alive connection, and `--batch 100`) and "
+             "by curl (a process and a request a line, and 100 lines a request as a JSON array); lost counts the "
+             "topic's `published` figure against the lines sent.", ""])
+
+
 def mark(value, met):
     if value is None:
         return "not measured"
@@ -464,7 +479,7 @@ def generated(results_dir, rows, referee, chart_link):
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
                     transports_section(rows),
                     churn_section(rows), targets_section(rows),
-                    tails_section(rows), history_section(rows), agreement_section(rows, referee), referee_section(results_dir),
+                    tails_section(rows), history_section(rows), console_section(results_dir), agreement_section(rows, referee), referee_section(results_dir),
                     meta_section(results_dir)):
         lines += section
     return "\n".join(lines).rstrip("\n")

@@ -160,6 +160,10 @@ timeout 400 "$BIN/spout-bench" longpoll --server "http://127.0.0.1:$SPOUT_PORT" 
     --pollers 1000 --messages "$((HISTORY / 100))" --json "$OUT/history.jsonl" || echo "   (spout: long-poll failed)"
 stop "$SPOUT_PID"
 
+echo "== console: spout publish from standard input, against curl in a loop and curl with a batch body (bench/console.sh)"
+if [ "$QUICK" = 1 ]; then CONSOLE=20000; else CONSOLE=50000; fi
+CONSOLE_JSON=$OUT/console.jsonl bench/console.sh "$CONSOLE" || echo "   (console failed)"
+
 echo "== tails: as fast as a writer can go, to 1, 10 and 100 viewers, and tail -F to a pipe"
 if [ "$QUICK" = 1 ]; then LINES=(1000000 500000 100000); else LINES=(2000000 1000000 200000); fi
 "$BIN/spout-bench" tail-floor --lines "${LINES[0]}" --json "$OUT/tail.jsonl"
