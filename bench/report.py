@@ -370,6 +370,34 @@ def console_section(results_dir):
              "topic's `published` figure against the lines sent.", ""])
 
 
+# Threading's primitives against pthreads: (target, what, at most this ratio, or None for no target).
+THREADING_TARGETS = {"lock": ("uncontended `Lock` acquire + release", 2.0),
+                     "queue": ("`Queue` put + get, one producer thread, one consumer, bound 1,024", None)}
+
+
+def threading_section(results_dir):
+    runs = [run for run in load_jsonl(os.path.join(results_dir, "threading.jsonl")) if run.get("scenario") == "threading"]
+    body = []
+    for target, (what, goal) in THREADING_TARGETS.items():
+        found = [run for run in runs if run.get("target") == target]
+        if not found:
+            continue
+        ratio = median(found, "ratio")
+        body.append([what, "%.1f" % median(found, "spout_ns"), "%.1f" % median(found, "pthread_ns"),
+                     "–" if ratio is None else "%.2f×" % ratio,
+                     "–" if median(found, "cpython_ns") is None else "%.1f" % median(found, "cpython_ns"),
+                     "≤ %.0f×" % goal if goal else "–",
+                     mark(ratio, ratio is not None and ratio <= goal) if goal else "–"])
+    if not body:
+        return []
+    return (["## Threading", ""] +
+            table(["operation", "Spout ns", "pthread ns", "Spout / pthread", "CPython ns", "target", "met"], body) +
+            ["", "`spout-bench threading`, the best of 5 measures each: Threading's `Lock` against a bare "
+             "`pthread_mutex_t` lock and unlock, and its `Queue` against a bounded queue written for the benchmark on "
+             "one pthread mutex and two condition variables; CPython's `threading.Lock` and `queue.Queue`, which they "
+             "mirror, timed the same way by `python3` in the same run.", ""])
+
+
 def mark(value, met):
     if value is None:
         return "not measured"
@@ -479,7 +507,8 @@ def generated(results_dir, rows, referee, chart_link):
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
                     transports_section(rows),
                     churn_section(rows), targets_section(rows),
-                    tails_section(rows), history_section(rows), console_section(results_dir), agreement_section(rows, referee), referee_section(results_dir),
+                    tails_section(rows), history_section(rows), console_section(results_dir),
+                    threading_section(results_dir), agreement_section(rows, referee), referee_section(results_dir),
                     meta_section(results_dir)):
         lines += section
     return "\n".join(lines).rstrip("\n")

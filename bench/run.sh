@@ -173,6 +173,9 @@ for i in 0 1 2; do
 done
 "$BIN/spout-bench" tail --viewers 100 --rate 50000 --seconds "$HOLD" --json "$OUT/tail.jsonl"
 
+echo "== threading: Lock and Queue against a raw pthread mutex, a pthread condition-variable queue, and CPython"
+"$BIN/spout-bench" threading --json "$OUT/threading.jsonl" || echo "   (threading failed)"
+
 if [ "${REFEREE:-1}" = 1 ] && [ -x ../shared/bench/compare.sh ]; then
     echo "== referee: ../shared/bench/compare.sh (ssebench) against the same binary"
     mkdir -p "$OUT/referee"

@@ -1,8 +1,11 @@
+import Synchronization
+
 /// A primitive, non-recursive lock that any thread may release.
 ///
 /// A `Lock` is either locked or unlocked. Unlike a pthread mutex it has no owner: a thread may release a lock that
-/// another thread acquired, which is what makes it usable as a binary handoff. So it is not a held
-/// `pthread_mutex_t` but a `locked` flag behind an internal mutex, with a condition variable to block on, as
+/// another thread acquired, which is what makes it usable as a binary handoff. So it is not a held `pthread_mutex_t`
+/// but a state word: an uncontended acquire and release are one atomic compare-and-swap and one exchange, as a futex
+/// mutex's are, and only a thread that must wait takes the internal mutex and blocks on a condition variable, as
 /// CPython's `thread_pthread.h` builds it where POSIX semaphores are unavailable.
 ///
 /// ```swift
@@ -11,11 +14,20 @@
 /// ```
 ///
 /// Mirrors Python's `threading.Lock`.
-public final class Lock: Lockable, @unchecked Sendable {  // `locked` is guarded by `mutex`.
+public final class Lock: Lockable, @unchecked Sendable {  // `state` is atomic; waiting goes through `mutex`.
+    /// ``State/unlocked``, ``State/locked``, or ``State/contended`` (locked, and a thread may be waiting).
+    private let state = Atomic<Int>(State.unlocked)
     private let mutex = Mutex()
-    /// `unlocked` is signalled by every `release()`; one thread blocked in `acquire` wakes then and takes the lock.
+    /// `unlocked` is signalled by a `release()` that finds the lock contended, under `mutex`; one thread blocked in
+    /// `acquire` wakes then and tries to take the lock.
     private let unlocked = ConditionVariable()
-    private var locked = false
+
+    /// The values of the state word.
+    private enum State {
+        static let unlocked = 0
+        static let locked = 1
+        static let contended = 2
+    }
 
     /// Creates an unlocked lock.
     ///
@@ -41,17 +53,18 @@ public final class Lock: Lockable, @unchecked Sendable {  // `locked` is guarded
     @discardableResult
     public func acquire(blocking: Bool = true, timeout: Duration? = nil) -> Bool {
         let deadline = Deadline.forAcquire(blocking: blocking, timeout: timeout)
+        if state.compareExchange(expected: State.unlocked, desired: State.locked, ordering: .acquiring).exchanged { return true }
+        guard blocking else { return false }
         mutex.lock()
         defer { mutex.unlock() }
-        if locked {
-            guard blocking else { return false }
-            while locked {
-                if !unlocked.wait(on: mutex, until: deadline) && locked {
-                    return false
-                }
+        // Marked contended before each wait, under the mutex: a release that follows sees it and signals, and it cannot
+        // signal between the mark and the wait, since it takes the mutex to signal. A lock taken here stays marked
+        // contended, which at worst costs its release one needless signal.
+        while state.exchange(State.contended, ordering: .acquiring) != State.unlocked {
+            if !unlocked.wait(on: mutex, until: deadline) {
+                return state.exchange(State.contended, ordering: .acquiring) == State.unlocked
             }
         }
-        locked = true
         return true
     }
 
@@ -62,11 +75,12 @@ public final class Lock: Lockable, @unchecked Sendable {  // `locked` is guarded
     ///
     /// Mirrors Python's `threading.Lock.release`.
     public func release() {
+        let previous = state.exchange(State.unlocked, ordering: .releasing)
+        precondition(previous != State.unlocked, "release unlocked lock")
+        guard previous == State.contended else { return }
         mutex.lock()
-        defer { mutex.unlock() }
-        precondition(locked, "release unlocked lock")
-        locked = false
         unlocked.signal()
+        mutex.unlock()
     }
 
     /// Whether the lock is currently held by some thread.
@@ -75,7 +89,7 @@ public final class Lock: Lockable, @unchecked Sendable {  // `locked` is guarded
     ///
     /// Mirrors Python's `threading.Lock.locked`.
     public var isLocked: Bool {
-        mutex.withLock { locked }
+        state.load(ordering: .relaxed) != State.unlocked
     }
 }
 

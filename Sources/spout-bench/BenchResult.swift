@@ -73,13 +73,18 @@ struct BenchResult {
     /// Prints the summary and appends the JSON line to `path`, if any.
     func report(to path: String?) throws {
         print(summary)
-        guard let path else { return }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw BenchFailure("cannot write \(path)") }
-        defer { close(fd) }
-        let bytes = Array((json + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        try appendLine(json, to: path)
     }
+}
+
+/// Appends `line` and a newline to the file at `path`, if one is given: a JSON line for `bench/report.py`.
+func appendLine(_ line: String, to path: String?) throws {
+    guard let path else { return }
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    guard fd >= 0 else { throw BenchFailure("cannot write \(path)") }
+    defer { close(fd) }
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
 }
 
 /// `value` with `digits` decimals.

@@ -3,7 +3,8 @@ import Glibc
 /// A `pthread_mutex_t` that lives on the heap, so its address never changes.
 ///
 /// This is the only mutual exclusion the module uses: every public primitive keeps its state behind one of these and
-/// waits on a ``ConditionVariable`` tied to it. Debug builds create an error-checking mutex, so unlocking a mutex the
+/// waits on a ``ConditionVariable`` tied to it (``Lock`` takes its uncontended path on an atomic word first, and comes
+/// here only to wait). Debug builds create an error-checking mutex, so unlocking a mutex the
 /// calling thread does not hold traps instead of corrupting state. ``LockedValue/withLock(_:)`` is inlined into other
 /// modules, so what it calls here is `@usableFromInline`; those stay calls, and the pointer and Glibc stay internal.
 @safe
