@@ -15,6 +15,7 @@ OUT=${BENCH_OUT:-/tmp/spout-bench-results/$(date +%Y%m%d-%H%M%S)}
 WORK=$OUT/work
 SPOUT_PORT=8181
 MEMORY_PORT=8182
+AUTH_PORT=8183
 NCHAN_PORT=8191
 BIN=$PWD/.build/release
 mkdir -p "$OUT" "$WORK/nchan/tmp"
@@ -54,6 +55,16 @@ start_memory() { # sets MEMORY_PID: the same binary with --in-memory, for the du
     wait_port "$MEMORY_PORT"
 }
 
+start_auth() { # sets AUTH_PID and TOKEN: the same binary, durable, checking tokens (HS256) on every request
+    head -c 48 /dev/urandom | base64 >"$WORK/auth-secret"
+    TOKEN=$("$BIN/spout" token --secret "$WORK/auth-secret" --publish '*' --subscribe '*' --admin --ttl 12h)
+    "$BIN/spout" serve --port "$AUTH_PORT" --data-dir "$(mktemp -d "$WORK/data.XXXXXX")" --auth-secret "$WORK/auth-secret" \
+        2>>"$WORK/spout-auth.log" &
+    AUTH_PID=$!
+    PIDS+=("$AUTH_PID")
+    wait_port "$AUTH_PORT"
+}
+
 start_nchan() { # sets NCHAN_PID (the nginx master; its workers are measured with it)
     local module user=""
     module=$(find /usr/lib/nginx/modules -name 'ngx_nchan_module.so' | head -1)
@@ -74,6 +85,10 @@ target() {
             "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
         spout-ndjson) echo "--label spout-ndjson --server-pid $SPOUT_PID --sub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/events?format=ndjson" \
             "--pub-url http://127.0.0.1:$SPOUT_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$SPOUT_PORT/topics" ;;
+        # The token in the query (`access_token`, as EventSource sends it), so each request is verified as a browser's is.
+        spout-auth) echo "--label spout-auth --server-pid $AUTH_PID --sub-url http://127.0.0.1:$AUTH_PORT/topics/{topic}/events?access_token=$TOKEN" \
+            "--pub-url http://127.0.0.1:$AUTH_PORT/topics/{topic}/messages?access_token=$TOKEN" \
+            "--create-url http://127.0.0.1:$AUTH_PORT/topics?access_token=$TOKEN" ;;
         spout-memory) echo "--label spout-memory --server-pid $MEMORY_PID --sub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$MEMORY_PORT/topics" ;;
         nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
@@ -96,17 +111,21 @@ SCENARIOS=(
 DURABILITY=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[4]}")
 # The scenario on which durable Spout is also read as NDJSON (`?format=ndjson`) rather than SSE: fan-out to 1,000.
 NDJSON=("${SCENARIOS[2]}")
+# The scenarios on which durable Spout also runs with tokens checked on every request (fan-out to 1,000, 1,000 topics).
+AUTH=("${SCENARIOS[2]}" "${SCENARIOS[4]}")
 
 echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, and Spout read as NDJSON on fan-out; $REPS rep(s); results in $OUT"
 start_spout
 start_memory
+start_auth
 start_nchan
 for rep in $(seq "$REPS"); do
-    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-memory"; else order="spout-memory spout-ndjson spout nchan"; fi
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-auth spout-memory"; else order="spout-memory spout-auth spout-ndjson spout nchan"; fi
     for scenario in "${SCENARIOS[@]}"; do
         for server in $order; do
             if [ "$server" = spout-memory ] && [[ " ${DURABILITY[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = spout-ndjson ] && [[ " ${NDJSON[*]} " != *" $scenario "* ]]; then continue; fi
+            if [ "$server" = spout-auth ] && [[ " ${AUTH[*]} " != *" $scenario "* ]]; then continue; fi
             # shellcheck disable=SC2046,SC2086
             timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
                 echo "   ($server: $scenario failed)"
@@ -115,6 +134,7 @@ for rep in $(seq "$REPS"); do
 done
 stop "$SPOUT_PID"
 stop "$MEMORY_PID"
+stop "$AUTH_PID"
 stop "$NCHAN_PID"
 
 echo "== --fsync always: 16 publishers, one topic, one subscriber, closed loop; messages per group commit from /metrics"
