@@ -360,6 +360,36 @@ def transports_section(rows):
              "all carry an HS256 token (in `access_token`, as an EventSource does), verified on every request.", ""])
 
 
+# Spout within this factor of the batched C hub's events/s on fan-out (issue 14).
+HUB_FACTOR = 1.25
+
+
+def hub_section(rows):
+    body = []
+    for label, row in rows.items():
+        hub, spout = row["by"].get("hub", []), row["by"].get("spout", [])
+        if not hub or not spout:
+            continue
+        h, s = median(hub, "delivered_eps"), median(spout, "delivered_eps")
+        value = h / s if h and s else None
+        fanout = row["scenario"] == "fanout"
+        body.append([label, "%s (p99 %s µs)" % (num(h), num(median(hub, "latency_us", "p99"))),
+                     "%s (p99 %s µs)" % (num(s), num(median(spout, "latency_us", "p99"))),
+                     "–" if value is None else "%.2f×" % value,
+                     "%s / %s" % (num(median(hub, "client", "cpu_pct")), num(median(spout, "client", "cpu_pct"))),
+                     "≤ %.2f×" % HUB_FACTOR if fanout else "–",
+                     mark(value, value is not None and value <= HUB_FACTOR) if fanout else "–", loss(hub)])
+    if not body:
+        return []
+    return (["## Against the batched C hub", ""] +
+            table(["row", "hub events/s", "Spout events/s (durable)", "hub / Spout", "load generator CPU % hub / Spout",
+                   "target", "met", "hub lost/dup/ooo"], body) +
+            ["", "`../shared/bench/ideal_fanout.c` with batch=1, built and run by `./spout.sh bench` in the same run: "
+             "one epoll thread, no history, no auth, no durability, the events of one wait coalesced into one write "
+             "per subscriber. It bounds what one core can do; the load generator's CPU says how near its own limit "
+             "spout-bench was.", ""])
+
+
 def console_section(results_dir):
     runs = [run for run in load_jsonl(os.path.join(results_dir, "console.jsonl")) if run.get("scenario") == "console"]
     if not runs:
@@ -510,7 +540,7 @@ def generated(results_dir, rows, referee, chart_link):
              % os.path.basename(os.path.normpath(results_dir)), "",
              "![Spout vs nchan](%s)" % chart_link, ""]
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
-                    transports_section(rows),
+                    transports_section(rows), hub_section(rows),
                     churn_section(rows), targets_section(rows),
                     tails_section(rows), history_section(rows), console_section(results_dir),
                     threading_section(results_dir), agreement_section(rows, referee), referee_section(results_dir),

@@ -16,6 +16,9 @@ WORK=$OUT/work
 SPOUT_PORT=8181
 MEMORY_PORT=8182
 AUTH_PORT=8183
+HUB_PORT=8193
+# The batched C hub of the neutral kit: one epoll thread, events of one wait coalesced into one write per subscriber.
+HUB_SOURCE=../shared/bench/ideal_fanout.c
 NCHAN_PORT=8191
 BIN=$PWD/.build/release
 mkdir -p "$OUT" "$WORK/nchan/tmp"
@@ -65,6 +68,15 @@ start_auth() { # sets AUTH_PID and TOKEN: the same binary, durable, checking tok
     wait_port "$AUTH_PORT"
 }
 
+start_hub() { # sets HUB_PID, if the kit's hub is there: what one core can do, the bound for fan-out
+    [ -f "$HUB_SOURCE" ] || return 0
+    cc -O2 -o "$WORK/ideal_fanout" "$HUB_SOURCE"
+    "$WORK/ideal_fanout" "$HUB_PORT" 3600 1 2>>"$WORK/hub.log" &
+    HUB_PID=$!
+    PIDS+=("$HUB_PID")
+    wait_port "$HUB_PORT"
+}
+
 start_nchan() { # sets NCHAN_PID (the nginx master; its workers are measured with it)
     local module user=""
     module=$(find /usr/lib/nginx/modules -name 'ngx_nchan_module.so' | head -1)
@@ -91,6 +103,8 @@ target() {
             "--create-url http://127.0.0.1:$AUTH_PORT/topics?access_token=$TOKEN" ;;
         spout-memory) echo "--label spout-memory --server-pid $MEMORY_PID --sub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$MEMORY_PORT/topics" ;;
+        hub) echo "--label hub --server-pid $HUB_PID --sub-url http://127.0.0.1:$HUB_PORT/sub/{topic}" \
+            "--pub-url http://127.0.0.1:$HUB_PORT/pub?id={topic}" ;;
         nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
             "--pub-url http://127.0.0.1:$NCHAN_PORT/pub?id={topic}" ;;
     esac
@@ -113,19 +127,24 @@ DURABILITY=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[4]}")
 NDJSON=("${SCENARIOS[2]}")
 # The scenarios on which durable Spout also runs with tokens checked on every request (fan-out to 1,000, 1,000 topics).
 AUTH=("${SCENARIOS[2]}" "${SCENARIOS[4]}")
+# The scenarios the batched C hub runs too (fan-out to 1,000 and 5,000, 1,000 topics).
+HUB=("${SCENARIOS[2]}" "${SCENARIOS[3]}" "${SCENARIOS[4]}")
 
 echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, and Spout read as NDJSON on fan-out; $REPS rep(s); results in $OUT"
 start_spout
 start_memory
 start_auth
 start_nchan
+HUB_PID=
+start_hub
 for rep in $(seq "$REPS"); do
-    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-auth spout-memory"; else order="spout-memory spout-auth spout-ndjson spout nchan"; fi
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-auth spout-memory hub"; else order="hub spout-memory spout-auth spout-ndjson spout nchan"; fi
     for scenario in "${SCENARIOS[@]}"; do
         for server in $order; do
             if [ "$server" = spout-memory ] && [[ " ${DURABILITY[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = spout-ndjson ] && [[ " ${NDJSON[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = spout-auth ] && [[ " ${AUTH[*]} " != *" $scenario "* ]]; then continue; fi
+            if [ "$server" = hub ] && { [ -z "$HUB_PID" ] || [[ " ${HUB[*]} " != *" $scenario "* ]]; }; then continue; fi
             # shellcheck disable=SC2046,SC2086
             timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
                 echo "   ($server: $scenario failed)"
@@ -136,6 +155,7 @@ stop "$SPOUT_PID"
 stop "$MEMORY_PID"
 stop "$AUTH_PID"
 stop "$NCHAN_PID"
+[ -z "$HUB_PID" ] || stop "$HUB_PID"
 
 echo "== --fsync always: 16 publishers, one topic, one subscriber, closed loop; messages per group commit from /metrics"
 if [ "$QUICK" = 1 ]; then FSYNC_MESSAGES=50000; else FSYNC_MESSAGES=200000; fi
