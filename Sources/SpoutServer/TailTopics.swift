@@ -89,11 +89,6 @@ final class TailTopics: Sendable {
         }
     }
 
-    /// The topic each tail publishes to, by tail id.
-    var topics: [String: String] {
-        bridges.withLock { $0.mapValues(\.topic.text) }
-    }
-
     private func schedule(_ bridge: TailTopicBridge, after delay: Duration) {
         guard delay > .zero else {
             try? due.put(bridge)
