@@ -18,9 +18,10 @@
 static const uint64_t CMicroHTTPD_SIZE_UNKNOWN = MHD_SIZE_UNKNOWN;
 
 /// MHD_start_daemon() is variadic: options are passed as one MHD_OPTION_ARRAY that ends with an MHD_OPTION_END item.
-static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, uint16_t port, MHD_AccessHandlerCallback handler,
+static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback policy,
+                                                          void *policy_cls, MHD_AccessHandlerCallback handler,
                                                           void *handler_cls, const struct MHD_OptionItem *options) {
-    return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    return MHD_start_daemon(flags, port, policy, policy_cls, handler, handler_cls, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
 /// MHD_get_daemon_info(MHD_DAEMON_INFO_BIND_PORT) is variadic. Returns 0 when unknown.

@@ -99,6 +99,15 @@ nonisolated func logMessage(_ cls: UnsafeMutableRawPointer?, _ format: UnsafePoi
     daemon.diagnose(message)
 }
 
+/// Refuses new connections once the daemon has begun to stop; libmicrohttpd then closes them at once.
+///
+/// This takes the place of `MHD_quiesce_daemon`, which with epoll event threads races libmicrohttpd's own removal of
+/// the listen socket from the epoll set and can abort the process ("Failed to remove listen FD from epoll set").
+nonisolated func acceptPolicy(_ cls: UnsafeMutableRawPointer?, _ address: UnsafePointer<sockaddr>?, _ length: socklen_t) -> MHD_Result {
+    guard let cls = unsafe cls else { return .NO }
+    return unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue().isAccepting ? .YES : .NO
+}
+
 /// Sets a new connection's send buffer, so that a client that stops reading is noticed sooner.
 nonisolated func connectionNotified(
     _ cls: UnsafeMutableRawPointer?,

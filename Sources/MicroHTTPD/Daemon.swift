@@ -1,5 +1,6 @@
 internal import CMicroHTTPD
 import Glibc
+import Synchronization
 import Threading
 
 /// An HTTP server on libmicrohttpd: epoll event threads, suspended streams, and a stop that never aborts.
@@ -38,6 +39,8 @@ public final class Daemon: @unchecked Sendable {
     private let hangups = HangupWatch()
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
     private let lastDiagnostic = LockedValue<String?>(nil)
+    // Not under `lock`: read on every accept. Cleared once, when stopping begins.
+    private let accepting = Atomic<Bool>(true)
 
     /// Creates a daemon; it listens once started.
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
@@ -92,7 +95,8 @@ public final class Daemon: @unchecked Sendable {
 
     /// Stops gracefully and returns when the daemon is down.
     ///
-    /// 1. Stop accepting (`MHD_quiesce_daemon`).
+    /// 1. Stop accepting: the accept policy closes each new connection at once. (Not `MHD_quiesce_daemon`, which races
+    ///    libmicrohttpd's epoll threads and can abort.)
     /// 2. Tell every open stream to say goodbye and end (``StreamSource/serverStopping()``), and wake it.
     /// 3. Wait up to `grace` for streams and deferred requests to finish.
     /// 4. Abort the streams still open, complete leftover deferred requests with
@@ -106,7 +110,7 @@ public final class Daemon: @unchecked Sendable {
             return unsafe (mhd, Array(streams.values))
         }
         guard let daemon = unsafe daemon else { return }
-        let listener = unsafe MHD_quiesce_daemon(daemon)
+        accepting.store(false, ordering: .releasing)
         for stream in open { stream.beginStop() }
         waitUntilDrained(timeout: grace)
 
@@ -120,12 +124,16 @@ public final class Daemon: @unchecked Sendable {
 
         unsafe MHD_stop_daemon(daemon)
         hangups.stop()
-        if listener >= 0 { close(listener) }
         lock.withLock {
             phase = .stopped
             unsafe mhd = nil
         }
         unsafe Unmanaged.passUnretained(self).release()
+    }
+
+    /// Whether new connections are let in; false from the moment ``stop(grace:)`` begins.
+    var isAccepting: Bool {
+        accepting.load(ordering: .acquiring)
     }
 
     private func waitUntilDrained(timeout: Duration) {

@@ -43,7 +43,8 @@ struct DaemonStarter {
                             at: options.count - 1)
                     }
                     return unsafe options.withUnsafeMutableBufferPointer { items in
-                        unsafe CMicroHTTPD_start_daemon(flags, UInt16(configuration.port), accessHandler, context, items.baseAddress)
+                        unsafe CMicroHTTPD_start_daemon(
+                            flags, UInt16(configuration.port), acceptPolicy, context, accessHandler, context, items.baseAddress)
                     }
                 }
             }

@@ -119,4 +119,39 @@ struct ShutdownTests {
         #expect(response.header("Connection")?.lowercased() == "close")
         #expect(stopper.join(timeout: .seconds(5)))
     }
+
+    @Test func newConnectionsAreClosedAtOnceWhileStopping() throws {
+        let channel = Channel()
+        let daemon = try start(streams(channel))
+        let open = try TestConnection(port: daemon.port)
+        try open.send("GET", "/stream")
+        _ = try open.head()
+        let stopper = NativeThread { daemon.stop(grace: .seconds(2)) }
+        stopper.start()
+        expectEventually(timeout: 2) { daemon.isStopping }
+
+        let started = Monotonic.now
+        let late = try TestConnection(port: daemon.port)
+        try? late.send("GET", "/stream")
+        try late.waitForClose(timeout: 1.5)
+        #expect(Monotonic.now - started < 1, "a connection made while stopping must be closed at once")
+        #expect(late.parser.head == nil, "a connection made while stopping must get no answer")
+        #expect(stopper.join(timeout: .seconds(5)))
+    }
+
+    // libmicrohttpd's MHD_quiesce_daemon raced its own epoll threads here and aborted the process now and then.
+    @Test func startingAndStoppingWithAThreadPoolNeverAborts() throws {
+        for round in 0..<150 {
+            var configuration = DaemonConfiguration()
+            configuration.threads = round.isMultiple(of: 2) ? 2 : 1
+            let daemon = Daemon(configuration: configuration, handler: TestHandler { _ in Response(status: 204) })
+            try daemon.start()
+            if round.isMultiple(of: 3) {
+                let connection = try TestConnection(port: daemon.port)
+                try connection.send("GET", "/")
+                #expect(try connection.response().status == 204)
+            }
+            daemon.stop(grace: .milliseconds(100))
+        }
+    }
 }
