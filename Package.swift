@@ -39,6 +39,9 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "MicroHTTPD", dependencies: ["CMicroHTTPD", "Threading"], swiftSettings: unsafeCodeSettings),
+        // GnuTLS, which libmicrohttpd-dev brings, for spout-bench's HTTPS client.
+        .systemLibrary(name: "CGnuTLS", pkgConfig: "gnutls", providers: [.apt(["libgnutls28-dev"])]),
+        .target(name: "BenchTLS", dependencies: ["CGnuTLS"], swiftSettings: unsafeCodeSettings),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
@@ -107,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spout-bench",
-            dependencies: ["Threading", "CEpoll", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Threading", "CEpoll", "BenchTLS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
 

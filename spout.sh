@@ -12,8 +12,9 @@ cd "$(dirname "$0")"
 # Debian packages the build needs, and the ones only the tests need.
 BUILD_PACKAGES=(libmicrohttpd-dev libsqlite3-dev pkg-config)
 TEST_PACKAGES=(curl procps openssl python3 python3-venv chromium fonts-dejavu-core)
-# And the benchmark's: nginx with nchan to compare with, a C compiler for the neutral load generator, GNU tail.
-BENCH_PACKAGES=(nginx-light libnginx-mod-nchan gcc libc6-dev coreutils python3 python3-venv)
+# And the benchmark's: nginx with nchan to compare with, a C compiler for the neutral load generator, GNU tail,
+# openssl for the certificate of the HTTPS runs.
+BENCH_PACKAGES=(nginx-light libnginx-mod-nchan gcc libc6-dev coreutils openssl python3 python3-venv)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

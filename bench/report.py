@@ -360,6 +360,33 @@ def transports_section(rows):
              "all carry an HS256 token (in `access_token`, as an EventSource does), verified on every request.", ""])
 
 
+def tls_section(rows):
+    body = []
+    for label, row in rows.items():
+        by = row["by"]
+        spout, nchan = by.get("spout-tls", []), by.get("nchan-tls", [])
+        if not spout or not nchan:
+            continue
+        s, n = median(spout, "delivered_eps"), median(nchan, "delivered_eps")
+        s_plain, n_plain = median(by.get("spout", []), "delivered_eps"), median(by.get("nchan", []), "delivered_eps")
+        body.append([label, with_spread(values(nchan, "delivered_eps")), with_spread(values(spout, "delivered_eps")),
+                     ratio(s, n),
+                     "%s / %s" % (num(median(nchan, "latency_us", "p99")), num(median(spout, "latency_us", "p99"))),
+                     "%s / %s" % (ratio(n, n_plain), ratio(s, s_plain)),
+                     "%s / %s" % (num(median(nchan, "server", "cpu_pct")), num(median(spout, "server", "cpu_pct"))),
+                     num(median(spout, "client", "cpu_pct")), "%s / %s" % (loss(nchan), loss(spout))])
+    if not body:
+        return []
+    return (["## HTTPS", ""] +
+            table(["row", "nchan (nginx TLS) events/s", "Spout (TLS) events/s", "Spout/nchan", "p99 µs nchan / Spout",
+                   "HTTPS / HTTP nchan / Spout", "server CPU % nchan / Spout", "load generator CPU %",
+                   "lost/dup/ooo nchan / Spout"], body) +
+            ["", "Both servers over HTTPS in the same run, with one ECDSA P-256 certificate made for it: nginx+nchan with "
+             "OpenSSL, durable Spout with libmicrohttpd's GnuTLS (`--tls-cert`, `--tls-key`). spout-bench's subscribers "
+             "and publishers speak TLS through GnuTLS; every connection shakes hands once and then stays open. "
+             "HTTPS / HTTP compares each server with itself over plain HTTP in the same run.", ""])
+
+
 # Spout within this factor of the batched C hub's events/s on fan-out (issue 14).
 HUB_FACTOR = 1.25
 
@@ -540,7 +567,7 @@ def generated(results_dir, rows, referee, chart_link):
              % os.path.basename(os.path.normpath(results_dir)), "",
              "![Spout vs nchan](%s)" % chart_link, ""]
     for section in (pubsub_section(rows), idle_section(rows), durability_section(rows, results_dir),
-                    transports_section(rows), hub_section(rows),
+                    transports_section(rows), tls_section(rows), hub_section(rows),
                     churn_section(rows), targets_section(rows),
                     tails_section(rows), history_section(rows), console_section(results_dir),
                     threading_section(results_dir), agreement_section(rows, referee), referee_section(results_dir),

@@ -16,10 +16,12 @@ WORK=$OUT/work
 SPOUT_PORT=8181
 MEMORY_PORT=8182
 AUTH_PORT=8183
+TLS_PORT=8184
 HUB_PORT=8193
 # The batched C hub of the neutral kit: one epoll thread, events of one wait coalesced into one write per subscriber.
 HUB_SOURCE=../shared/bench/ideal_fanout.c
 NCHAN_PORT=8191
+NCHAN_TLS_PORT=8192
 BIN=$PWD/.build/release
 mkdir -p "$OUT" "$WORK/nchan/tmp"
 ulimit -n "$(ulimit -Hn)"
@@ -68,6 +70,18 @@ start_auth() { # sets AUTH_PID and TOKEN: the same binary, durable, checking tok
     wait_port "$AUTH_PORT"
 }
 
+# One certificate for both servers' HTTPS: ECDSA P-256, made for this run.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" \
+    -days 2 -subj /CN=127.0.0.1 2>/dev/null
+
+start_tls() { # sets TLS_PID: the same binary, durable, serving HTTPS (libmicrohttpd's GnuTLS)
+    "$BIN/spout" serve --port "$TLS_PORT" --data-dir "$(mktemp -d "$WORK/data.XXXXXX")" \
+        --tls-cert "$WORK/tls-cert.pem" --tls-key "$WORK/tls-key.pem" 2>>"$WORK/spout-tls.log" &
+    TLS_PID=$!
+    PIDS+=("$TLS_PID")
+    wait_port "$TLS_PORT"
+}
+
 start_hub() { # sets HUB_PID, if the kit's hub is there: what one core can do, the bound for fan-out
     [ -f "$HUB_SOURCE" ] || return 0
     cc -O2 -o "$WORK/ideal_fanout" "$HUB_SOURCE"
@@ -83,7 +97,8 @@ start_nchan() { # sets NCHAN_PID (the nginx master; its workers are measured wit
     [ -n "$module" ] || { echo "nchan is not installed: run ./spout.sh bench" >&2; exit 1; }
     [ "$(id -u)" = 0 ] && user="user root;"
     sed -e "s#@MODULE@#$module#" -e "s#@USER@#$user#" -e "s#@NOFILE@#$NOFILE#" \
-        -e "s#@CONNECTIONS@#$((NOFILE - 1000))#" -e "s#@PORT@#$NCHAN_PORT#" bench/nchan.conf >"$WORK/nchan/nchan.conf"
+        -e "s#@CONNECTIONS@#$((NOFILE - 1000))#" -e "s#@PORT@#$NCHAN_PORT#" -e "s#@TLS_PORT@#$NCHAN_TLS_PORT#" \
+        -e "s#@CERT@#$WORK/tls-cert.pem#" -e "s#@KEY@#$WORK/tls-key.pem#" bench/nchan.conf >"$WORK/nchan/nchan.conf"
     nginx -p "$WORK/nchan/" -e "$WORK/nchan/error.log" -c "$WORK/nchan/nchan.conf" &
     NCHAN_PID=$!
     PIDS+=("$NCHAN_PID")
@@ -103,6 +118,10 @@ target() {
             "--create-url http://127.0.0.1:$AUTH_PORT/topics?access_token=$TOKEN" ;;
         spout-memory) echo "--label spout-memory --server-pid $MEMORY_PID --sub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/events" \
             "--pub-url http://127.0.0.1:$MEMORY_PORT/topics/{topic}/messages --create-url http://127.0.0.1:$MEMORY_PORT/topics" ;;
+        spout-tls) echo "--label spout-tls --server-pid $TLS_PID --sub-url https://127.0.0.1:$TLS_PORT/topics/{topic}/events" \
+            "--pub-url https://127.0.0.1:$TLS_PORT/topics/{topic}/messages --create-url https://127.0.0.1:$TLS_PORT/topics" ;;
+        nchan-tls) echo "--label nchan-tls --server-pid $NCHAN_PID --sub-url https://127.0.0.1:$NCHAN_TLS_PORT/sub/{topic}" \
+            "--pub-url https://127.0.0.1:$NCHAN_TLS_PORT/pub?id={topic}" ;;
         hub) echo "--label hub --server-pid $HUB_PID --sub-url http://127.0.0.1:$HUB_PORT/sub/{topic}" \
             "--pub-url http://127.0.0.1:$HUB_PORT/pub?id={topic}" ;;
         nchan) echo "--label nchan --server-pid $NCHAN_PID --sub-url http://127.0.0.1:$NCHAN_PORT/sub/{topic}" \
@@ -127,23 +146,28 @@ DURABILITY=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[4]}")
 NDJSON=("${SCENARIOS[2]}")
 # The scenarios on which durable Spout also runs with tokens checked on every request (fan-out to 1,000, 1,000 topics).
 AUTH=("${SCENARIOS[2]}" "${SCENARIOS[4]}")
+# The scenario on which both servers also serve HTTPS, each with its own TLS stack: fan-out to 1,000.
+TLS=("${SCENARIOS[2]}")
 # The scenarios the batched C hub runs too (fan-out to 1,000 and 5,000, 1,000 topics).
 HUB=("${SCENARIOS[2]}" "${SCENARIOS[3]}" "${SCENARIOS[4]}")
 
-echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, and Spout read as NDJSON on fan-out; $REPS rep(s); results in $OUT"
+echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, Spout read as NDJSON on fan-out, and both servers over HTTPS on fan-out to 1,000; $REPS rep(s); results in $OUT"
 start_spout
 start_memory
 start_auth
+start_tls
 start_nchan
 HUB_PID=
 start_hub
 for rep in $(seq "$REPS"); do
-    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-auth spout-memory hub"; else order="hub spout-memory spout-auth spout-ndjson spout nchan"; fi
+    if [ $((rep % 2)) = 1 ]; then order="nchan spout spout-ndjson spout-auth spout-memory nchan-tls spout-tls hub"
+    else order="hub spout-tls nchan-tls spout-memory spout-auth spout-ndjson spout nchan"; fi
     for scenario in "${SCENARIOS[@]}"; do
         for server in $order; do
             if [ "$server" = spout-memory ] && [[ " ${DURABILITY[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = spout-ndjson ] && [[ " ${NDJSON[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = spout-auth ] && [[ " ${AUTH[*]} " != *" $scenario "* ]]; then continue; fi
+            if [[ "$server" = *-tls ]] && [[ " ${TLS[*]} " != *" $scenario "* ]]; then continue; fi
             if [ "$server" = hub ] && { [ -z "$HUB_PID" ] || [[ " ${HUB[*]} " != *" $scenario "* ]]; }; then continue; fi
             # shellcheck disable=SC2046,SC2086
             timeout 400 "$BIN/spout-bench" pubsub $(target "$server") $scenario --rep "$rep" --json "$OUT/pubsub.jsonl" ||
@@ -154,6 +178,7 @@ done
 stop "$SPOUT_PID"
 stop "$MEMORY_PID"
 stop "$AUTH_PID"
+stop "$TLS_PID"
 stop "$NCHAN_PID"
 [ -z "$HUB_PID" ] || stop "$HUB_PID"
 

@@ -74,18 +74,17 @@ enum HTTP {
     }
 
     /// POSTs a JSON body and fails unless the answer is 2xx.
-    static func post(port: Int, path: String, body: String) throws {
-        let fd = try connect(port: port)
-        defer { close(fd) }
+    static func post(port: Int, path: String, body: String, tls: Bool = false) throws {
+        let socket = try BenchSocket(port: port, tls: tls)
         let bytes = Array(body.utf8)
         let request =
             Array(
                 "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
                     .utf8
             ) + bytes
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = socket.send(request)
         var answer = [UInt8](repeating: 0, count: 4096)
-        let count = answer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let count = answer.withUnsafeMutableBytes { socket.receive(into: $0) }
         let text = String(decoding: answer[..<max(0, count)], as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 2") else { throw BenchFailure("POST \(path) failed: \(text.prefix(200))") }
     }

@@ -24,7 +24,7 @@ struct IdleBench: ParsableCommand {
         let started = Clock.now()
         let loop = PollLoop<SSEConnection>()
         for index in 0..<subs {
-            loop.add(try SSEConnection(port: target.sub.port, path: target.sub.path(topic: names[index % names.count])))
+            loop.add(try SSEConnection(port: target.sub.port, path: target.sub.path(topic: names[index % names.count]), tls: target.sub.tls))
             // Read as we go, so that the server never waits on a full socket while the rest connect.
             if index % 500 == 499 { loop.run(until: Clock.now() + 1_000_000) { false } }
         }

@@ -14,10 +14,10 @@ final class MessageSubscriber: SSEConnection {
 
     private static let marker = Array("SPB:".utf8)
 
-    init(port: Int, path: String, ledger: DeliveryLedger, publishers: Int) throws {
+    init(endpoint: Endpoint, path: String, ledger: DeliveryLedger, publishers: Int) throws {
         self.ledger = ledger
         lastByPublisher = [Int](repeating: -1, count: publishers)
-        try super.init(port: port, path: path)
+        try super.init(port: endpoint.port, path: path, tls: endpoint.tls)
     }
 
     /// Where `needle` starts in `line` (Glibc's Swift module has no `memmem`).

@@ -38,7 +38,7 @@ struct PubSubBench: ParsableCommand {
         let loop = PollLoop<MessageSubscriber>()
         for name in names {
             for _ in 0..<subs {
-                loop.add(try MessageSubscriber(port: target.sub.port, path: target.sub.path(topic: name), ledger: ledger, publishers: pubs))
+                loop.add(try MessageSubscriber(endpoint: target.sub, path: target.sub.path(topic: name), ledger: ledger, publishers: pubs))
             }
         }
         let subscribers = loop.connections
@@ -52,7 +52,7 @@ struct PubSubBench: ParsableCommand {
         let (cpuBefore, ownBefore, started) = (server.cpuSeconds, Clock.processCPU(), Clock.now())
         let run = PublishRun(endpoint: try target.pub, topics: names, messages: messages, rate: rate, size: size, ledger: ledger)
         let threads = try (0..<pubs).map { index in
-            let publisher = try Publisher(port: target.pub.port)
+            let publisher = try Publisher(endpoint: target.pub)
             return NativeThread(name: "publisher \(index)") { run.publish(as: index, with: publisher) }
         }
         for thread in threads { thread.start() }

@@ -5,17 +5,15 @@ import Glibc
 ///
 /// Unchecked: it is made on the main thread and then used by its publisher's thread alone.
 final class Publisher: @unchecked Sendable {
-    private var fd: Int32
-    private let port: Int
+    private var socket: BenchSocket
+    private let endpoint: Endpoint
     private var request: [UInt8] = []
     private var answer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    init(port: Int) throws {
-        self.port = port
-        fd = try Publisher.open(port)
+    init(endpoint: Endpoint) throws {
+        self.endpoint = endpoint
+        socket = try Publisher.open(endpoint)
     }
-
-    deinit { close(fd) }
 
     /// The head of a `text/plain` POST to `path` with a body of `length` bytes.
     static func head(path: String, length: Int) -> [UInt8] {
@@ -29,21 +27,20 @@ final class Publisher: @unchecked Sendable {
         body(&request)
         for attempt in 0..<2 {
             if attempt > 0 {
-                close(fd)
-                guard let fresh = try? Publisher.open(port) else { return false }
-                fd = fresh
+                guard let fresh = try? Publisher.open(endpoint) else { return false }
+                socket = fresh
             }
-            let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = socket.send(request)
             if sent == request.count, let status = readAnswer() { return (200..<300).contains(status) }
         }
         return false
     }
 
-    private static func open(_ port: Int) throws -> Int32 {
-        let fd = try HTTP.connect(port: port)
+    private static func open(_ endpoint: Endpoint) throws -> BenchSocket {
+        let socket = try endpoint.connect()
         var on: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        return fd
+        setsockopt(socket.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        return socket
     }
 
     /// Reads one answer, its head and then `Content-Length` bytes of body; its status, or nil if the connection ended.
@@ -52,7 +49,7 @@ final class Publisher: @unchecked Sendable {
         var needed = Int.max
         while filled < needed {
             if filled == answer.count { answer += [UInt8](repeating: 0, count: answer.count) }
-            let count = answer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, $0.count - filled, 0) }
+            let count = answer.withUnsafeMutableBytes { socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
             guard count > 0 else { return nil }
             filled += count
             if needed == .max, let end = headEnd(filled) { needed = end + contentLength(end) }

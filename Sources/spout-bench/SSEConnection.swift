@@ -4,7 +4,9 @@ import Glibc
 /// plain body, and its lines. Subclasses see each `data:` line, in place, through ``dataLine(_:now:)``; an NDJSON
 /// stream (a response of `application/x-ndjson`) is read the same way, each non-blank line being its data.
 class SSEConnection {
-    let fd: Int32
+    let socket: BenchSocket
+    /// The socket, for the loop's epoll set.
+    var fd: Int32 { socket.fd }
     /// The response's status, once its head has arrived.
     private(set) var status = 0
     private(set) var headerDone = false
@@ -19,15 +21,12 @@ class SSEConnection {
     private var expectingCRLF = 0
     private var line: [UInt8] = []
 
-    /// Connects to `127.0.0.1:port` and sends `GET path`.
-    init(port: Int, path: String) throws {
-        fd = try HTTP.connect(port: port)
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    /// Connects to `127.0.0.1:port` (over TLS if `tls`) and sends `GET path`.
+    init(port: Int, path: String, tls: Bool = false) throws {
+        socket = try BenchSocket(port: port, tls: tls)
+        _ = socket.send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8))
+        socket.makeNonBlocking()
     }
-
-    deinit { close(fd) }
 
     /// Called for each `data:` line, without its newline; `now` is when its bytes were read, in monotonic nanoseconds.
     func dataLine(_ line: UnsafeBufferPointer<UInt8>, now: Int64) {}
@@ -35,7 +34,7 @@ class SSEConnection {
     /// Reads everything available now, through `buffer`, which the loop shares between its connections.
     func pump(now: Int64, buffer: UnsafeMutableBufferPointer<UInt8>) {
         while !closed {
-            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            let count = socket.receive(into: UnsafeMutableRawBufferPointer(buffer))
             if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
                 closed = true
                 return

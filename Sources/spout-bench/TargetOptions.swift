@@ -42,7 +42,8 @@ struct TargetOptions: ParsableArguments {
         if let createURL {
             let endpoint = try Endpoint(createURL)
             for name in names {
-                try HTTP.post(port: endpoint.port, path: endpoint.path(topic: name), body: createBody.replacing("{topic}", with: name))
+                try HTTP.post(
+                    port: endpoint.port, path: endpoint.path(topic: name), body: createBody.replacing("{topic}", with: name), tls: endpoint.tls)
             }
         }
         return names

@@ -47,6 +47,26 @@ struct BenchToolTests {
         #expect(number(result["delivered_eps"]) ?? 0 > 0)
     }
 
+    @Test func pubsubRunsOverHTTPS() throws {
+        let folder = TemporaryDirectory()
+        let (key, certificate) = (folder.file("key.pem"), folder.file("cert.pem"))
+        let made = TestSupport.run(
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+            certificate, "-days", "1", "-subj", "/CN=127.0.0.1")
+        #expect(made == 0)
+        let server = try SpoutProcess(["--tls-cert", certificate, "--tls-key", key])
+        defer { server.stop() }
+        let base = "https://127.0.0.1:\(server.port)"
+        let result = try run([
+            "pubsub", "--sub-url", base + "/topics/{topic}/events", "--pub-url", base + "/topics/{topic}/messages",
+            "--create-url", base + "/topics", "--server-pid", "\(server.pid)", "--subs", "20", "--topics", "2", "--pubs", "4",
+            "--messages", "1000", "--window", "64",
+        ])
+        #expect(result["subs_connected"] == .integer(40))
+        for count in ["lost", "dup", "out_of_order", "errors"] { #expect(result[count] == .integer(0), "\(count)") }
+        #expect(number(result["delivered_eps"]) ?? 0 > 0)
+    }
+
     @Test func idleCountsTheSubscribersAndTheirMemory() throws {
         let server = try SpoutProcess()
         defer { server.stop() }

@@ -85,7 +85,7 @@ public final class SpoutProcess {
     public var pid: Int32 { process.processIdentifier }
 
     private func listeningPort() -> Int? {
-        guard let range = log.range(of: "listening on http://") else { return nil }
+        guard let range = log.range(of: "listening on http://") ?? log.range(of: "listening on https://") else { return nil }
         let rest = log[range.upperBound...].prefix { $0 != "\n" }
         guard let colon = rest.lastIndex(of: ":") else { return nil }
         return Int(rest[rest.index(after: colon)...].prefix { $0.isNumber })
