@@ -271,6 +271,12 @@ def targets_section(rows):
         met = value is not None and value <= IDLE_KB_TARGET
         body.append([label, "Spout KB/sub ≤ %d" % IDLE_KB_TARGET, "–" if value is None else kb(value),
                      mark(value, met)])
+    for label, row in rows.items():
+        if row["scenario"] == "longpoll" and row["by"].get("spout") and \
+                (median(row["by"]["spout"], "params", "pollers") or 0) >= 10000:
+            value = median(row["by"]["spout"], "server", "kb_per_sub")
+            body.append([label + ", waiting", "Spout KB/poller ≤ %d" % IDLE_KB_TARGET,
+                         "–" if value is None else kb(value), mark(value, value is not None and value <= IDLE_KB_TARGET)])
     return ["## Targets", ""] + table(["row", "target", "measured", "met"], body) + [""]
 
 
@@ -496,7 +502,8 @@ def history_section(rows):
                              lambda runs: num(median(runs, "server", "cpu_pct"))])
     polls = cells("longpoll", [lambda runs: count(median(runs, "params", "messages")),
                                lambda runs: with_spread(values(runs, "delivered_eps")),
-                               lambda runs: num(median(runs, "server", "cpu_pct")), loss])
+                               lambda runs: num(median(runs, "server", "cpu_pct")),
+                               lambda runs: kb(median(runs, "server", "kb_per_sub")), loss])
     lines = []
     if body:
         lines += (["## History", ""] +
@@ -506,10 +513,13 @@ def history_section(rows):
                    "server.", ""])
     if polls:
         lines += (["## Long-poll", ""] +
-                  table(["row", "messages", "deliveries/s", "server CPU %", "lost/dup/ooo"], polls) +
+                  table(["row", "messages", "deliveries/s", "server CPU %", "KB per waiting poller", "lost/dup/ooo"],
+                        polls) +
                   ["", "Each poller asks `?after=<its next>&wait=30` again as soon as an answer comes, on its own "
                    "keep-alive connection, while one publisher sends the messages one request each "
-                   "(`spout-bench longpoll`); every poller must get every message once, in order.", ""])
+                   "(`spout-bench longpoll`); every poller must get every message once, in order. KB per waiting "
+                   "poller: the server's resident memory once every poller is parked on the empty topic, before the "
+                   "first message, divided by the pollers.", ""])
     return lines
 
 

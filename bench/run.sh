@@ -216,13 +216,19 @@ timeout 400 "$BIN/spout-bench" churn $(target spout) --streams "$CHURN" --json "
     echo "   (spout: churn $CHURN failed: its sockets did not come back)"
 stop "$SPOUT_PID"
 
-echo "== history: pages of 1,000 retained messages, one after another; long-poll with 1,000 pollers"
+echo "== history: pages of 1,000 retained messages, one after another; long-poll with 1,000 pollers, and 10,000 waiting"
 if [ "$QUICK" = 1 ]; then HISTORY=20000; else HISTORY=100000; fi
 start_spout
 timeout 400 "$BIN/spout-bench" history --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
     --messages "$HISTORY" --limit 1000 --seconds "$HOLD" --json "$OUT/history.jsonl" || echo "   (spout: history failed)"
 timeout 400 "$BIN/spout-bench" longpoll --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
     --pollers 1000 --messages "$((HISTORY / 100))" --json "$OUT/history.jsonl" || echo "   (spout: long-poll failed)"
+stop "$SPOUT_PID"
+# 10,000 waiting long-polls on a fresh server: what each costs while parked (issue 14: the same as an idle subscriber).
+start_spout
+timeout 400 "$BIN/spout-bench" longpoll --server "http://127.0.0.1:$SPOUT_PORT" --server-pid "$SPOUT_PID" \
+    --pollers $((10000 < NOFILE - 1000 ? 10000 : NOFILE - 1000)) --messages 5 --json "$OUT/history.jsonl" ||
+    echo "   (spout: 10,000 long-polls failed)"
 stop "$SPOUT_PID"
 
 echo "== console: spout publish from standard input, against curl in a loop and curl with a batch body (bench/console.sh)"

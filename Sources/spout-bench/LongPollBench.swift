@@ -45,6 +45,8 @@ struct LongPollBench: ParsableCommand {
         let endpoint = try target.endpoint
         let topic = "longpoll" + String(Int.random(in: 100_000...999_999))
         try HTTP.post(port: endpoint.port, path: "/topics", body: #"{"name":"\#(topic)"}"#)
+        let server = ProcessTree(root: target.serverPID)
+        let residentBefore = server.residentKiB
         let all = try (0..<pollers).map { _ in try Poller(port: endpoint.port) }
         let set = epoll_create1(Int32(EPOLL_CLOEXEC))
         defer { close(set) }
@@ -55,8 +57,9 @@ struct LongPollBench: ParsableCommand {
             epoll_ctl(set, EPOLL_CTL_ADD, poller.fd, &event)
             poller.ask(topic)
         }
-        usleep(500_000)
-        let server = ProcessTree(root: target.serverPID)
+        // Every poller is parked by now (an empty topic has nothing to answer): what each one waiting costs.
+        usleep(UInt32(500_000 + pollers * 50))
+        let residentWaiting = server.residentKiB
         let (cpuBefore, started) = (server.cpuSeconds, Clock.now())
         let publisher = NativeThread(name: "publisher") { [messages] in
             for number in 0..<messages {
@@ -99,6 +102,8 @@ struct LongPollBench: ParsableCommand {
         result.outOfOrder = all.reduce(0) { $0 + $1.outOfOrder }
         result.serverCPUPercent = (server.cpuSeconds - cpuBefore) / elapsed * 100
         result.connected = pollers
+        result.serverRSSKiB = residentWaiting
+        result.kibPerSubscriber = Double(residentWaiting - residentBefore) / Double(pollers)
         result.seconds = elapsed
         try result.report(to: target.output.json)
     }
