@@ -139,19 +139,30 @@ struct ShutdownTests {
         #expect(stopper.join(timeout: .seconds(5)))
     }
 
-    // libmicrohttpd's MHD_quiesce_daemon raced its own epoll threads here and aborted the process now and then.
-    @Test func startingAndStoppingWithAThreadPoolNeverAborts() throws {
-        for round in 0..<150 {
+    // libmicrohttpd's MHD_quiesce_daemon raced its own epoll threads here and aborted the process now and then: the
+    // event threads must be busy accepting while the daemon stops, so clients keep connecting from two threads.
+    @Test func stoppingWhileClientsKeepConnectingNeverAborts() throws {
+        for round in 0..<60 {
             var configuration = DaemonConfiguration()
             configuration.threads = round.isMultiple(of: 2) ? 2 : 1
             let daemon = Daemon(configuration: configuration, handler: TestHandler { _ in Response(status: 204) })
             try daemon.start()
-            if round.isMultiple(of: 3) {
-                let connection = try TestConnection(port: daemon.port)
-                try connection.send("GET", "/")
-                #expect(try connection.response().status == 204)
+            let port = daemon.port
+            let stopped = Event()
+            let clients = (0..<2).map { _ in
+                NativeThread {
+                    while !stopped.isSet {
+                        guard let connection = try? TestConnection(port: port) else { continue }
+                        try? connection.send("GET", "/")
+                        _ = try? connection.readSome(timeout: 0.05)
+                    }
+                }
             }
+            for client in clients { client.start() }
+            usleep(UInt32(2_000 + round * 100))
             daemon.stop(grace: .milliseconds(100))
+            stopped.set()
+            for client in clients { #expect(client.join(timeout: .seconds(5))) }
         }
     }
 }
