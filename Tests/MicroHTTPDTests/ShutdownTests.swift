@@ -17,6 +17,14 @@ struct ShutdownTests {
         { _ in Response(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream(channel.subscribe())) }
     }
 
+    /// Opens one stream on `daemon` and waits for its head.
+    private func openStream(_ daemon: Daemon) throws -> TestConnection {
+        let connection = try TestConnection(port: daemon.port)
+        try connection.send("GET", "/stream")
+        _ = try connection.head()
+        return connection
+    }
+
     @Test func stopEndsOpenStreamsCleanlyAndPromptly() throws {
         let channel = Channel(goodbye: Array("event: shutdown\ndata: bye\n\n".utf8))
         let daemon = try start(streams(channel))
@@ -40,9 +48,7 @@ struct ShutdownTests {
     @Test func stopAbortsStreamsThatDoNotEndWithinTheGracePeriod() throws {
         let channel = Channel()
         let daemon = try start(streams(channel))
-        let connection = try TestConnection(port: daemon.port)
-        try connection.send("GET", "/stream")
-        _ = try connection.head()
+        let connection = try openStream(daemon)
         expectEventually(timeout: 5) { channel.openStreams == 1 }
 
         let started = Monotonic.now
@@ -123,9 +129,7 @@ struct ShutdownTests {
     @Test func newConnectionsAreClosedAtOnceWhileStopping() throws {
         let channel = Channel()
         let daemon = try start(streams(channel))
-        let open = try TestConnection(port: daemon.port)
-        try open.send("GET", "/stream")
-        _ = try open.head()
+        let open = try openStream(daemon)
         let stopper = NativeThread { daemon.stop(grace: .seconds(2)) }
         stopper.start()
         expectEventually(timeout: 2) { daemon.isStopping }
@@ -137,6 +141,8 @@ struct ShutdownTests {
         #expect(Monotonic.now - started < 1, "a connection made while stopping must be closed at once")
         #expect(late.parser.head == nil, "a connection made while stopping must get no answer")
         #expect(stopper.join(timeout: .seconds(5)))
+        // The open stream kept the daemon in its grace period until here.
+        withExtendedLifetime(open) {}
     }
 
     // libmicrohttpd's MHD_quiesce_daemon raced its own epoll threads here and aborted the process now and then: the
