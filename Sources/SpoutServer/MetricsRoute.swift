@@ -92,6 +92,11 @@ struct MetricsRoute: Sendable {
         let figures: [(String, String, String, String)] = [
             ("spout_store_commits_total", "counter", "Transactions the store committed.", "\(metrics.commits.load(ordering: .relaxed))"),
             (
+                "spout_store_caller_commits_total", "counter",
+                "Of those, the ones a publisher's event thread committed itself, the store being quiet.",
+                "\(metrics.callerCommits.load(ordering: .relaxed))"
+            ),
+            (
                 "spout_store_writes_total", "counter", "Writes committed (publishes, topic changes, evictions); per commit, the group size.",
                 "\(metrics.writes.load(ordering: .relaxed))"
             ),

@@ -7,16 +7,22 @@ import Topics
 struct StoreJournal: TopicJournal {
     let store: DataStore
 
-    func append(_ messages: [JournalMessage], mark: JournalMark?, committed: @escaping @Sendable (JournalFailure?) -> Void) {
+    func append(
+        _ messages: [JournalMessage], mark: JournalMark?, commitHere: Bool, committed: @escaping @Sendable (JournalFailure?) -> Void
+    ) {
         let records = messages.map { message in
             let isJSON = if case .json = message.payload { true } else { false }
             return MessageRecord(
                 sequence: message.sequence, topic: message.topic, time: message.time, event: message.event, isJSON: isJSON,
                 data: message.payload.rawText)
         }
-        store.append(records, published: mark) { error in
+        store.append(records, published: mark, byCaller: commitHere) { error in
             committed(error.map { JournalFailure($0.message) })
         }
+    }
+
+    func commitQueued() {
+        store.commitQueued()
     }
 
     func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void) {

@@ -74,7 +74,9 @@ struct TopicRoutes: Sendable {
                 return Self.published(receipt, batch: batch)
             }
             return try Answer.when(
-                { answer in _ = try hub.publish(messages, to: name, completion: answer) }, respond: { Self.published($0, batch: batch) })
+                // When the store is idle the event thread commits: no wake-up of the writer, and the answer at once.
+                { answer in _ = try hub.publish(messages, to: name, commitHere: true, completion: answer) },
+                respond: { Self.published($0, batch: batch) })
         } catch HubError.noRoom(_) {
             return try publishWhenRoom(messages, to: name, batch: batch)
         }

@@ -40,7 +40,8 @@ public final class DataStore: @unchecked Sendable {
         try database.execute("PRAGMA wal_autocheckpoint=0")
         let checkpointer = try Checkpointer(path: path, policy: fsync)
         self.checkpointer = checkpointer
-        writer = StoreWriter(database: database) { bytes in checkpointer.committed(bytes: bytes) }
+        // Under `always` a commit waits for the disk: only the writer's own thread may wait that long.
+        writer = StoreWriter(database: database, commitsOnCaller: fsync != .always) { bytes in checkpointer.committed(bytes: bytes) }
     }
 
     /// Starts the writer; loading must be done by then.
@@ -107,13 +108,15 @@ public final class DataStore: @unchecked Sendable {
 
     /// Makes `records` durable, and in the same transaction records `published` (a tail's cursor just after the last
     /// line these messages are) for that tail; `done` runs once they are committed (or failed).
+    /// - Parameter byCaller: the caller calls ``commitQueued()`` next (see ``StoreWriter/commitQueued()``).
     public func append(
-        _ records: [MessageRecord], published: (tail: String, cursor: String)? = nil, done: @escaping @Sendable (StoreError?) -> Void
+        _ records: [MessageRecord], published: (tail: String, cursor: String)? = nil, byCaller: Bool = false,
+        done: @escaping @Sendable (StoreError?) -> Void
     ) {
         // Roughly what the rows add to the log: the data, and a little for the rest of each row and its index entry.
         let bytes = records.reduce(0) { $0 + $1.data.utf8.count + $1.topic.utf8.count + 48 }
         writer.submit(
-            bytes: bytes,
+            bytes: bytes, byCaller: byCaller,
             { database throws(StoreError) in
                 let insert = try database.cached("INSERT INTO messages(seq, topic, time, event, json, data) VALUES (?, ?, ?, ?, ?, ?)")
                 for record in records {
@@ -132,6 +135,12 @@ public final class DataStore: @unchecked Sendable {
                     try update.run()
                 }
             }, done: done)
+    }
+
+    /// Commits what is queued on the calling thread when the store is idle, rather than wake the writer's thread for
+    /// it: see ``StoreWriter/commitQueued()``.
+    public func commitQueued() {
+        writer.commitQueued()
     }
 
     /// Deletes the messages with these sequence numbers (no topic retains them any more), gathered with others into

@@ -27,8 +27,10 @@ public final class Database {
         unsafe handle = unsafe opened
         // Another connection may hold a lock for a moment (a reader recovering the log's index, a checkpoint): wait
         // for it, up to 5 s, rather than fail the write.
-        unsafe sqlite3_busy_timeout(handle, 5000)
+        unsafe sqlite3_busy_timeout(handle, Self.busyMilliseconds)
     }
+
+    private static let busyMilliseconds: Int32 = 5000
 
     deinit {
         close()
@@ -85,6 +87,29 @@ public final class Database {
     public func transaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
         // Prepared once: the writer runs these thousands of times a second.
         try cached("BEGIN IMMEDIATE").run()
+        return try inTransaction(body)
+    }
+
+    /// Runs `body` in one transaction, as ``transaction(_:)`` does, unless another connection holds the write lock
+    /// at that moment (a checkpoint): then it does nothing and returns `nil` at once, rather than wait for it.
+    /// - Throws: what `body` throws, or ``StoreError`` from the commit.
+    public func transactionWithoutWaiting<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R? {
+        unsafe sqlite3_busy_timeout(handle, 0)
+        let begun: Bool
+        do {
+            try cached("BEGIN IMMEDIATE").run()
+            begun = true
+        } catch  where error.kind == .busy {
+            begun = false
+        } catch {
+            unsafe sqlite3_busy_timeout(handle, Self.busyMilliseconds)
+            throw error
+        }
+        unsafe sqlite3_busy_timeout(handle, Self.busyMilliseconds)
+        return begun ? try inTransaction(body) : nil
+    }
+
+    private func inTransaction<R>(_ body: () throws(StoreError) -> R) throws(StoreError) -> R {
         do {
             let result = try body()
             try cached("COMMIT").run()

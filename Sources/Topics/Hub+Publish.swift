@@ -11,6 +11,9 @@ extension Hub {
     /// woken. The batch is atomic: all are published, or none.
     /// - Parameter mark: where the messages come from in their publisher's own source (a tail's cursor), committed by
     ///   the journal together with them, so that the publisher goes on after a crash exactly where the store is.
+    /// - Parameter commitHere: with a journal, let it commit on this thread once the tree's lock is let go, when
+    ///   that is cheaper than waking its own thread: for a caller that can spend a commit's time (an event thread).
+    ///   `completion` may then run before this returns.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
     ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published). Not called
     ///   when the receipt is returned.
@@ -23,6 +26,7 @@ extension Hub {
         _ publications: [Publication],
         to name: TopicName,
         mark: JournalMark? = nil,
+        commitHere: Bool = false,
         completion: @escaping @Sendable (Result<PublishReceipt, HubError>) -> Void
     ) throws(HubError) -> PublishReceipt? {
         precondition(!publications.isEmpty, "publish needs at least one message")
@@ -57,7 +61,7 @@ extension Hub {
             let entries = zip(messages, publications).map { message, publication in
                 JournalMessage(sequence: message.sequence, topic: name.text, time: now, event: publication.event, payload: publication.payload)
             }
-            journal.append(entries, mark: mark) { [self] failure in
+            journal.append(entries, mark: mark, commitHere: commitHere) { [self] failure in
                 if let failure {
                     completion(.failure(.storeUnavailable(failure.message)))
                     return
@@ -70,7 +74,10 @@ extension Hub {
             }
             return .success(nil)
         }
-        guard let delivery = try outcome.get() else { return nil }
+        guard let delivery = try outcome.get() else {
+            if commitHere { journal?.commitQueued() }
+            return nil
+        }
         return finish(delivery, count: publications.count)
     }
 

@@ -4,10 +4,15 @@
 /// ### Implementation requirements
 /// - The hub calls it under a topic tree's lock, in publish order: it only queues, and it commits in that order.
 /// - `committed` runs once what was handed in is durable (with `nil`) or failed (with why), on the journal's own
-///   thread; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
+///   thread or in ``commitQueued()``; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
 public protocol TopicJournal: Sendable {
     /// Makes `messages` durable, and with them `mark`, if given, in the same commit.
-    func append(_ messages: [JournalMessage], mark: JournalMark?, committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// - Parameter commitHere: the hub calls ``commitQueued()`` next, once out of its lock.
+    func append(
+        _ messages: [JournalMessage], mark: JournalMark?, commitHere: Bool, committed: @escaping @Sendable (JournalFailure?) -> Void)
+    /// Commits what was handed in on the calling thread rather than on the journal's, when that is cheaper (the
+    /// journal decides: when it is idle, say); `committed` may then run before it returns, on this thread.
+    func commitQueued()
     /// Saves topics, made or made explicit.
     func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void)
     /// Deletes a topic (its messages stay while an ancestor retains them).

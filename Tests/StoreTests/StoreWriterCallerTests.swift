@@ -1,0 +1,127 @@
+import Store
+import Synchronization
+import TestSupport
+import Testing
+import Threading
+
+@Suite("StoreWriter: a quiet store commits on its caller's thread", .timeLimit(.minutes(1)))
+struct StoreWriterCallerTests {
+    private func open(
+        _ directory: TemporaryDirectory, commitsOnCaller: Bool = true, quietCommits: Int = 30, quietWindow: Duration = .seconds(60)
+    ) throws -> (StoreWriter, Database) {
+        let database = try Database(path: directory.file("w.db"))
+        try database.useWriteAheadLog(.interval)
+        try database.execute("CREATE TABLE m(k INTEGER PRIMARY KEY)")
+        // Not started: until a test starts its thread, only a caller can commit, so no test depends on which thread
+        // wins a race.
+        let writer = StoreWriter(database: database, commitsOnCaller: commitsOnCaller, quietCommits: quietCommits, quietWindow: quietWindow)
+        return (writer, try Database(path: directory.file("w.db"), readOnly: true))
+    }
+
+    /// Hands in one row by a caller that then commits what is queued; `told` is set once it is committed.
+    private func insertByCaller(_ writer: StoreWriter, _ key: Int64, told: Event) {
+        writer.submit(
+            byCaller: true,
+            { database throws(StoreError) in
+                let insert = try database.prepare("INSERT INTO m VALUES (?)")
+                insert.bind(1, key)
+                try insert.run()
+            }, done: { error in if error == nil { told.set() } })
+        writer.commitQueued()
+    }
+
+    private func rows(_ reader: Database) throws -> Int64 {
+        let statement = try reader.prepare("SELECT count(*) FROM m")
+        _ = try statement.step()
+        return statement.int64(0)
+    }
+
+    @Test func aQuietStoreCommitsBeforeCommitQueuedReturns() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory)
+        defer { writer.stop() }
+        let told = Event()
+        insertByCaller(writer, 1, told: told)
+        #expect(told.isSet, "committed and told on the caller's thread, before commitQueued returned")
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 1)
+        #expect(try rows(reader) == 1)
+    }
+
+    @Test func aBusyStoreLeavesTheCommitToItsThread() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory, quietCommits: 3)
+        defer { writer.stop() }
+        for key: Int64 in 1...3 {
+            let told = Event()
+            insertByCaller(writer, key, told: told)
+            #expect(told.isSet)
+        }
+        let told = Event()
+        insertByCaller(writer, 4, told: told)
+        #expect(!told.isSet)
+        writer.start()
+        #expect(told.wait(timeout: .seconds(10)))
+        // Three commits in the window make the store busy: the fourth is the writer thread's.
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 3)
+        #expect(writer.metrics.commits.load(ordering: .relaxed) == 4)
+        #expect(try rows(reader) == 4)
+    }
+
+    @Test func aCommitUnderWayTakesTheNextJobWithIt() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory)
+        writer.start()
+        defer { writer.stop() }
+        let gate = Event()
+        let holding = Event()
+        writer.submit(
+            { _ throws(StoreError) in
+                holding.set()
+                _ = gate.wait(timeout: .seconds(10))
+            }, done: { _ in })
+        #expect(holding.wait(timeout: .seconds(10)))
+        let told = Event()
+        insertByCaller(writer, 1, told: told)
+        #expect(!told.isSet, "the caller must not commit while the writer's thread does")
+        gate.set()
+        #expect(told.wait(timeout: .seconds(10)))
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 0)
+        #expect(try rows(reader) == 1)
+    }
+
+    @Test func aCheckpointHoldingTheDatabaseHandsTheCommitToTheWritersThread() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory)
+        defer { writer.stop() }
+        // Another connection holds the write lock, as a checkpoint does for a moment.
+        let other = try Database(path: directory.file("w.db"))
+        try other.execute("BEGIN IMMEDIATE")
+        let started = ContinuousClock.now
+        let told = Event()
+        insertByCaller(writer, 1, told: told)
+        #expect(ContinuousClock.now - started < .seconds(1), "the caller must not wait for the lock")
+        #expect(!told.isSet)
+        writer.start()
+        try other.execute("COMMIT")
+        #expect(told.wait(timeout: .seconds(10)), "the writer's thread waited for the lock and committed")
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 0)
+        #expect(try rows(reader) == 1)
+    }
+
+    @Test(arguments: [(FsyncPolicy.interval, 1), (.never, 1), (.always, 0)])
+    func onlyCommitsThatNeverWaitForTheDiskRunOnTheCaller(policy: FsyncPolicy, callerCommits: Int) throws {
+        let folder = TemporaryDirectory("spout-datastore")
+        let store = try DataStore(directory: try DataDirectory(folder.path), fsync: policy) { "e1" }
+        defer { store.close() }
+        let told = Event()
+        store.append(
+            [MessageRecord(sequence: 1, topic: "t", time: 1_700_000_000_000, event: nil, isJSON: false, data: "x")], byCaller: true
+        ) { error in if error == nil { told.set() } }
+        store.commitQueued()
+        #expect(told.isSet == (callerCommits == 1))
+        // Started only now, so that under `interval` and `never` the caller alone could have committed.
+        store.start()
+        #expect(told.wait(timeout: .seconds(10)))
+        #expect(store.metrics.callerCommits.load(ordering: .relaxed) == callerCommits)
+    }
+}
