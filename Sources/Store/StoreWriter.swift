@@ -18,6 +18,7 @@ public final class StoreWriter: @unchecked Sendable {
         let write: @Sendable (Database) throws(StoreError) -> Void
         let done: @Sendable (StoreError?) -> Void
         let bytes: Int
+        let byCaller: Bool
     }
 
     /// The figures for `/metrics`.
@@ -77,24 +78,27 @@ public final class StoreWriter: @unchecked Sendable {
     ) {
         let accepted: Bool = work.withLock {
             guard !closed else { return false }
-            queued.append(Job(write: write, done: done, bytes: bytes))
+            queued.append(Job(write: write, done: done, bytes: bytes, byCaller: byCaller))
             if !byCaller || !callerMayCommit() { work.notify() }
             return true
         }
         if !accepted { done(StoreError(code: 21, message: "the store is closed")) }
     }
 
-    /// Commits what is queued on the calling thread if the store is quiet (see `init`'s `quietCommits`), no commit is
-    /// under way and no checkpoint holds the database at this moment. Otherwise the writer's thread commits it, as
-    /// usual. The jobs' `done` may run before this returns.
+    /// Commits the callers' jobs at the front of the queue (handed in `byCaller`) on the calling thread if the store is
+    /// quiet (see `init`'s `quietCommits`), no commit is under way and no checkpoint holds the database at this moment.
+    /// Otherwise the writer's thread commits them, as usual. The jobs' `done` may run before this returns.
     public func commitQueued() {
         let batch: [Job]? = work.withLock {
             guard !committing, !queued.isEmpty else { return nil }
-            guard callerMayCommit() else {
+            // Only the callers' own jobs, and only those ahead of any other (order is kept): a large job, such as a
+            // delete of evicted messages, stays with the writer's thread rather than hold up an event thread.
+            let own = queued.prefix { $0.byCaller }.count
+            guard own > 0, callerMayCommit() else {
                 work.notify()
                 return nil
             }
-            return take()
+            return take(min(own, maxBatch))
         }
         guard let batch else { return }
         let committed = commit(batch, waiting: false)
@@ -123,7 +127,7 @@ public final class StoreWriter: @unchecked Sendable {
         while true {
             let batch: [Job]? = work.withLock {
                 _ = work.wait(for: { (!queued.isEmpty || closed) && !committing })
-                return queued.isEmpty ? nil : take()
+                return queued.isEmpty ? nil : take(maxBatch)
             }
             guard let batch else { return }
             _ = commit(batch, waiting: true)
@@ -151,16 +155,16 @@ public final class StoreWriter: @unchecked Sendable {
         windowCommits += 1
     }
 
-    /// Takes up to `maxBatch` queued jobs, and the right to commit them. Under `work`'s lock, with some queued and no
-    /// commit under way.
-    private func take() -> [Job] {
+    /// Takes up to `limit` queued jobs from the front, and the right to commit them. Under `work`'s lock, with some
+    /// queued and no commit under way.
+    private func take(_ limit: Int) -> [Job] {
         committing = true
-        guard queued.count > maxBatch else {
+        guard queued.count > limit else {
             defer { queued = [] }
             return queued
         }
-        defer { queued.removeFirst(maxBatch) }
-        return Array(queued.prefix(maxBatch))
+        defer { queued.removeFirst(limit) }
+        return Array(queued.prefix(limit))
     }
 
     /// Commits `batch` and tells its jobs; `false`, with nothing done, if not `waiting` and the database was busy.

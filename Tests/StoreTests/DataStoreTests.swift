@@ -39,7 +39,7 @@ struct DataStoreTests {
             // Closing deletes what was gathered and not yet due.
             store.close()
         }
-        let reopened = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e2" }
+        let reopened = try DataStore(directory: try DataDirectory.reopening(folder.path), fsync: .interval) { "e2" }
         defer { reopened.close() }
         let expected = stride(from: 1_001, through: 4_999, by: 2).map(UInt64.init) + [5_001]
         #expect(try sequences(reopened) == expected)
@@ -55,7 +55,7 @@ struct DataStoreTests {
             try append(store, texts.enumerated().map { record(UInt64($0.offset + 1), $0.element) })
             store.close()
         }
-        let reopened = try DataStore(directory: try DataDirectory(folder.path), fsync: .always) { "other" }
+        let reopened = try DataStore(directory: try DataDirectory.reopening(folder.path), fsync: .always) { "other" }
         defer { reopened.close() }
         var back: [String] = []
         try reopened.messages { back.append($0.data) }

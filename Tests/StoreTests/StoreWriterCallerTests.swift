@@ -67,6 +67,22 @@ struct StoreWriterCallerTests {
         #expect(try rows(reader) == 4)
     }
 
+    @Test func aJobOfTheWritersAheadKeepsTheCallerFromCommitting() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory)
+        defer { writer.stop() }
+        // A job handed in for the writer's thread (a delete of evicted messages, say), ahead of the caller's own.
+        let theirs = Event()
+        writer.submit({ database throws(StoreError) in try database.execute("INSERT INTO m VALUES (100)") }, done: { _ in theirs.set() })
+        let told = Event()
+        insertByCaller(writer, 1, told: told)
+        #expect(!told.isSet && !theirs.isSet, "the caller commits only its own jobs, and none past the writer's")
+        writer.start()
+        #expect(theirs.wait(timeout: .seconds(10)) && told.wait(timeout: .seconds(10)))
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 0)
+        #expect(try rows(reader) == 2)
+    }
+
     @Test func aCommitUnderWayTakesTheNextJobWithIt() throws {
         let directory = TemporaryDirectory("spout-writer")
         let (writer, reader) = try open(directory)
