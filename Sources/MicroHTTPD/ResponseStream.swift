@@ -19,23 +19,11 @@ public final class ResponseStream: Sendable {
         case abort
     }
 
-    private struct State {
-        var connection: ConnectionHandle?
-        var suspended = false
-        var wakeRequested = false
-        var finished = false
-        var stopping = false
-        var forced = false
-        var endAfterChunk = false
-        /// Requeued to be closed: the next pull aborts.
-        var closing = false
-        /// The timeout a closing connection gets, which differs from the daemon's.
-        var closingTimeout: UInt32 = 1
-    }
-
     /// The source this stream pulls from.
     public let source: any StreamSource
-    private let state = LockedValue(State())
+    /// What a producer keeps to wake this stream (see ``StreamWaker``).
+    public let waker = StreamWaker()
+    private var state: LockedValue<StreamWaker.State> { waker.state }
 
     /// Creates a stream over `source`; return it in ``Response/Body/stream(_:)``.
     public init(source: any StreamSource) {
@@ -46,15 +34,7 @@ public final class ResponseStream: Sendable {
     ///
     /// The corresponding C function is `MHD_resume_connection`, called only when the connection is suspended.
     public func wake() {
-        state.withLock { s in
-            guard !s.finished else { return }
-            if s.suspended, let connection = s.connection {
-                s.suspended = false
-                connection.resume()
-            } else {
-                s.wakeRequested = true
-            }
-        }
+        waker.wake()
     }
 
     /// Whether the connection has finished; a finished stream is never read again.

@@ -37,7 +37,7 @@ final class FeedStream: StreamSource {
     static func response(for feed: any StreamFeed, wire: Wire, heartbeats: Heartbeats, until expires: Int64? = nil) -> Response {
         let source = FeedStream(feed, wire: wire, heartbeats: heartbeats, expires: expires)
         let stream = ResponseStream(source: source)
-        feed.onWake { [weak stream] in stream?.wake() }
+        feed.onWake { [waker = stream.waker] in waker.wake() }
         heartbeats.register(source, stream: stream)
         return Response(status: 200, headers: wire == .sse ? sseHeaders : ndjsonHeaders, body: .stream(stream))
     }

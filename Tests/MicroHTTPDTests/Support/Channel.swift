@@ -3,13 +3,13 @@ import Synchronization
 import Threading
 
 /// A broadcast channel for streaming tests: chunks are appended once and every reader copies them from its own cursor,
-/// as many whole chunks per read as fit.
+/// as many whole chunks per read as fit. It wakes its streams through their wakers, as the server's feeds do.
 final class Channel: Sendable {
     private struct State {
         var chunks: [[UInt8]] = []
         var ended = false
         var aborted = false
-        var streams: [ObjectIdentifier: ResponseStream] = [:]
+        var streams: [ObjectIdentifier: StreamWaker] = [:]
     }
 
     private let state = LockedValue(State())
@@ -28,7 +28,7 @@ final class Channel: Sendable {
     func subscribe() -> ResponseStream {
         let reader = Reader(channel: self)
         let stream = ResponseStream(source: reader)
-        state.withLock { $0.streams[ObjectIdentifier(reader)] = stream }
+        state.withLock { $0.streams[ObjectIdentifier(reader)] = stream.waker }
         return stream
     }
 
@@ -38,7 +38,7 @@ final class Channel: Sendable {
             s.chunks.append(chunk)
             return Array(s.streams.values)
         }
-        for stream in streams { stream.wake() }
+        for waker in streams { waker.wake() }
     }
 
     /// Ends every stream after the chunks so far.
@@ -47,7 +47,7 @@ final class Channel: Sendable {
             s.ended = true
             return Array(s.streams.values)
         }
-        for stream in streams { stream.wake() }
+        for waker in streams { waker.wake() }
     }
 
     /// Drops every stream's connection at once, without ending its body.
@@ -56,7 +56,7 @@ final class Channel: Sendable {
             s.aborted = true
             return Array(s.streams.values)
         }
-        for stream in streams { stream.wake() }
+        for waker in streams { waker.wake() }
     }
 
     var openStreams: Int { state.withLock { $0.streams.count } }
