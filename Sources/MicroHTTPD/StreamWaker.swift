@@ -13,12 +13,19 @@ public final class StreamWaker: Sendable {
     /// The stream's connection and where it is in the suspend/resume protocol; ``ResponseStream`` reads and writes it
     /// under the same lock.
     struct State {
+        /// The connection, once the response is queued; `nil` again once it finished.
         var connection: ConnectionHandle?
+        /// Parked by the event thread; only a wake resumes it, once.
         var suspended = false
+        /// A wake that came while the stream was being read: the event thread reads again rather than park.
         var wakeRequested = false
+        /// libmicrohttpd is done with the connection: nothing resumes it any more.
         var finished = false
+        /// The daemon stops: the source was told, and is read once more for its goodbye.
         var stopping = false
+        /// The stop's grace ran out: the next pull aborts.
         var forced = false
+        /// The source ended with bytes still to send: the next pull ends the body.
         var endAfterChunk = false
         /// Requeued to be closed: the next pull aborts.
         var closing = false
