@@ -1,16 +1,12 @@
 import MicroHTTPD
-import Synchronization
 import TestSupport
 import Testing
 import Threading
 
-/// A source with nothing to send; it counts its reads.
+/// A source with nothing to send.
 private final class Idle: StreamSource {
-    let reads = Atomic(0)
-
     func read(into buffer: inout StreamBuffer) -> StreamRead {
-        reads.add(1, ordering: .relaxed)
-        return .pending
+        .pending
     }
 
     func closed(_ reason: StreamCloseReason) {}
