@@ -65,6 +65,7 @@ nonisolated func requestCompleted(
     if let stream = state.stream {
         stream.finish(StreamCloseReason(termination))
     }
+    state.settleBeforeEnd()
     daemon.unregister(stream: state.stream, socket: state.socket, pending: state.pending)
 }
 

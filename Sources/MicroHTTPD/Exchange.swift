@@ -19,6 +19,8 @@ struct Exchange {
     /// Answers a complete request: a deferred response that is now ready, or the handler's response.
     func answer(state: RequestState) -> MHD_Result {
         if let pending = state.pending {
+            // Not suspended: a connection left with no response is called again on libmicrohttpd's next pass.
+            if state.waitsAnotherPass() { return .YES }
             guard let response = unsafe pending.takeOrSuspend(ConnectionHandle(pointer: connection)) else { return .YES }
             return queue(response, state: state)
         }

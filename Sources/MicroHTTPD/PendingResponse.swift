@@ -18,8 +18,19 @@ public final class PendingResponse: Sendable {
     /// Headers that every response given later gets too (CORS, for example), set by whoever returned this one.
     private let added = LockedValue(HTTPHeaders())
 
+    /// What the event thread runs when it comes back to the connection on its next pass, before it would suspend it.
+    let settle: (@Sendable (_ mayWait: Bool) -> Bool)?
+
     /// Creates a response to be completed later.
-    public init() {}
+    /// - Parameter settle: if given, the connection waits one pass of its event thread rather than being suspended at
+    ///   once, and then `settle` runs on that thread: work gathered from every request of a pass (a group commit) can
+    ///   complete this response there, with no suspension and no other thread. While `mayWait` (for up to 10 ms) it may
+    ///   answer `false` to run again on the pass after, when another thread is about to finish that work; otherwise it
+    ///   must see to it that the response will be completed. It also runs if the request ends first. If the response
+    ///   is still not complete after it, the connection is suspended as usual.
+    public init(settle: (@Sendable (_ mayWait: Bool) -> Bool)? = nil) {
+        self.settle = settle
+    }
 
     /// Completes the response. The first completion wins.
     ///

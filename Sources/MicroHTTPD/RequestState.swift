@@ -13,6 +13,46 @@ final class RequestState {
     var socket: Int32 = -1
     /// The deferred response that will answer this request, while it is awaited.
     var pending: PendingResponse?
+    /// Where the pending response's `settle` stands.
+    private var settling = Settling.notYet
+
+    private enum Settling {
+        case notYet
+        case waiting(until: ContinuousClock.Instant)
+        case done
+    }
+
+    /// How long a `settle` may keep asking for another pass before it is told it may not wait.
+    static let settleWait = Duration.milliseconds(10)
+
+    /// Whether the connection waits for libmicrohttpd's next pass rather than be suspended: the first time a pending
+    /// response with a `settle` is looked at, and again while its `settle`, run from the second time on, asks to.
+    /// Event thread only.
+    func waitsAnotherPass() -> Bool {
+        guard let pending, let settle = pending.settle, !pending.isCompleted else { return false }
+        switch settling {
+        case .done:
+            return false
+        case .notYet:
+            settling = .waiting(until: .now + Self.settleWait)
+            return true
+        case .waiting(let deadline):
+            let mayWait = ContinuousClock.now < deadline
+            if settle(mayWait) || !mayWait {
+                settling = .done
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Runs a `settle` that has not finished, unable to wait: the request ended first. Event thread only.
+    func settleBeforeEnd() {
+        guard let pending, let settle = pending.settle, !pending.isCompleted else { return }
+        if case .done = settling { return }
+        settling = .done
+        _ = settle(false)
+    }
 
     /// Appends body bytes, or marks the request too large once `limit` would be passed.
     func receive(_ bytes: UnsafeRawBufferPointer, limit: Int) {

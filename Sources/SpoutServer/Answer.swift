@@ -12,11 +12,13 @@ enum Answer {
     }
 
     /// Runs `start`, whose callback gives the result; `respond` makes the success's response. A failure is answered
-    /// with its API error.
+    /// with its API error. `settle`, if given, is the deferred response's (see ``PendingResponse/init(settle:)``): what
+    /// the event thread runs on its next pass so that the callback runs there.
     /// - Throws: what `start` throws at once.
     static func when<T: Sendable, E: APIError>(
         _ start: (@escaping @Sendable (Result<T, E>) -> Void) throws -> Void,
-        respond: @escaping @Sendable (T) -> Response
+        respond: @escaping @Sendable (T) -> Response,
+        settle: (@Sendable (_ mayWait: Bool) -> Bool)? = nil
     ) throws -> Response {
         let state = LockedValue(State())
         try start { result in
@@ -33,7 +35,7 @@ enum Answer {
         }
         return state.withLock { state in
             if let response = state.response { return response }
-            let pending = PendingResponse()
+            let pending = PendingResponse(settle: settle)
             state.deferred = pending
             return .deferred(pending)
         }

@@ -93,7 +93,7 @@ struct MetricsRoute: Sendable {
             ("spout_store_commits_total", "counter", "Transactions the store committed.", "\(metrics.commits.load(ordering: .relaxed))"),
             (
                 "spout_store_caller_commits_total", "counter",
-                "Of those, the ones a publisher's event thread committed itself, the store being quiet.",
+                "Of those, the ones a publisher's event thread committed itself rather than the store's thread.",
                 "\(metrics.callerCommits.load(ordering: .relaxed))"
             ),
             (

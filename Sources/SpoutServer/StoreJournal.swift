@@ -21,8 +21,12 @@ struct StoreJournal: TopicJournal {
         }
     }
 
-    func commitQueued() {
-        store.commitQueued()
+    func commitQueued(_ mode: JournalCommit) -> Bool {
+        switch mode {
+        case .ifQuiet: store.commitQueued(.ifQuiet)
+        case .mayWait: store.commitQueued(.mayWait)
+        case .now: store.commitQueued(.now)
+        }
     }
 
     func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void) {

@@ -74,9 +74,11 @@ struct TopicRoutes: Sendable {
                 return Self.published(receipt, batch: batch)
             }
             return try Answer.when(
-                // When the store is idle the event thread commits: no wake-up of the writer, and the answer at once.
+                // The event thread commits: at once when the store is idle; otherwise on its next pass, with every
+                // publish it took meanwhile. No other thread is woken for it, and nothing is suspended.
                 { answer in _ = try hub.publish(messages, to: name, commitHere: true, completion: answer) },
-                respond: { Self.published($0, batch: batch) })
+                respond: { Self.published($0, batch: batch) },
+                settle: { [hub] mayWait in hub.commitJournal(mayWait: mayWait) })
         } catch HubError.noRoom(_) {
             return try publishWhenRoom(messages, to: name, batch: batch)
         }

@@ -108,7 +108,7 @@ public final class DataStore: @unchecked Sendable {
 
     /// Makes `records` durable, and in the same transaction records `published` (a tail's cursor just after the last
     /// line these messages are) for that tail; `done` runs once they are committed (or failed).
-    /// - Parameter byCaller: the caller calls ``commitQueued()`` next (see ``StoreWriter/commitQueued()``).
+    /// - Parameter byCaller: the caller commits it with ``commitQueued(_:)`` (see ``StoreWriter/submit(bytes:byCaller:_:done:)``).
     public func append(
         _ records: [MessageRecord], published: (tail: String, cursor: String)? = nil, byCaller: Bool = false,
         done: @escaping @Sendable (StoreError?) -> Void
@@ -137,10 +137,11 @@ public final class DataStore: @unchecked Sendable {
             }, done: done)
     }
 
-    /// Commits what is queued on the calling thread when the store is idle, rather than wake the writer's thread for
-    /// it: see ``StoreWriter/commitQueued()``.
-    public func commitQueued() {
-        writer.commitQueued()
+    /// Commits what callers handed in on the calling thread, rather than wake the writer's thread for it: see
+    /// ``StoreWriter/commitQueued(_:)``.
+    @discardableResult
+    public func commitQueued(_ mode: StoreWriter.CallerCommit = .now) -> Bool {
+        writer.commitQueued(mode)
     }
 
     /// Deletes the messages with these sequence numbers (no topic retains them any more), gathered with others into

@@ -4,7 +4,7 @@ public import Synchronization
 public final class StoreMetrics: Sendable {
     /// Transactions committed.
     public let commits = Atomic<Int>(0)
-    /// Transactions committed on a publisher's own thread, the store being quiet (also counted in ``commits``).
+    /// Transactions committed on a publisher's own event thread rather than the writer's (also counted in ``commits``).
     public let callerCommits = Atomic<Int>(0)
     /// Writes committed (each publish, topic change or eviction is one), over all commits.
     public let writes = Atomic<Int>(0)

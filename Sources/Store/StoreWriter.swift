@@ -5,10 +5,14 @@ import Threading
 /// committed together in the next transaction (group commit), so many publishers share one commit.
 ///
 /// Writers hand in a job; its `done` runs once the transaction that holds it is committed (or failed: then every job
-/// of that transaction fails, and none of it was written). Under load the writer's thread commits: a transaction every
-/// few hundred microseconds carries everything that came meanwhile, and nothing waits on a timer to gather more. When
-/// the store is quiet, a caller may commit its own job with ``commitQueued()`` rather than wake that thread and wait
-/// for it: one connection and one transaction at a time, whoever runs it.
+/// of that transaction fails, and none of it was written). One connection and one transaction at a time, whoever runs
+/// it:
+/// - A caller that can spend a commit's time (an event thread) hands its jobs in `byCaller` and commits them itself with
+///   ``commitQueued(_:)``: at once if the store is quiet, or else on its next pass, together with everything that
+///   callers handed in meanwhile. No other thread is woken for them.
+/// - The writer's thread commits everything else, and a caller's jobs when the caller cannot: a checkpoint holds the
+///   database, or a commit under way would keep the caller waiting. Each of its transactions carries everything that
+///   came meanwhile; nothing waits on a timer to gather more.
 public final class StoreWriter: @unchecked Sendable {
     // Unchecked: `database` is used by whoever set `committing` (under `work`'s lock) until it clears it, so by one
     // thread at a time; the other stored variables are guarded by `work`'s lock, but `thread`, touched only by `start`
@@ -21,6 +25,17 @@ public final class StoreWriter: @unchecked Sendable {
         let byCaller: Bool
     }
 
+    /// How a caller commits its own jobs with ``commitQueued(_:)``.
+    public enum CallerCommit: Sendable {
+        /// Right after handing them in: only if the store is quiet; otherwise they wait for a later call.
+        case ifQuiet
+        /// Commit them; if a commit under way began less than `commitWait` ago, answer `false`: call again shortly,
+        /// rather than wake the writer's thread for them.
+        case mayWait
+        /// Commit them, or leave them to the writer's thread.
+        case now
+    }
+
     /// The figures for `/metrics`.
     public let metrics = StoreMetrics()
     private let database: Database
@@ -28,12 +43,19 @@ public final class StoreWriter: @unchecked Sendable {
     private let commitsOnCaller: Bool
     private let quietCommits: Int
     private let quietWindow: Duration
+    private let commitWait: Duration
     private let afterCommit: @Sendable (_ bytes: Int) -> Void
-    // Submitters, a caller that declines or ends a commit with jobs left, and `stop` notify the writer's thread, which
-    // waits while nothing is queued or another thread commits.
+    // Submitters of the thread's jobs, a caller that cannot commit its own, a caller that ends a commit with the
+    // thread's jobs left, and `stop` notify the writer's thread, which waits until it is wanted and no other thread
+    // commits.
     private let work = Condition(lock: Lock())
     private var queued: [Job] = []
     private var committing = false
+    /// Whether the writer's thread should commit what is queued once no commit is under way. Callers' jobs are left to
+    /// their callers until one of them asks for it.
+    private var writerWanted = false
+    /// When the commit under way began.
+    private var commitStarted = ContinuousClock.now
     private var windowStart = ContinuousClock.now
     private var windowCommits = 0
     private var lastWindowCommits = 0
@@ -42,22 +64,23 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// A writer over `database`, which it alone uses from now on; `afterCommit` hears how many bytes each commit
     /// wrote, as the jobs counted them (for a checkpointer: the writer itself never checkpoints).
-    /// - Parameter commitsOnCaller: whether ``commitQueued()`` may commit on its caller's thread; `false` when a
+    /// - Parameter commitsOnCaller: whether ``commitQueued(_:)`` may commit on its caller's thread; `false` when a
     ///   commit waits for the disk, which an event thread must not.
-    /// - Parameter quietCommits: how quiet the store must be for a caller to commit: fewer commits than this in the
-    ///   current `quietWindow` and the one before (by default under 3,000 a second). Busier than that, the writer's
-    ///   thread gathers several jobs per commit where callers would commit one each, and the log, its checkpoints and
-    ///   every publisher's latency pay for each commit; quieter, a caller saves the writer's wake-up and its own
-    ///   suspension, and delivers on its own thread.
+    /// - Parameter quietCommits: how quiet the store must be for a caller to commit right after handing in
+    ///   (``CallerCommit/ifQuiet``): fewer commits than this in the current `quietWindow` and the one before (by
+    ///   default under 3,000 a second). Busier than that, each commit carries what one pass of the caller gathered.
+    /// - Parameter commitWait: how long a caller with ``CallerCommit/mayWait`` waits for a commit under way.
     public init(
         database: Database, maxBatch: Int = 8192, commitsOnCaller: Bool = true, quietCommits: Int = 30,
-        quietWindow: Duration = .milliseconds(10), afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }
+        quietWindow: Duration = .milliseconds(10), commitWait: Duration = .milliseconds(1),
+        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }
     ) {
         self.database = database
         self.maxBatch = maxBatch
         self.commitsOnCaller = commitsOnCaller
         self.quietCommits = quietCommits
         self.quietWindow = quietWindow
+        self.commitWait = commitWait
         self.afterCommit = afterCommit
     }
 
@@ -70,8 +93,9 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Hands in a write of about `bytes` bytes; `done` runs once it is committed, with `nil`, or with the error that
     /// failed its transaction. After ``stop()`` it fails at once.
-    /// - Parameter byCaller: the caller calls ``commitQueued()`` next, so the writer's thread is not woken for it
-    ///   if the caller may commit it.
+    /// - Parameter byCaller: the caller will commit it with ``commitQueued(_:)``, so the writer's thread is not woken
+    ///   for it (unless callers may not commit). The caller must call with ``CallerCommit/mayWait`` or
+    ///   ``CallerCommit/now`` at some point, unless the job is committed before.
     public func submit(
         bytes: Int = 0, byCaller: Bool = false, _ write: @escaping @Sendable (Database) throws(StoreError) -> Void,
         done: @escaping @Sendable (StoreError?) -> Void
@@ -79,38 +103,55 @@ public final class StoreWriter: @unchecked Sendable {
         let accepted: Bool = work.withLock {
             guard !closed else { return false }
             queued.append(Job(write: write, done: done, bytes: bytes, byCaller: byCaller))
-            if !byCaller || !callerMayCommit() { work.notify() }
+            if !byCaller || !commitsOnCaller { wantWriter() }
             return true
         }
         if !accepted { done(StoreError(code: 21, message: "the store is closed")) }
     }
 
-    /// Commits the callers' jobs at the front of the queue (handed in `byCaller`) on the calling thread if the store is
-    /// quiet (see `init`'s `quietCommits`), no commit is under way and no checkpoint holds the database at this moment.
-    /// Otherwise the writer's thread commits them, as usual. The jobs' `done` may run before this returns.
-    public func commitQueued() {
-        let batch: [Job]? = work.withLock {
-            guard !committing, !queued.isEmpty else { return nil }
+    /// Commits the callers' jobs at the front of the queue (handed in `byCaller`) on the calling thread, as `mode` says,
+    /// if no commit is under way and no checkpoint holds the database at this moment. A commit takes every caller's jobs
+    /// queued ahead of any job of the writer's thread, whichever caller handed them in. The jobs' `done` may run before
+    /// this returns.
+    /// - Returns: `false` only with ``CallerCommit/mayWait``, when a commit under way will soon let this caller commit;
+    ///   otherwise the jobs are committed, or left for a later call (``CallerCommit/ifQuiet``), or to the writer's
+    ///   thread.
+    @discardableResult
+    public func commitQueued(_ mode: CallerCommit = .now) -> Bool {
+        let (batch, settled): ([Job]?, Bool) = work.withLock {
+            guard !queued.isEmpty else { return (nil, true) }
+            if committing {
+                switch mode {
+                case .ifQuiet: return (nil, true)
+                case .mayWait where ContinuousClock.now - commitStarted < commitWait: return (nil, false)
+                case .mayWait, .now:
+                    // The commit under way took what was queued when it began, not these: the writer's thread takes them next.
+                    writerWanted = true
+                    return (nil, true)
+                }
+            }
             // Only the callers' own jobs, and only those ahead of any other (order is kept): a large job, such as a
             // delete of evicted messages, stays with the writer's thread rather than hold up an event thread.
             let own = queued.prefix { $0.byCaller }.count
-            guard own > 0, callerMayCommit() else {
-                work.notify()
-                return nil
-            }
-            return take(min(own, maxBatch))
+            if own > 0, commitsOnCaller, mode != .ifQuiet || callerMayCommit() { return (take(min(own, maxBatch)), true) }
+            if own == 0 || !commitsOnCaller { wantWriter() }
+            return (nil, true)
         }
-        guard let batch else { return }
+        guard let batch else { return settled }
         let committed = commit(batch, waiting: false)
         if committed { metrics.callerCommits.add(1, ordering: .relaxed) }
         work.withLock {
             // A checkpoint held the database: the writer's thread, which may wait for it, commits these first.
-            if !committed { queued.insert(contentsOf: batch, at: 0) }
+            if !committed {
+                queued.insert(contentsOf: batch, at: 0)
+                writerWanted = true
+            }
             committing = false
             if committed { countCommit() }
             // The writer's thread may wait for this commit to end: to take what came meanwhile, or to stop.
-            if !queued.isEmpty || closed { work.notify() }
+            if (writerWanted && !queued.isEmpty) || closed { work.notify() }
         }
+        return true
     }
 
     /// Commits what was handed in, then ends the thread and waits for it.
@@ -126,8 +167,11 @@ public final class StoreWriter: @unchecked Sendable {
     private func run() {
         while true {
             let batch: [Job]? = work.withLock {
-                _ = work.wait(for: { (!queued.isEmpty || closed) && !committing })
-                return queued.isEmpty ? nil : take(maxBatch)
+                _ = work.wait(for: { ((writerWanted && !queued.isEmpty) || closed) && !committing })
+                let batch = queued.isEmpty ? nil : take(maxBatch)
+                // More than one batch's worth: the next is the thread's too.
+                writerWanted = !queued.isEmpty
+                return batch
             }
             guard let batch else { return }
             _ = commit(batch, waiting: true)
@@ -136,6 +180,12 @@ public final class StoreWriter: @unchecked Sendable {
                 countCommit()
             }
         }
+    }
+
+    /// Asks the writer's thread to commit what is queued. Under `work`'s lock.
+    private func wantWriter() {
+        writerWanted = true
+        work.notify()
     }
 
     /// Whether a caller may commit now. Under `work`'s lock.
@@ -159,6 +209,7 @@ public final class StoreWriter: @unchecked Sendable {
     /// queued and no commit under way.
     private func take(_ limit: Int) -> [Job] {
         committing = true
+        commitStarted = .now
         guard queued.count > limit else {
             defer { queued = [] }
             return queued

@@ -11,9 +11,9 @@ extension Hub {
     /// woken. The batch is atomic: all are published, or none.
     /// - Parameter mark: where the messages come from in their publisher's own source (a tail's cursor), committed by
     ///   the journal together with them, so that the publisher goes on after a crash exactly where the store is.
-    /// - Parameter commitHere: with a journal, let it commit on this thread once the tree's lock is let go, when
-    ///   that is cheaper than waking its own thread: for a caller that can spend a commit's time (an event thread).
-    ///   `completion` may then run before this returns.
+    /// - Parameter commitHere: with a journal, let it commit on this thread once the tree's lock is let go, if it is
+    ///   quiet, rather than wake its own thread: for a caller that can spend a commit's time (an event thread), which
+    ///   then calls ``commitJournal(mayWait:)`` soon, unless `completion` ran. `completion` may run before this returns.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
     ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published). Not called
     ///   when the receipt is returned.
@@ -75,10 +75,20 @@ extension Hub {
             return .success(nil)
         }
         guard let delivery = try outcome.get() else {
-            if commitHere { journal?.commitQueued() }
+            if commitHere { journal?.commitQueued(.ifQuiet) }
             return nil
         }
         return finish(delivery, count: publications.count)
+    }
+
+    /// Commits what publishes with `commitHere` handed to the journal, on this thread, together: the answer to them all
+    /// (their `completion`) runs here. If another commit is under way or the store is held, the journal's thread
+    /// commits them instead.
+    /// - Parameter mayWait: if a commit is under way and about to end, answer `false` rather than leave them to the
+    ///   journal's thread: the caller will call again shortly.
+    @discardableResult
+    public func commitJournal(mayWait: Bool) -> Bool {
+        journal?.commitQueued(mayWait ? .mayWait : .now) ?? true
     }
 
     /// Publishes and waits for the answer: for tests and tools, never an event thread (with a journal it waits for a

@@ -4,21 +4,36 @@
 /// ### Implementation requirements
 /// - The hub calls it under a topic tree's lock, in publish order: it only queues, and it commits in that order.
 /// - `committed` runs once what was handed in is durable (with `nil`) or failed (with why), on the journal's own
-///   thread or in ``commitQueued()``; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
+///   thread or in ``commitQueued(_:)``; the hub makes messages visible to subscribers only then, so nothing a crash could take back is ever seen.
 public protocol TopicJournal: Sendable {
     /// Makes `messages` durable, and with them `mark`, if given, in the same commit.
-    /// - Parameter commitHere: the hub calls ``commitQueued()`` next, once out of its lock.
+    /// - Parameter commitHere: the hub calls ``commitQueued(_:)`` with ``JournalCommit/ifQuiet`` next, once out of its
+    ///   lock, and its caller calls it again later (``Hub/commitJournal(mayWait:)``).
     func append(
         _ messages: [JournalMessage], mark: JournalMark?, commitHere: Bool, committed: @escaping @Sendable (JournalFailure?) -> Void)
-    /// Commits what was handed in on the calling thread rather than on the journal's, when that is cheaper (the
-    /// journal decides: when it is idle, say); `committed` may then run before it returns, on this thread.
-    func commitQueued()
+    /// Commits what was handed in with `commitHere` on the calling thread rather than on the journal's, as `mode` says
+    /// (the journal may leave it to its own thread: when another commit is under way, say); `committed` may then run
+    /// before it returns, on this thread.
+    /// - Returns: `false` only with ``JournalCommit/mayWait``, when a commit under way will soon let this caller commit:
+    ///   call again shortly.
+    @discardableResult
+    func commitQueued(_ mode: JournalCommit) -> Bool
     /// Saves topics, made or made explicit.
     func save(_ topics: [JournalTopic], committed: @escaping @Sendable (JournalFailure?) -> Void)
     /// Deletes a topic (its messages stay while an ancestor retains them).
     func delete(topic name: String, committed: @escaping @Sendable (JournalFailure?) -> Void)
     /// Forgets messages that no topic retains any more; when does not matter.
     func forget(_ sequences: [UInt64])
+}
+
+/// How a caller commits what it handed in with `commitHere` (``TopicJournal/commitQueued(_:)``).
+public enum JournalCommit: Sendable {
+    /// Right after handing in: only if the journal is idle; otherwise it waits for a later call.
+    case ifQuiet
+    /// Commit; if a commit is under way and about to end, answer `false`: call again shortly.
+    case mayWait
+    /// Commit, or leave it to the journal's own thread.
+    case now
 }
 
 /// A message as a journal keeps it.

@@ -4,22 +4,26 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("StoreWriter: a quiet store commits on its caller's thread", .timeLimit(.minutes(1)))
+@Suite("StoreWriter: callers commit their own jobs", .timeLimit(.minutes(1)))
 struct StoreWriterCallerTests {
     private func open(
-        _ directory: TemporaryDirectory, commitsOnCaller: Bool = true, quietCommits: Int = 30, quietWindow: Duration = .seconds(60)
+        _ directory: TemporaryDirectory, commitsOnCaller: Bool = true, quietCommits: Int = 30, quietWindow: Duration = .seconds(60),
+        commitWait: Duration = .milliseconds(1)
     ) throws -> (StoreWriter, Database) {
         let database = try Database(path: directory.file("w.db"))
         try database.useWriteAheadLog(.interval)
         try database.execute("CREATE TABLE m(k INTEGER PRIMARY KEY)")
         // Not started: until a test starts its thread, only a caller can commit, so no test depends on which thread
         // wins a race.
-        let writer = StoreWriter(database: database, commitsOnCaller: commitsOnCaller, quietCommits: quietCommits, quietWindow: quietWindow)
+        let writer = StoreWriter(
+            database: database, commitsOnCaller: commitsOnCaller, quietCommits: quietCommits, quietWindow: quietWindow,
+            commitWait: commitWait)
         return (writer, try Database(path: directory.file("w.db"), readOnly: true))
     }
 
-    /// Hands in one row by a caller that then commits what is queued; `told` is set once it is committed.
-    private func insertByCaller(_ writer: StoreWriter, _ key: Int64, told: Event) {
+    /// Hands in one row by a caller that then commits what is queued, as `mode` says, as the hub does right after a
+    /// publish; `told` is set once it is committed.
+    private func insertByCaller(_ writer: StoreWriter, _ key: Int64, told: Event, mode: StoreWriter.CallerCommit = .ifQuiet) {
         writer.submit(
             byCaller: true,
             { database throws(StoreError) in
@@ -27,7 +31,20 @@ struct StoreWriterCallerTests {
                 insert.bind(1, key)
                 try insert.run()
             }, done: { error in if error == nil { told.set() } })
-        writer.commitQueued()
+        writer.commitQueued(mode)
+    }
+
+    /// Has the writer's (started) thread commit a job of its own that holds until the returned gate is set.
+    private func holdTheWritersThread(_ writer: StoreWriter) throws -> Event {
+        let gate = Event()
+        let holding = Event()
+        writer.submit(
+            { _ throws(StoreError) in
+                holding.set()
+                _ = gate.wait(timeout: .seconds(10))
+            }, done: { _ in })
+        try #require(holding.wait(timeout: .seconds(10)))
+        return gate
     }
 
     private func rows(_ reader: Database) throws -> Int64 {
@@ -47,24 +64,28 @@ struct StoreWriterCallerTests {
         #expect(try rows(reader) == 1)
     }
 
-    @Test func aBusyStoreLeavesTheCommitToItsThread() throws {
+    @Test func aBusyStoreLeavesTheJobsForTheCallersNextCallAndCommitsThemTogether() throws {
         let directory = TemporaryDirectory("spout-writer")
         let (writer, reader) = try open(directory, quietCommits: 3)
+        writer.start()
         defer { writer.stop() }
         for key: Int64 in 1...3 {
             let told = Event()
             insertByCaller(writer, key, told: told)
             #expect(told.isSet)
         }
-        let told = Event()
-        insertByCaller(writer, 4, told: told)
-        #expect(!told.isSet)
-        writer.start()
-        #expect(told.wait(timeout: .seconds(10)))
-        // Three commits in the window make the store busy: the fourth is the writer thread's.
-        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 3)
-        #expect(writer.metrics.commits.load(ordering: .relaxed) == 4)
-        #expect(try rows(reader) == 4)
+        // Three commits in the window make the store busy: the next jobs wait for their callers, as on a busy event
+        // thread until its next pass, and the writer's thread is not woken for them.
+        let fourth = Event()
+        let fifth = Event()
+        insertByCaller(writer, 4, told: fourth)
+        insertByCaller(writer, 5, told: fifth)
+        #expect(!fourth.wait(timeout: .milliseconds(200)) && !fifth.isSet)
+        #expect(writer.commitQueued(.mayWait))
+        #expect(fourth.isSet && fifth.isSet, "both committed on this thread before commitQueued returned")
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 4)
+        #expect(writer.metrics.commits.load(ordering: .relaxed) == 4, "one commit for the two")
+        #expect(try rows(reader) == 5)
     }
 
     @Test func aJobOfTheWritersAheadKeepsTheCallerFromCommitting() throws {
@@ -88,16 +109,9 @@ struct StoreWriterCallerTests {
         let (writer, reader) = try open(directory)
         writer.start()
         defer { writer.stop() }
-        let gate = Event()
-        let holding = Event()
-        writer.submit(
-            { _ throws(StoreError) in
-                holding.set()
-                _ = gate.wait(timeout: .seconds(10))
-            }, done: { _ in })
-        #expect(holding.wait(timeout: .seconds(10)))
+        let gate = try holdTheWritersThread(writer)
         let told = Event()
-        insertByCaller(writer, 1, told: told)
+        insertByCaller(writer, 1, told: told, mode: .now)
         #expect(!told.isSet, "the caller must not commit while the writer's thread does")
         gate.set()
         #expect(told.wait(timeout: .seconds(10)))
@@ -114,13 +128,34 @@ struct StoreWriterCallerTests {
         try other.execute("BEGIN IMMEDIATE")
         let started = ContinuousClock.now
         let told = Event()
-        insertByCaller(writer, 1, told: told)
+        insertByCaller(writer, 1, told: told, mode: .now)
         #expect(ContinuousClock.now - started < .seconds(1), "the caller must not wait for the lock")
         #expect(!told.isSet)
         writer.start()
         try other.execute("COMMIT")
         #expect(told.wait(timeout: .seconds(10)), "the writer's thread waited for the lock and committed")
         #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 0)
+        #expect(try rows(reader) == 1)
+    }
+
+    @Test func aCallerThatMayWaitIsToldToComeBackWhileACommitIsUnderWay() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory, commitWait: .seconds(60))
+        writer.start()
+        defer { writer.stop() }
+        let gate = try holdTheWritersThread(writer)
+        let told = Event()
+        insertByCaller(writer, 1, told: told, mode: .mayWait)
+        #expect(!writer.commitQueued(.mayWait), "a commit under way: come back on the next pass")
+        gate.set()
+        // The writer's thread was not asked for the caller's job: the caller commits it when it comes back.
+        var attempts = 0
+        while !writer.commitQueued(.mayWait) && attempts < 1000 {
+            attempts += 1
+            _ = Event().wait(timeout: .milliseconds(1))
+        }
+        #expect(told.isSet)
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 1)
         #expect(try rows(reader) == 1)
     }
 
