@@ -102,10 +102,12 @@ struct AuthTests {
     }
 
     @Test func anExpiredTokenGets401TokenExpired() throws {
-        let short = try token(Grants(subscribe: ["*"]), lifetime: .seconds(1))
         try withAuthServer { port in
+            // Made once the server is up (which under ThreadSanitizer can take longer than the token lives), and given
+            // a second more than the whole-second `exp` needs.
+            let short = try token(Grants(subscribe: ["*"]), lifetime: .seconds(2))
             #expect(status(port, "GET", "/topics", headers: bearer(short)) == 200)
-            usleep(2_100_000)
+            usleep(3_100_000)
             let reply = try call(port, "GET", "/topics", headers: bearer(short))
             #expect(reply.status == 401)
             #expect(reply.errorCode == "token_expired")
@@ -131,9 +133,10 @@ struct AuthTests {
 
     @Test func aStreamEndsWithTokenExpiredWhenItsTokenDoes() throws {
         let admin = try token(Grants(admin: true))
-        let brief = try token(Grants(subscribe: ["ticks"]), lifetime: .seconds(2))
         try withAuthServer { port in
             #expect(status(port, "POST", "/topics", json: #"{"name":"ticks"}"#, headers: bearer(admin)) == 201)
+            // Made once the server is up, which under ThreadSanitizer can take longer than the token lives.
+            let brief = try token(Grants(subscribe: ["ticks"]), lifetime: .seconds(2))
             let stream = try SSEClient(port: port, path: "/topics/ticks/events?access_token=\(brief)")
             #expect(stream.head.status == 200)
             let events = try stream.readToEnd(timeout: 6)
