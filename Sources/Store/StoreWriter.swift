@@ -133,7 +133,7 @@ public final class StoreWriter: @unchecked Sendable {
             // Only the callers' own jobs, and only those ahead of any other (order is kept): a large job, such as a
             // delete of evicted messages, stays with the writer's thread rather than hold up an event thread.
             let own = queued.prefix { $0.byCaller }.count
-            if own > 0, commitsOnCaller, mode != .ifQuiet || callerMayCommit() { return (take(min(own, maxBatch)), true) }
+            if own > 0, commitsOnCaller, mode != .ifQuiet || isQuiet() { return (take(min(own, maxBatch)), true) }
             if own == 0 || !commitsOnCaller { wantWriter() }
             return (nil, true)
         }
@@ -188,9 +188,9 @@ public final class StoreWriter: @unchecked Sendable {
         work.notify()
     }
 
-    /// Whether a caller may commit now. Under `work`'s lock.
-    private func callerMayCommit() -> Bool {
-        commitsOnCaller && !committing && max(windowCommits, lastWindowCommits) < quietCommits
+    /// Whether few enough commits came lately for a caller to commit right after handing in. Under `work`'s lock.
+    private func isQuiet() -> Bool {
+        max(windowCommits, lastWindowCommits) < quietCommits
     }
 
     /// Counts a commit in the current window. Under `work`'s lock.
