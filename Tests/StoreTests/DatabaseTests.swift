@@ -1,3 +1,4 @@
+import Glibc
 import Store
 import TestSupport
 import Testing
@@ -64,6 +65,22 @@ struct DatabaseTests {
             let count = try database.prepare("SELECT count(*) FROM v")
             #expect(try count.step())
             #expect(count.int64(0) == 2)
+        }
+    }
+
+    /// The connections of one process (the writer and the checkpointer) share the log and its index in memory: each
+    /// sees the other's commits, and no `-shm` file is made for other processes.
+    @Test func connectionsOfOneProcessShareTheLogWithNoSharedMemoryFile() throws {
+        try withDatabase { database, directory in
+            try database.useWriteAheadLog(.interval)
+            try database.execute("CREATE TABLE w(k INTEGER PRIMARY KEY)")
+            try database.transaction { () throws(StoreError) in try database.execute("INSERT INTO w VALUES (1)") }
+            let other = try Database(path: directory.file("test.db"), create: false)
+            #expect(try other.value("SELECT count(*) FROM w") == "1")
+            try other.transaction { () throws(StoreError) in try other.execute("INSERT INTO w VALUES (2)") }
+            #expect(try database.value("SELECT count(*) FROM w") == "2")
+            #expect(access(directory.file("test.db-wal"), F_OK) == 0)
+            #expect(access(directory.file("test.db-shm"), F_OK) != 0)
         }
     }
 
