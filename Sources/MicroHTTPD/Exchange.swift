@@ -44,9 +44,12 @@ struct Exchange {
             version: version.map { unsafe String(cString: $0) } ?? "HTTP/1.1"
         )
         var fields = KeyValues()
+        // Room for a usual request's headers at once, rather than growing the array three times on the way.
+        fields.pairs.reserveCapacity(12)
         unsafe withUnsafeMutablePointer(to: &fields) { pointer in
             _ = unsafe MHD_get_connection_values_n(connection, .HEADER_KIND, collectKeyValue, pointer)
         }
+        request.headers.reserveCapacity(fields.pairs.count)
         for (name, value) in fields.pairs { request.headers.add(name, value ?? "") }
         fields.pairs.removeAll()
         unsafe withUnsafeMutablePointer(to: &fields) { pointer in

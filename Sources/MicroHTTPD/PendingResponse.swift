@@ -14,9 +14,14 @@ public final class PendingResponse: Sendable {
         case delivered
     }
 
-    private let state = LockedValue(State.waiting)
-    /// Headers that every response given later gets too (CORS, for example), set by whoever returned this one.
-    private let added = LockedValue(HTTPHeaders())
+    private struct Shared {
+        var state = State.waiting
+        /// Headers that every response given later gets too (CORS, for example), set by whoever returned this one.
+        var added = HTTPHeaders()
+    }
+
+    // One lock for both: a durable publish makes one of these, and each lock is three allocations.
+    private let shared = LockedValue(Shared())
 
     /// What the event thread runs when it comes back to the connection on its next pass, before it would suspend it.
     let settle: (@Sendable (_ mayWait: Bool) -> Bool)?
@@ -38,13 +43,13 @@ public final class PendingResponse: Sendable {
     /// - Returns: `true` if this call completed it, `false` if it was already complete.
     @discardableResult
     public func complete(with response: Response) -> Bool {
-        state.withLock { s in
-            switch s {
+        shared.withLock { shared in
+            switch shared.state {
             case .waiting:
-                s = .completed(response)
+                shared.state = .completed(response)
                 return true
             case .suspended(let connection):
-                s = .completed(response)
+                shared.state = .completed(response)
                 connection.resume()
                 return true
             case .completed, .delivered:
@@ -55,31 +60,40 @@ public final class PendingResponse: Sendable {
 
     /// Adds headers to the response, whatever it will be. Call before returning the pending response.
     public func addHeaders(_ headers: HTTPHeaders) {
-        added.withLock { all in
-            for (name, value) in headers { all.set(name, value) }
+        shared.withLock { shared in
+            for (name, value) in headers { shared.added.set(name, value) }
         }
     }
 
     /// Whether a response was given.
     public var isCompleted: Bool {
-        state.withLock { s in
-            switch s {
+        shared.withLock { shared in
+            switch shared.state {
             case .waiting, .suspended: false
             case .completed, .delivered: true
             }
         }
     }
 
+    /// The response, if it was given before this was handed to the daemon: then the handler can return it as it is,
+    /// and this is dropped. `nil` while it is still to come.
+    public var earlyResponse: Response? {
+        shared.withLock { shared in
+            guard case .completed(let response) = shared.state else { return nil }
+            return response
+        }
+    }
+
     /// Takes the response if it is complete; otherwise suspends `connection` until it is. Event thread only.
     func takeOrSuspend(_ connection: ConnectionHandle) -> Response? {
-        state.withLock { s in
-            switch s {
+        shared.withLock { shared in
+            switch shared.state {
             case .completed(var response):
-                s = .delivered
-                for (name, value) in added.withLock({ $0 }) { response.headers.set(name, value) }
+                shared.state = .delivered
+                for (name, value) in shared.added { response.headers.set(name, value) }
                 return response
             case .waiting:
-                s = .suspended(connection)
+                shared.state = .suspended(connection)
                 connection.suspend()
                 return nil
             case .suspended, .delivered:

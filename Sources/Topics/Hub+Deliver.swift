@@ -42,7 +42,8 @@ extension Hub {
             topic.lastSequence = last.sequence
         }
         let reached = lineage.reduce(0) { $0 + $1.liveCount }
-        let wakes = lineage.flatMap { $0.takeWaiting() }.compactMap(\.outbox.wakeHandler)
+        var wakes: [@Sendable () -> Void] = []
+        for node in lineage { node.takeWaiting(into: &wakes) }
         return Delivery(ids: messages.map(\.id), reached: reached, wakes: wakes, freed: evicted.freedSequences)
     }
 

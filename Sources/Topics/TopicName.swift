@@ -23,9 +23,11 @@ public struct TopicName: Sendable, Hashable, CustomStringConvertible {
         guard Self.isValid(text) else { return nil }
         self.text = text
         var names = [text]
-        let bytes = Array(text.utf8)
-        for index in bytes.indices.reversed() where bytes[index] == UInt8(ascii: ".") {
-            names.append(String(decoding: bytes[..<index], as: UTF8.self))
+        var end = text.utf8.endIndex
+        // A dot is one byte, so each is a character boundary of `text`.
+        while let dot = text.utf8[..<end].lastIndex(of: UInt8(ascii: ".")) {
+            names.append(String(text[..<dot]))
+            end = dot
         }
         lineage = names
     }

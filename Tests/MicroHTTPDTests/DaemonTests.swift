@@ -177,6 +177,32 @@ struct DaemonTests {
         }
     }
 
+    /// A handler that made a pending response and saw it completed before returning sends that response as it is;
+    /// one still to come is deferred, and completed later.
+    @Test func aPendingResponseCompletedEarlyIsAnsweredAsItIs() throws {
+        try withDaemon(
+            TestHandler { request in
+                let pending = PendingResponse()
+                #expect(pending.earlyResponse == nil)
+                if request.path == "/early" {
+                    pending.complete(with: Response(status: 201, contentType: "text/plain", text: "early"))
+                    pending.complete(with: Response(status: 500))
+                    return pending.earlyResponse ?? Response(status: 500)
+                }
+                let worker = NativeThread(name: "worker") {
+                    pending.complete(with: Response(status: 202, contentType: "text/plain", text: "late"))
+                }
+                worker.start()
+                return pending.earlyResponse ?? .deferred(pending)
+            }
+        ) { daemon in
+            let early = try request(port: daemon.port, "GET", "/early")
+            #expect(early.status == 201 && early.text == "early")
+            let late = try request(port: daemon.port, "GET", "/late")
+            #expect(late.status == 202 && late.text == "late")
+        }
+    }
+
     @Test func failsToStartOnAPortInUse() throws {
         try withDaemon(TestHandler { _ in Response(status: 200) }) { daemon in
             var configuration = DaemonConfiguration()
