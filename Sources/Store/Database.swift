@@ -38,7 +38,8 @@ public final class Database {
     /// process (the writer, the checkpointer) still coordinate with each other, in memory, and the log's index lives
     /// in memory rather than in a shared `-shm` file. So a transaction costs no system calls for locks, where the
     /// default layer makes about eight `fcntl` calls a commit, and no other process can open the file while the server
-    /// runs (the data directory's own lock already keeps out a second Spout).
+    /// runs (the data directory's own lock already keeps out a second Spout). A `readOnly` connection takes its locks
+    /// as the default layer does, which would give up the process's hold on the file; the server opens none.
     static let vfs: String? = unsafe sqlite3_vfs_find("unix-excl") != nil ? "unix-excl" : nil
 
     deinit {
