@@ -148,8 +148,8 @@ NDJSON=("${SCENARIOS[2]}")
 AUTH=("${SCENARIOS[2]}" "${SCENARIOS[4]}")
 # The scenario on which both servers also serve HTTPS, each with its own TLS stack: fan-out to 1,000.
 TLS=("${SCENARIOS[2]}")
-# The scenarios the batched C hub runs too (fan-out to 1,000 and 5,000, 1,000 topics).
-HUB=("${SCENARIOS[2]}" "${SCENARIOS[3]}" "${SCENARIOS[4]}")
+# The scenarios the batched C hub runs too (S=1 @ 20,000/s, fan-out to 1,000 and 5,000, 1,000 topics).
+HUB=("${SCENARIOS[0]}" "${SCENARIOS[2]}" "${SCENARIOS[3]}" "${SCENARIOS[4]}")
 
 echo "== pub/sub: Spout (durable, as shipped) and nginx+nchan, Spout --in-memory where durability is measured, Spout read as NDJSON on fan-out, and both servers over HTTPS on fan-out to 1,000; $REPS rep(s); results in $OUT"
 start_spout
