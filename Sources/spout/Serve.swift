@@ -77,7 +77,7 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("connection-memory"),
         help:
-            "Bytes per connection for the request line and headers and the chunk being written (default 8192, which admits requests of about 7,900 bytes, or about 5,000 for an /events query of 32 sources with its resume id and a 2 KB token; 4096 to 1048576). Raise it for larger cookies or longer /events queries."
+            "Bytes per connection for the request line and headers and the chunk being written (default 8192, which admits requests of about 7,900 bytes, or about 5,000 for an /events query of 32 sources with its resume id and a 2 KB token; a Cookie header counts about twice, so about 3,800 bytes of cookies; 4096 to 1048576). Raise it for larger cookies or longer /events queries."
     )
     var connectionMemory: Int?
     @Option(help: "Event threads (default 2).")
