@@ -148,6 +148,16 @@ public final class Daemon: @unchecked Sendable {
     func diagnose(_ message: String) {
         lastDiagnostic.withLock { $0 = message }
         configuration.log?(message)
+        if Self.refusesARequestTooLarge(message) { configuration.requestTooLarge?() }
+    }
+
+    /// Whether `message` is libmicrohttpd's line for a request that did not fit in the connection's memory (connection.c
+    /// in 0.9.75): refused with 414 or 431 (logged once per request, before the answer), or handled but closed without
+    /// an answer because the answer's status line and headers no longer fitted beside the request.
+    static func refusesARequestTooLarge(_ message: String) -> Bool {
+        message.hasPrefix("Error processing request (HTTP response code is 431 ")
+            || message.hasPrefix("Error processing request (HTTP response code is 414 ")
+            || message.hasPrefix("Closing connection (failed to create response header)")
     }
 
     /// Records an open stream on `socket`; one that opens while the daemon stops is told to stop at once.

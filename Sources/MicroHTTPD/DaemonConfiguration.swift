@@ -13,7 +13,8 @@ public struct DaemonConfiguration: Sendable {
     /// Bytes of memory per connection for its request headers and the chunk being written. Default 8 KiB.
     ///
     /// libmicrohttpd zeroes the whole of it, so it is resident: it is most of what an idle stream costs. It also bounds
-    /// request headers (431 above about half of it) and the largest chunk a stream writes at once.
+    /// the request line and headers (a `Cookie` header counts about twice: libmicrohttpd keeps a copy to split it) and
+    /// the largest chunk a stream writes at once. See ``requestTooLarge``.
     public var connectionMemoryLimit: Int = 8 * 1024
     /// Seconds with no byte sent or received after which an idle or stalled connection is closed. Default 60.
     ///
@@ -29,6 +30,10 @@ public struct DaemonConfiguration: Sendable {
     public var tls: TLSIdentity?
     /// Receives libmicrohttpd's diagnostics, one line each.
     public var log: (@Sendable (String) -> Void)?
+    /// Called on an event thread for each request whose request line and headers did not fit in
+    /// ``connectionMemoryLimit``: libmicrohttpd answers it itself, 414 or 431 with an HTML body, and the handler never
+    /// sees it; or, when a request fitted but left no room for its answer's header, it closes the connection unanswered.
+    public var requestTooLarge: (@Sendable () -> Void)?
 
     /// Creates the default configuration.
     public init() {}

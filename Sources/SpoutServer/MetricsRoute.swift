@@ -11,6 +11,7 @@ struct MetricsRoute: Sendable {
     let tails: TailRegistry
     let heartbeats: Heartbeats
     let store: DataStore?
+    let oversize: OversizeRequests
 
     func install(into router: inout Router) {
         router.on("GET", "/metrics") { _, _, caller in
@@ -33,6 +34,10 @@ struct MetricsRoute: Sendable {
             "spout_subscriptions", "gauge", "Open topic subscriptions and tail viewers.",
             metrics.subscriptions.load(ordering: .relaxed) + tailMetrics.viewers.load(ordering: .relaxed))
         add("spout_streams_open", "gauge", "Open SSE streams of every kind.", heartbeats.count)
+        add(
+            "spout_http_requests_too_large_total", "counter",
+            "Requests whose request line and headers did not fit in --connection-memory, refused by libmicrohttpd.",
+            oversize.count.load(ordering: .relaxed))
         add("spout_retained_bytes", "gauge", "Bytes retained by all topics together, each message counted once.", hub.retainedByteCount)
         add("spout_messages_published_total", "counter", "Messages published.", metrics.published.load(ordering: .relaxed))
         add(

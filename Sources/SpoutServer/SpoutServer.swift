@@ -42,6 +42,8 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
         daemonConfiguration.tls = configuration.tls
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
+        let oversize = OversizeRequests(logger: logger, connectionMemory: configuration.connectionMemory)
+        daemonConfiguration.requestTooLarge = { oversize.record() }
         var limits = Hub.Limits()
         limits.maxTopics = configuration.maxTopics
         limits.publishTimeout = configuration.publishTimeout
@@ -102,7 +104,7 @@ public final class SpoutServer: Sendable {
         HistoryRoute(hub: hub, deadlines: deadlines).install(into: &router)
         TailRoutes(registry: tails, heartbeats: heartbeats, store: store, tailTopics: tailTopics).install(into: &router)
         EventsRoute(hub: hub, registry: tails, heartbeats: heartbeats).install(into: &router)
-        MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats, store: store).install(into: &router)
+        MetricsRoute(hub: hub, tails: tails, heartbeats: heartbeats, store: store, oversize: oversize).install(into: &router)
         routeTable = Dictionary(uniqueKeysWithValues: router.routes.map { ($0.template, Set($0.handlers.keys)) })
         daemon = Daemon(configuration: daemonConfiguration, handler: router)
     }

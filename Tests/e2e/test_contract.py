@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -129,3 +130,27 @@ def test_cookies_up_to_their_budget_get_an_answer(shared_server):
     wrong = "\n".join(f"  {name}: {problem}" for name, problem in faults.items() if problem)
     if wrong:
         pytest.fail(f"requests with these cookies went wrong:\n{wrong}", pytrace=False)
+
+
+def test_requests_refused_as_too_large_are_counted_and_logged(server):
+    def refused():
+        text = urllib.request.urlopen(f"{server.url}/metrics", timeout=10).read().decode()
+        return int(re.search(r"(?m)^spout_http_requests_too_large_total (\d+)$", text).group(1))
+
+    assert refused() == 0
+    for _ in range(3):
+        answer, _ = exchange(server, with_cookie("c=" + "a" * 5000))
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:60]
+    assert exchange(server, with_cookie("c=" + "a" * 1000))[0].startswith(b"HTTP/1.1 200 ")
+    assert refused() == 3
+    # Cookies just past their budget: some are handled but leave no room for the answer, so the connection closes
+    # unanswered; those are counted too, and only the answered ones are not.
+    endings = [exchange(server, with_cookie("c=" + "a" * size)) for size in range(3850, 4001, 5)]
+    closed = sum(1 for answer, ending in endings if not answer and ending == "closed")
+    answered = sum(1 for answer, _ in endings if answer.startswith(b"HTTP/1.1 200 "))
+    assert closed > 0 and answered > 0, endings
+    assert refused() == 3 + len(endings) - answered
+    # Told once, not three times: a client cannot flood the log this way.
+    notices = [line for line in server.log_path.read_text().splitlines() if "too large for --connection-memory" in line]
+    assert len(notices) == 1, notices
+    assert "notice" in notices[0] and "(8192 bytes)" in notices[0] and "Cookie header counts about twice" in notices[0]
