@@ -29,8 +29,8 @@ public final class StoreWriter: @unchecked Sendable {
     public enum CallerCommit: Sendable {
         /// Right after handing them in: only if the store is quiet; otherwise they wait for a later call.
         case ifQuiet
-        /// Commit them; if a commit under way began less than `commitWait` ago, answer `false`: call again shortly,
-        /// rather than wake the writer's thread for them.
+        /// Commit them; if a commit under way began less than `commitWait` ago and callers may commit, answer `false`:
+        /// call again shortly, rather than wake the writer's thread for them.
         case mayWait
         /// Commit them, or leave them to the writer's thread.
         case now
@@ -123,7 +123,8 @@ public final class StoreWriter: @unchecked Sendable {
             if committing {
                 switch mode {
                 case .ifQuiet: return (nil, true)
-                case .mayWait where ContinuousClock.now - commitStarted < commitWait: return (nil, false)
+                // Waiting only helps a caller that may commit; the others' jobs are the writer's thread's already.
+                case .mayWait where commitsOnCaller && ContinuousClock.now - commitStarted < commitWait: return (nil, false)
                 case .mayWait, .now:
                     // The commit under way took what was queued when it began, not these: the writer's thread takes them next.
                     writerWanted = true

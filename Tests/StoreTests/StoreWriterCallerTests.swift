@@ -159,6 +159,24 @@ struct StoreWriterCallerTests {
         #expect(try rows(reader) == 1)
     }
 
+    @Test func aCallerThatMayNotCommitIsNotToldToComeBack() throws {
+        let directory = TemporaryDirectory("spout-writer")
+        let (writer, reader) = try open(directory, commitsOnCaller: false, commitWait: .seconds(60))
+        writer.start()
+        defer { writer.stop() }
+        let gate = try holdTheWritersThread(writer)
+        let told = Event()
+        insertByCaller(writer, 1, told: told, mode: .mayWait)
+        // Coming back would not help (its job is the writer's thread's whatever happens): an event thread asked to
+        // would spin its passes until the commit under way ends, as it did under `--fsync always`.
+        #expect(writer.commitQueued(.mayWait), "settled: the writer's thread takes the job")
+        #expect(!told.isSet)
+        gate.set()
+        #expect(told.wait(timeout: .seconds(10)))
+        #expect(writer.metrics.callerCommits.load(ordering: .relaxed) == 0)
+        #expect(try rows(reader) == 1)
+    }
+
     @Test(arguments: [(FsyncPolicy.interval, 1), (.never, 1), (.always, 0)])
     func onlyCommitsThatNeverWaitForTheDiskRunOnTheCaller(policy: FsyncPolicy, callerCommits: Int) throws {
         let folder = TemporaryDirectory("spout-datastore")
