@@ -13,7 +13,7 @@ final class OversizeRequests: Sendable {
         var since = 0
     }
 
-    /// Requests refused so since the server started.
+    /// Requests refused since the server started.
     let count = Atomic<Int>(0)
     private let logger: Logger
     private let connectionMemory: Int
