@@ -46,7 +46,7 @@ public struct StreamBuffer: ~Copyable {
 
     /// Appends a collection of bytes, in one copy when it is contiguous. Appending past ``capacity`` is a bug and traps.
     public mutating func append(contentsOf bytes: some Collection<UInt8>) {
-        let copied: Void? = unsafe bytes.withContiguousStorageIfAvailable { elements in
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { elements in
             unsafe append(UnsafeRawBufferPointer(elements).bytes)
         }
         if copied == nil {
