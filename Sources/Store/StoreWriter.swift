@@ -118,13 +118,15 @@ public final class StoreWriter: @unchecked Sendable {
     ///   thread.
     @discardableResult
     public func commitQueued(_ mode: CallerCommit = .now) -> Bool {
+        // Callers that may not commit handed every job to the writer's thread when they submitted it: nothing to do,
+        // and nothing to come back for.
+        guard commitsOnCaller else { return true }
         let (batch, settled): ([Job]?, Bool) = work.withLock {
             guard !queued.isEmpty else { return (nil, true) }
             if committing {
                 switch mode {
                 case .ifQuiet: return (nil, true)
-                // Waiting only helps a caller that may commit; the others' jobs are the writer's thread's already.
-                case .mayWait where commitsOnCaller && ContinuousClock.now - commitStarted < commitWait: return (nil, false)
+                case .mayWait where ContinuousClock.now - commitStarted < commitWait: return (nil, false)
                 case .mayWait, .now:
                     // The commit under way took what was queued when it began, not these: the writer's thread takes them next.
                     writerWanted = true
@@ -134,8 +136,8 @@ public final class StoreWriter: @unchecked Sendable {
             // Only the callers' own jobs, and only those ahead of any other (order is kept): a large job, such as a
             // delete of evicted messages, stays with the writer's thread rather than hold up an event thread.
             let own = queued.prefix { $0.byCaller }.count
-            if own > 0, commitsOnCaller, mode != .ifQuiet || isQuiet() { return (take(min(own, maxBatch)), true) }
-            if own == 0 || !commitsOnCaller { wantWriter() }
+            if own > 0, mode != .ifQuiet || isQuiet() { return (take(min(own, maxBatch)), true) }
+            if own == 0 { wantWriter() }
             return (nil, true)
         }
         guard let batch else { return settled }
