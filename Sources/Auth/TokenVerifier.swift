@@ -100,12 +100,22 @@ public final class TokenVerifier: Sendable {
             claims = try Blocking.run { [keys] in try await keys.verify(token, as: SpoutClaims.self) }
         } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             throw .invalid("its signature does not match the server's key")
+        } catch let error as JWTError {
+            throw .invalid("its claims could not be read (\(error.reason ?? "\(error.errorType)"))")
         } catch {
             throw .invalid("it could not be read (\(error))")
         }
         return VerifiedToken(
-            grants: claims.spout ?? Grants(), expires: claims.exp.map { Int64($0.value.timeIntervalSince1970.rounded(.down)) },
-            notBefore: claims.nbf.map { Int64($0.value.timeIntervalSince1970.rounded(.down)) })
+            grants: claims.spout ?? Grants(), expires: claims.exp.map { Self.seconds($0.value) },
+            notBefore: claims.nbf.map { Self.seconds($0.value) })
+    }
+
+    /// A claim's time in whole seconds since 1970, held to what `Int64` holds: a signed token may name any number, and
+    /// one past the range means "never" (or "always", for a time long past) rather than a trap.
+    static func seconds(_ date: Date) -> Int64 {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        guard seconds.isFinite else { return seconds < 0 ? .min : .max }
+        return Int64(exactly: seconds) ?? (seconds < 0 ? .min : .max)
     }
 
     /// The bytes of a base64url part, if it is one.

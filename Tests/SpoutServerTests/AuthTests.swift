@@ -114,6 +114,20 @@ struct AuthTests {
         }
     }
 
+    @Test func aSignedTokenWithTimesPastAnyClockNeverCrashesTheServer() throws {
+        try withAuthServer { port in
+            // `exp` and `nbf` about 9.2e18 seconds from now: past what Int64 holds, which once trapped the server.
+            let forever = try token(Grants(admin: true), lifetime: .seconds(Int64.max))
+            #expect(status(port, "GET", "/topics", headers: bearer(forever)) == 200)
+            let never = try call(port, "GET", "/topics", headers: bearer(try token(Grants(admin: true), delay: .seconds(Int64.max))))
+            #expect(never.status == 401)
+            #expect(never.errorCode == "unauthorized")
+            let longGone = try call(port, "GET", "/topics", headers: bearer(try token(Grants(admin: true), lifetime: .seconds(Int64.min))))
+            #expect(longGone.errorCode == "token_expired")
+            #expect(status(port, "GET", "/healthz") == 200)
+        }
+    }
+
     @Test func theTokenComesFromTheHeaderElseTheCookieElseTheQuery() throws {
         let reader = try token(Grants(subscribe: ["news"]))
         let stranger = try token(Grants(subscribe: ["other"]))
