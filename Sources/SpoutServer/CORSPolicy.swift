@@ -4,7 +4,7 @@ import MicroHTTPD
 ///
 /// A configured origin is echoed with credentials allowed; `*` allows any origin, without credentials (browsers refuse
 /// `*` with credentials). Preflight requests get the route's methods and the headers a viewer sends, `Last-Event-ID`
-/// among them. Requests from other origins get no CORS headers, so the browser keeps their answers from the page.
+/// and a token's `Authorization` among them. Requests from other origins get no CORS headers, so the browser keeps their answers from the page.
 struct CORSPolicy: Sendable {
     /// The allowed origins, exactly as browsers send them (`https://example.com:8443`).
     let origins: Set<String>
@@ -12,9 +12,9 @@ struct CORSPolicy: Sendable {
     let anyOrigin: Bool
 
     /// The request headers a page may send.
-    static let allowedHeaders = "Content-Type, Last-Event-ID, Cache-Control, Accept"
+    static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID, Cache-Control, Accept"
     /// The response headers a page may read.
-    static let exposedHeaders = "Location, Retry-After, Allow"
+    static let exposedHeaders = "Location, Retry-After, Allow, WWW-Authenticate"
     /// How long a browser may cache a preflight answer, in seconds.
     static let maxAge = "600"
 

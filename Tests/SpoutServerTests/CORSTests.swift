@@ -34,6 +34,8 @@ struct CORSTests {
             #expect(answer.header("Access-Control-Allow-Credentials") == "true")
             #expect(answer.header("Access-Control-Allow-Methods") == "GET, HEAD, OPTIONS, POST")
             #expect(answer.header("Access-Control-Allow-Headers")?.contains("Last-Event-ID") == true)
+            // A page that holds a token sends it as a header, and may read why it was refused.
+            #expect(answer.header("Access-Control-Allow-Headers")?.contains("Authorization") == true)
             #expect(answer.header("Access-Control-Max-Age") == "600")
             #expect(answer.header("Vary") == "Origin")
 
@@ -44,6 +46,7 @@ struct CORSTests {
             #expect(missing.status == 404)
             #expect(missing.header("Access-Control-Allow-Origin") == viewer)
             #expect(missing.header("Access-Control-Expose-Headers")?.contains("Retry-After") == true)
+            #expect(missing.header("Access-Control-Expose-Headers")?.contains("WWW-Authenticate") == true)
 
             let stranger = try request(port: port, "GET", "/topics", headers: [("Origin", "http://evil.example")])
             #expect(stranger.status == 200)
