@@ -9,8 +9,8 @@ import MicroHTTPD
 ///
 /// The server's own names: `localhost`, `127.0.0.1` and `[::1]` when it is bound to loopback; the bound address
 /// otherwise; when bound to every interface (`0.0.0.0` or `::`), those and any IP address written as such, since a
-/// rebinding page always uses a domain name; and every `--allowed-host`. The port is never compared. A request with no
-/// `Host` (HTTP/1.0) is not refused for that.
+/// rebinding page always uses a domain name; and every `--allowed-host`. The port is never compared. An HTTP/1.0
+/// request may name no `Host`.
 struct BrowserGuard: Sendable {
     private let names: Set<String>
     private let anyAddress: Bool
@@ -32,9 +32,15 @@ struct BrowserGuard: Sendable {
         scheme = tls ? "https" : "http"
     }
 
-    /// Throws the 403 that `request` gets, if any.
+    /// Throws the 403 that `request` gets, if any; or 400 when an HTTP/1.1 request names no `Host`, or more than one,
+    /// as HTTP requires (RFC 9112, section 3.2), since then the name checked would not be the one a proxy used.
     func check(_ request: Request) throws(HTTPError) {
-        let host = request.headers["Host"]
+        let hosts = request.headers.values("Host")
+        if hosts.count > 1 { throw HTTPError(400, "invalid_request", "a request names one Host; this one names \(hosts.count)") }
+        if hosts.isEmpty, request.version != "HTTP/1.0" {
+            throw HTTPError(400, "invalid_request", "an \(request.version) request must name its Host")
+        }
+        let host = hosts.first
         if let host, !isOwn(host) {
             throw HTTPError(
                 403, "forbidden_host",

@@ -56,6 +56,19 @@ struct BrowserGuardTests {
         }
     }
 
+    @Test func anHTTP11RequestWithNoHostOrTwoIsABadRequest() throws {
+        try withServer { port in
+            let none = try raw(port, "GET", "/topics", [])
+            #expect(none.status == 400)
+            #expect(code(none) == "invalid_request")
+            // Two names: which one a proxy in front went by is anyone's guess, so neither is taken.
+            let two = try raw(port, "GET", "/topics", ["Host: localhost", "Host: evil.test"])
+            #expect(two.status == 400)
+            #expect(code(two) == "invalid_request")
+            #expect(status(port, "GET", "/topics", ["Host: localhost"]) == 200)
+        }
+    }
+
     @Test func allowedHostsAreServedAndAWildcardBindServesAddressesButNotNames() throws {
         try withServer(.testing { $0.allowedHosts = ["spout.example.com"] }) { port in
             #expect(status(port, "GET", "/topics", ["Host: spout.example.com:\(port)"]) == 200)
