@@ -109,6 +109,38 @@ nonisolated func acceptPolicy(_ cls: UnsafeMutableRawPointer?, _ address: Unsafe
     return unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue().isAccepting ? .YES : .NO
 }
 
+/// Decodes `%XX` escapes in a request's path or in a query argument, in place, as libmicrohttpd's own does, but leaves
+/// `%00` as written: libmicrohttpd hands the path on as a C string, so a decoded NUL would cut it short, and
+/// `/index.html%00.js` would be served as `/index.html`. Returns the decoded length.
+nonisolated func unescapeKeepingNUL(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?, _ text: UnsafeMutablePointer<CChar>?) -> Int {
+    guard let text = unsafe text else { return 0 }
+    func hex(_ character: CChar) -> CChar? {
+        switch UInt8(bitPattern: character) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - CChar(UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - CChar(UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - CChar(UInt8(ascii: "A")) + 10
+        default: nil
+        }
+    }
+    var read = 0
+    var write = 0
+    // `text[read + 2]` is read only when `text[read + 1]` is a hex digit, so never past the terminating NUL.
+    while unsafe text[read] != 0 {
+        if unsafe text[read] == CChar(UInt8(ascii: "%")), let high = unsafe hex(text[read + 1]), let low = unsafe hex(text[read + 2]),
+            high != 0 || low != 0
+        {
+            unsafe text[write] = high << 4 | low
+            read += 3
+        } else {
+            unsafe text[write] = unsafe text[read]
+            read += 1
+        }
+        write += 1
+    }
+    unsafe text[write] = 0
+    return write
+}
+
 /// Sets a new connection's send buffer, so that a client that stops reading is noticed sooner.
 nonisolated func connectionNotified(
     _ cls: UnsafeMutableRawPointer?,

@@ -73,6 +73,13 @@ struct DaemonStarter {
                 ptr_value: context
             ),
             unsafe MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: sockaddr)),
+            unsafe MHD_OptionItem(
+                option: .UNESCAPE_CALLBACK,
+                value: unsafe unsafeBitCast(
+                    unescapeKeepingNUL as @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int, to: Int.self
+                ),
+                ptr_value: nil
+            ),
         ]
         if configuration.threads > 1 {
             unsafe items.append(unsafe MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threads, ptr_value: nil))

@@ -81,6 +81,17 @@ struct FaultRegressionTests {
         }
     }
 
+    @Test func anEscapedNULInThePathIsTakenAsWrittenNotAsTheEndOfThePath() throws {
+        try withSources { server, _ in
+            // Decoded, the NUL once ended the path: `/topics%00abc` answered as `/topics`, `/index.html%00.js` as the page.
+            let statuses = try ["/topics%00abc", "/index.html%00.js", "/topics/orders%00x", "/topics/%6Frders"].map { path in
+                try request(port: server.port, "GET", path).status
+            }
+            // Other escapes are decoded as before.
+            #expect(statuses == [404, 404, 400, 200])
+        }
+    }
+
     @Test func oneFullBudgetStopsNoTopicAndEachMessageCountsOnce() throws {
         let server = try SpoutProcess(["--max-retained-bytes", String(1 << 20)])
         defer { server.stop() }
