@@ -25,27 +25,59 @@ extension Hub {
         }
     }
 
-    /// Brings the bytes retained by every topic together back under ``Limits/maxRetainedBytes``: each tree gives up its
-    /// oldest messages in proportion to what it holds, down to nine tenths of the budget so that the next publishes do
-    /// not sweep again at once. Publishing never waits for it: one publisher sweeps while the others go on.
-    func enforceBudget() {
+    /// Brings the bytes retained by every topic together back under ``Limits/maxRetainedBytes``, oldest messages first
+    /// across every topic, down to nine tenths of the budget so that the next publishes do not sweep again at once.
+    /// Messages numbered `sparing` or later (those of the publish that went over) are kept: an acknowledged message is
+    /// never the one evicted for it. Publishing never waits for it: one publisher sweeps while the others go on.
+    func enforceBudget(sparing: UInt64) {
         guard budgetSweep.acquire(blocking: false) else { return }
         defer { budgetSweep.release() }
-        let excess = retainedBytes.load(ordering: .relaxed) - limits.maxRetainedBytes / 10 * 9
-        guard excess > 0 else { return }
+        // Publishers go on meanwhile: sweep again while they brought it back over.
+        while retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes, sweep(sparing: sparing) {}
+    }
+
+    /// One sweep down to nine tenths of the budget, oldest first; `false` if it freed nothing.
+    private func sweep(sparing: UInt64) -> Bool {
+        var excess = retainedBytes.load(ordering: .relaxed) - limits.maxRetainedBytes / 10 * 9
+        guard excess > 0 else { return false }
         let trees = registry.withLock { Array($0.trees.values) }
-        // A tree's root log holds its descendants' messages too, so the largest log is near what the tree holds.
-        let sizes = trees.map { tree in tree.withTopics { topics in topics.values.map(\.log.retainedBytes).max() ?? 0 } }
-        let total = sizes.reduce(0, +)
-        guard total > 0 else { return }
+        // Each tree's oldest message, smallest first.
+        var heads = PriorityStorage<Head>(maxsize: 0)
+        for (index, tree) in trees.enumerated() {
+            if let head = tree.withTopics({ Self.oldest(in: $0) }), head < sparing { heads.put(Head(sequence: head, tree: index)) }
+        }
         var freed: [UInt64] = []
-        for (tree, size) in zip(trees, sizes) where size > 0 {
-            let share = Int((Double(excess) * Double(size) / Double(total)).rounded(.up))
+        var freedBytes = 0
+        while excess > 0, heads.count > 0 {
+            let head = heads.get()
+            // Up to the next tree's oldest, this tree holds the oldest messages of all. (A head read earlier may have
+            // gone since, evicted by its own retention: then this takes a little more than the oldest, never less.)
+            let bound = min(heads.smallest?.sequence ?? .max, sparing)
             var evicted = MessageLog.Evicted(collecting: journal != nil)
-            tree.withTopics { topics in Self.evictOldest(in: topics, bytes: share, sparing: .max, into: &evicted) }
+            let next = trees[head.tree].withTopics { topics in
+                Self.evictOldest(in: topics, bytes: excess, sparing: bound, into: &evicted)
+                return Self.oldest(in: topics)
+            }
             retainedBytes.subtract(evicted.freed, ordering: .relaxed)
+            excess -= evicted.freed
+            freedBytes += evicted.freed
             freed += evicted.freedSequences
+            if let next, next < sparing { heads.put(Head(sequence: next, tree: head.tree)) }
         }
         journal?.forget(freed)
+        return freedBytes > 0
+    }
+
+    /// A tree's oldest message: its sequence number, and the tree's index in the sweep's list.
+    private struct Head: Comparable, Sendable {
+        let sequence: UInt64
+        let tree: Int
+
+        static func < (left: Head, right: Head) -> Bool { left.sequence < right.sequence }
+    }
+
+    /// The sequence number of a tree's oldest message. Under the tree's lock.
+    private static func oldest(in topics: [String: Topic]) -> UInt64? {
+        topics.values.compactMap(\.log.firstSequence).min()
     }
 }

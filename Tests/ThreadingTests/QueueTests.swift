@@ -137,6 +137,16 @@ struct QueueTests {
         #expect(received == items.sorted())
     }
 
+    @Test func priorityStorageShowsItsSmallestWithoutTakingIt() {
+        var storage = PriorityStorage<Int>(maxsize: 0)
+        #expect(storage.smallest == nil)
+        for item in [5, 3, 9, 1, 7] { storage.put(item) }
+        #expect(storage.smallest == 1)
+        #expect(storage.count == 5)
+        #expect(storage.get() == 1)
+        #expect(storage.smallest == 3)
+    }
+
     @Test func fifoQueueKeepsOrderAcrossGrowthAndWraparound() throws {
         let queue = Queue<Int>()
         var expected: [Int] = []

@@ -34,6 +34,13 @@ public struct PriorityStorage<Element: Comparable & Sendable>: QueueStorage {
         heap.count
     }
 
+    /// The smallest item, left in place; `nil` when empty.
+    ///
+    /// Mirrors Python's `heap[0]` on a list kept by `heapq`.
+    public var smallest: Element? {
+        heap.first
+    }
+
     /// Adds an item, keeping heap order.
     ///
     /// - Parameter item: The item to store.
