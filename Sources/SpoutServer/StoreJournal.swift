@@ -58,6 +58,7 @@ struct StoreJournal: TopicJournal {
             JournalTopic(name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt)
         }
         hub.restore(topics: topics)
+        hub.restore(evictedThrough: try store.evictedThrough())
         // Two chunks in hand at most: the reader runs ahead by one while the loader works.
         let chunks = Queue<[JournalMessage]>(maxsize: 2)
         let loader = NativeThread(name: "spout-restore") {

@@ -29,6 +29,11 @@ extension DataStore {
             if version < 2 {
                 try database.execute("ALTER TABLE tails ADD COLUMN topic TEXT; ALTER TABLE tails ADD COLUMN published TEXT;")
             }
+            // Layout 3: for each topic, the newest of its messages deleted, so that a resume after a restart still
+            // knows what was let go.
+            if version < 3 {
+                try database.execute("CREATE TABLE evicted(topic TEXT PRIMARY KEY, through INTEGER NOT NULL);")
+            }
             try database.execute("PRAGMA user_version = \(schemaVersion);")
         }
     }

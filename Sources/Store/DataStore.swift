@@ -8,7 +8,7 @@ public final class DataStore: @unchecked Sendable {
     // Unchecked: `directory` and `database` are set in `init` and then belong to the writer, which alone uses the
     // connection once started; loading happens before that.
     /// The version of the file's layout this build writes; a file from a newer build is refused.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// The epoch of every topic id, kept from the first run on.
     public let epoch: String
@@ -17,10 +17,10 @@ public final class DataStore: @unchecked Sendable {
     /// The writer's figures.
     public var metrics: StoreMetrics { writer.metrics }
     private let directory: DataDirectory
-    private let database: Database
-    private let writer: StoreWriter
+    let database: Database
+    let writer: StoreWriter
     private let checkpointer: Checkpointer
-    private let evictions = Evictions()
+    let evictions = Evictions()
 
     /// The database file's name in the data directory.
     public static let fileName = "spout.db"
@@ -142,24 +142,6 @@ public final class DataStore: @unchecked Sendable {
     @discardableResult
     public func commitQueued(_ mode: StoreWriter.CallerCommit = .now) -> Bool {
         writer.commitQueued(mode)
-    }
-
-    /// Deletes the messages with these sequence numbers (no topic retains them any more), gathered with others into
-    /// one statement in a later transaction (see ``Evictions``), never one statement per message.
-    public func forget(_ sequences: [UInt64]) {
-        guard !sequences.isEmpty, let due = evictions.add(sequences) else { return }
-        delete(due)
-    }
-
-    private func delete(_ sequences: [UInt64]) {
-        guard !sequences.isEmpty else { return }
-        let list = Evictions.jsonArray(sequences)
-        writer.submit(
-            { database throws(StoreError) in
-                let delete = try database.cached("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))")
-                delete.bind(1, list)
-                try delete.run()
-            }, done: { _ in })
     }
 
     /// Saves a topic (made, or made explicit); `done` runs once it is committed.

@@ -31,6 +31,20 @@ extension Hub {
         }
     }
 
+    /// Brings back what the journal knows of messages it deleted: for each topic, the newest of its deleted messages.
+    /// The topic, if it still exists, and each ancestor let go of every message of it up to there, so a resume from an
+    /// older id gets a `gap` (`expired`); and the sequence goes on after them. Before ``restore(messages:)``.
+    public func restore(evictedThrough floors: [(topic: String, through: UInt64)]) {
+        for (topic, through) in floors {
+            // The sequence goes on after every message ever given out, deleted ones too, so that no id is given twice.
+            sequence.max(through, ordering: .relaxed)
+            guard let name = TopicName(topic), let tree = tree(for: name) else { continue }
+            tree.withTopics { topics in
+                for text in name.lineage { topics[text]?.log.evicted(through: through) }
+            }
+        }
+    }
+
     /// Brings back retained messages, oldest first, into the logs of their topics and those topics' ancestors, as they
     /// were published. Each log evicts what its retention no longer keeps (by age too, on the wall clock), so loading
     /// holds no more than serving would; the journal forgets what no log keeps, and the sequence goes on after the

@@ -91,6 +91,12 @@ struct MessageLog {
         }
     }
 
+    /// Takes it that every message up to `sequence` was evicted before: what a restart learns from the store of the
+    /// messages it deleted.
+    mutating func evicted(through sequence: UInt64) {
+        lastEvictedSequence = max(lastEvictedSequence, sequence)
+    }
+
     /// Evicts every message (the topic is deleted).
     mutating func evictAll(into evicted: inout Evicted) {
         while !entries.isEmpty { evictFirst(&evicted) }

@@ -1,0 +1,67 @@
+import EventStream
+import Foundation
+import JSON
+import TestSupport
+import Testing
+import Topics
+
+/// What a restart knows of messages the store had already deleted: a resume from before them is told of the gap, and
+/// their ids are never given out again. The real binary over one data directory.
+@Suite("Restart: messages deleted before it", .serialized, .timeLimit(.minutes(2)))
+struct RestartGapTests {
+    @Test func aResumeFromAnIdWhoseSuccessorsWereDeletedGetsAGapAfterARestart() throws {
+        let data = TemporaryDirectory("spout-restart-gap")
+        var ids: [String] = []
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { server.stop() }
+            try createTopic(server.port, #"{"name":"rx","retention":{"messages":2}}"#)
+            try createTopic(server.port, #"{"name":"other"}"#)
+            for index in 0..<5 {
+                ids.append(try publish(server.port, "rx", "e\(index)"))
+                // Another topic's messages in between, so that rx's ids are not consecutive numbers.
+                _ = try publish(server.port, "other", "o\(index)")
+            }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        // e1 and e2 were deleted: from e0, they are missed, and the stream says so before e3.
+        let fromFirst = try SSEClient(port: server.port, path: "/topics/rx/events", headers: [("Last-Event-ID", ids[0])])
+        let events = try fromFirst.waitForEvents(3)
+        #expect(events.first?.event == "gap")
+        let gap = try JSONParser.parse(Array((events.first?.data ?? "").utf8))
+        #expect(gap["reason"] == .string("expired"))
+        #expect(events.dropFirst().map(\.data) == ["e3", "e4"])
+        fromFirst.disconnect()
+        // From e2, the last deleted, nothing was missed.
+        let fromLastDeleted = try SSEClient(port: server.port, path: "/topics/rx/events", headers: [("Last-Event-ID", ids[2])])
+        let exact = try fromLastDeleted.waitForEvents(2)
+        #expect(exact.map(\.event) == [nil, nil])
+        #expect(exact.map(\.data) == ["e3", "e4"])
+        fromLastDeleted.disconnect()
+        // History says the same.
+        let page = try call(server.port, "GET", "/topics/rx/messages?after=\(ids[0])")
+        #expect(page["gap"]?["reason"] == .string("expired"))
+    }
+
+    @Test func idsGoOnAfterMessagesThatWereAllDeleted() throws {
+        let data = TemporaryDirectory("spout-restart-gap")
+        var last = ""
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { server.stop() }
+            try createTopic(server.port, #"{"name":"brief","retention":{"seconds":1}}"#)
+            for index in 0..<3 { last = try publish(server.port, "brief", "b\(index)") }
+            // Let them expire, so that the store deletes every row it had.
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline, try call(server.port, "GET", "/topics/brief")["retained"]?["messages"] != .integer(0) {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        #expect(try call(server.port, "GET", "/topics/brief")["retained"]?["messages"] == .integer(0))
+        let next = try publish(server.port, "brief", "after")
+        #expect((EventID(parsing: next)?.sequence ?? 0) > (EventID(parsing: last)?.sequence ?? .max), "\(next) after \(last)")
+    }
+}
