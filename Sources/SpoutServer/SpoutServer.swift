@@ -85,11 +85,11 @@ public final class SpoutServer: Sendable {
         tails = TailRegistry(roots: roots, limits: tailLimits, metrics: TailMetrics(), disableInotify: configuration.followByPolling)
         tailTopics = TailTopics(hub: hub, registry: tails, store: store, deadlines: deadlines, logger: logger)
         for record in savedTails {
-            // A file missing now is waited for, as `retry` does: the tail existed, and must still.
+            // A file missing or refused now is waited for, as `retry` does: the tail existed, and must still, with its id.
             do throws(TailError) {
                 _ = try tails.register(
                     path: record.path, name: record.id, retry: true, topic: record.topic, resumingAt: Self.resumePoint(record),
-                    createdAt: record.createdAt)
+                    createdAt: record.createdAt, restoring: true)
                 // Its topic was made with it; if it was deleted since, the first line makes it again.
                 if let topic = record.topic.flatMap(TopicName.init) { try tailTopics.add(tail: record.id, topic: topic, after: record.published) }
             } catch {

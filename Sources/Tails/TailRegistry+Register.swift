@@ -14,6 +14,8 @@ extension TailRegistry {
     ///   - cursor: where the follower was in the file before a restart: it goes on from there if the file is the same
     ///     one and unchanged up to there, from the start of a file that replaced it, and from the end otherwise.
     ///   - createdAt: when it was first registered, for a tail brought back after a restart.
+    ///   - restoring: the tail is brought back after a restart: a file it may not read now (outside the roots, not a
+    ///     regular file, unreadable) does not refuse it; it is kept, and shown `refused` until the file is readable again.
     /// - Returns: the tail, and whether it was created (`false`: that file, after resolving symlinks, was already
     ///   tailed, with the same topic, and this is that tail).
     /// - Throws: ``TailError`` for every refusal; see its cases.
@@ -23,7 +25,8 @@ extension TailRegistry {
         retry: Bool,
         topic: String? = nil,
         resumingAt cursor: String? = nil,
-        createdAt: Int64? = nil
+        createdAt: Int64? = nil,
+        restoring: Bool = false
     ) throws(TailError) -> (info: TailInfo, created: Bool) {
         guard !roots.isEmpty else { throw .noRoots }
         guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
@@ -38,12 +41,14 @@ extension TailRegistry {
         } catch .missing {
             guard retry else { throw .missing(clean) }
             file = nil
-        } catch .outsideRoots {
-            throw .outsideRoots(clean, allowed: roots.paths)
-        } catch .notRegular {
-            throw .notRegularFile(clean)
         } catch {
-            throw .unreadable(clean)
+            switch error {
+            // Kept and waited for, as a missing file is: the follower finds it refused when it first looks.
+            case _ where restoring: file = nil
+            case .outsideRoots: throw .outsideRoots(clean, allowed: roots.paths)
+            case .notRegular: throw .notRegularFile(clean)
+            default: throw .unreadable(clean)
+            }
         }
         let position =
             file.map { file -> Int64 in
