@@ -29,22 +29,30 @@ struct DaemonStarter {
         // libmicrohttpd reads the PEM text while it starts; the C strings live until this call returns.
         let certificate = Array((configuration.tls?.certificate ?? "").utf8CString)
         let key = Array((configuration.tls?.key ?? "").utf8CString)
+        let priorities = Array(Self.tlsPriorities.utf8CString)
         let daemon = unsafe certificate.withUnsafeBufferPointer { certificate in
             unsafe key.withUnsafeBufferPointer { key in
-                unsafe address.storage.withUnsafeBytes { sockaddr in
-                    var options = unsafe options(limit: limit, sockaddr: sockaddr.baseAddress!)
-                    if configuration.tls != nil {
-                        unsafe options.insert(
-                            unsafe MHD_OptionItem(
-                                option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: certificate.baseAddress!)),
-                            at: options.count - 1)
-                        unsafe options.insert(
-                            unsafe MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: key.baseAddress!)),
-                            at: options.count - 1)
-                    }
-                    return unsafe options.withUnsafeMutableBufferPointer { items in
-                        unsafe CMicroHTTPD_start_daemon(
-                            flags, UInt16(configuration.port), acceptPolicy, context, accessHandler, context, items.baseAddress)
+                unsafe priorities.withUnsafeBufferPointer { priorities in
+                    unsafe address.storage.withUnsafeBytes { sockaddr in
+                        var options = unsafe options(limit: limit, sockaddr: sockaddr.baseAddress!)
+                        if configuration.tls != nil {
+                            unsafe options.insert(
+                                unsafe MHD_OptionItem(
+                                    option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: certificate.baseAddress!)),
+                                at: options.count - 1)
+                            unsafe options.insert(
+                                unsafe MHD_OptionItem(
+                                    option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: key.baseAddress!)),
+                                at: options.count - 1)
+                            unsafe options.insert(
+                                unsafe MHD_OptionItem(
+                                    option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: priorities.baseAddress!)),
+                                at: options.count - 1)
+                        }
+                        return unsafe options.withUnsafeMutableBufferPointer { items in
+                            unsafe CMicroHTTPD_start_daemon(
+                                flags, UInt16(configuration.port), acceptPolicy, context, accessHandler, context, items.baseAddress)
+                        }
                     }
                 }
             }
@@ -54,6 +62,10 @@ struct DaemonStarter {
         }
         return unsafe (daemon, Int(unsafe CMicroHTTPD_bound_port(daemon)))
     }
+
+    /// GnuTLS's defaults with TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996), and browsers no longer
+    /// offer them, so only a downgrade would use them.
+    static let tlsPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
     private func options(limit: Int, sockaddr: UnsafeRawPointer) -> [MHD_OptionItem] {
         // The logger must come first, or libmicrohttpd warns and sends early messages to stderr (§9.11).

@@ -63,6 +63,16 @@ def test_curl_trusts_the_certificate_and_http_is_refused(certificate, tls_server
                           capture_output=True).returncode != 0
 
 
+@pytest.mark.parametrize("version,accepted", [("-tls1", False), ("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)])
+def test_only_tls_1_2_and_1_3_are_offered(certificate, tls_server, version, accepted):
+    # SECLEVEL=0 lets this openssl offer 1.0 and 1.1 at all: the refusal must be the server's.
+    handshake = subprocess.run(
+        ["openssl", "s_client", version, "-cipher", "DEFAULT:@SECLEVEL=0", "-connect", f"127.0.0.1:{tls_server.port}",
+         "-CAfile", str(certificate / "server.crt")],
+        input="", capture_output=True, text=True, timeout=30)
+    assert (handshake.returncode == 0 and "Cipher is (NONE)" not in handshake.stdout) == accepted, handshake.stdout[-400:]
+
+
 def test_a_stream_resumes_and_ends_cleanly_at_shutdown_over_tls(certificate, tls_server):
     base = tls_server.url
     assert curl(certificate, "-d", '{"name":"secure"}', f"{base}/topics").returncode == 0
