@@ -48,7 +48,11 @@ struct CORSPolicy: Sendable {
 
     /// Adds the CORS headers to `response`, or to the response a pending one will give.
     func apply(to response: inout Response, for request: Request) {
-        guard let headers = headers(for: request, response: response) else { return }
+        var headers = headers(for: request, response: response) ?? HTTPHeaders()
+        // Allowed origins are echoed, so the answer depends on the Origin whatever it is: a shared cache must not
+        // hand one without CORS headers (to no Origin, or another) to an allowed page.
+        if !origins.isEmpty { headers.set("Vary", "Origin") }
+        guard !headers.fields.isEmpty else { return }
         if case .deferred(let pending) = response.body {
             pending.addHeaders(headers)
         }

@@ -51,6 +51,8 @@ struct CORSTests {
             let stranger = try request(port: port, "GET", "/topics", headers: [("Origin", "http://evil.example")])
             #expect(stranger.status == 200)
             #expect(stranger.header("Access-Control-Allow-Origin") == nil)
+            #expect(stranger.header("Vary") == "Origin")
+            #expect(try request(port: port, "GET", "/topics").header("Vary") == "Origin", "without an Origin too")
             let strangerPreflight = try preflight(port, "/topics", origin: "http://evil.example")
             #expect(strangerPreflight.header("Access-Control-Allow-Origin") == nil)
         }
