@@ -10,7 +10,8 @@ struct JSONFields {
     /// Reads `value`, which must be an object; `path` names it in messages (`retention`, `body`…).
     init(_ value: JSONValue, path: String) throws(HTTPError) {
         guard case .object(let members) = value else {
-            throw HTTPError(400, "invalid_request", "\(path) must be a JSON object, not \(value.typeName)")
+            // The body itself is the request; a member of it is a field.
+            throw HTTPError(400, path == "body" ? "invalid_request" : "invalid_field", "\(path) must be a JSON object, not \(value.typeName)")
         }
         self.members = members
         self.path = path

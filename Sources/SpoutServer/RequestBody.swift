@@ -27,9 +27,12 @@ enum RequestBody {
     }
 
     /// The body as a JSON value.
-    /// - Throws: 400 for an empty body or malformed JSON.
+    /// - Throws: 400 for an empty body, a body that is not UTF-8 (`invalid_utf8`), or malformed JSON.
     static func json(_ request: Request) throws(HTTPError) -> JSONValue {
         guard !request.body.isEmpty else { throw HTTPError(400, "invalid_json", "the request needs a JSON body") }
+        guard String(validating: request.body, as: UTF8.self) != nil else {
+            throw HTTPError(400, "invalid_utf8", "the body is not valid UTF-8 text, which JSON must be")
+        }
         do {
             return try JSONParser.parse(request.body)
         } catch {

@@ -31,6 +31,7 @@ struct TopicBadInputTests {
                 (#"{"name":"ok","policy":"sometimes"}"#, 400, "invalid_field"),
                 (#"{"name":"ok","retention":{"messages":0}}"#, 400, "invalid_field"),
                 (#"{"name":"ok","retention":{"messages":"many"}}"#, 400, "invalid_field"),
+                (#"{"name":"ok","retention":[]}"#, 400, "invalid_field"),
                 (#"{"name":"ok","retention":{"messages":5},"queue":{"messages":6}}"#, 400, "invalid_settings"),
                 (#"{"name":"ok","retention":{"weeks":1}}"#, 400, "unknown_field"),
                 (#"{"name":"ok","colour":"red"}"#, 400, "unknown_field"),
@@ -58,6 +59,7 @@ struct TopicBadInputTests {
                 body: Array(#"{"name":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)
             )
             #expect(invalid.status == 400)
+            #expect(invalid.text.contains("invalid_utf8"), "\(invalid.text)")
             let big = #"{"name":"x","pad":""# + String(repeating: "p", count: 5000) + #""}"#
             expectError(try call(port, "POST", "/topics", json: big), 413, "payload_too_large")
         }
@@ -123,6 +125,7 @@ struct TopicBadInputTests {
             let invalid = try request(
                 port: port, "POST", "/topics/pub/messages", headers: [("Content-Type", "text/plain")], body: [0x61, 0xC3, 0x28])
             #expect(invalid.status == 400)
+            #expect(invalid.text.contains("invalid_utf8"), "\(invalid.text)")
             let big = String(repeating: "p", count: 5000)
             expectError(try call(port, "POST", "/topics/pub/messages", json: big, contentType: "text/plain"), 413, "payload_too_large")
             #expect(try call(port, "GET", "/topics/pub")["published"] == .integer(0))
