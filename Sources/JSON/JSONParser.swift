@@ -142,9 +142,10 @@ public struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let literal = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let value = Int64(literal) { return .integer(value) }
+        // `-0` is an integer by its syntax, but 0 would not say it again as written.
+        if isInteger, literal != "-0", let value = Int64(literal) { return .integer(value) }
         guard let value = Double(literal), value.isFinite else { throw failure("number out of range") }
-        return .double(value)
+        return .number(literal)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {

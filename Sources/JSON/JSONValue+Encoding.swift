@@ -18,7 +18,7 @@ extension JSONValue {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .integer(let value): out.append(contentsOf: String(value).utf8)
-        case .double(let value): out.append(contentsOf: Self.format(value).utf8)
+        case .number(let text): out.append(contentsOf: text.utf8)
         case .string(let value): JSONValue.encodeString(value, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -73,11 +73,5 @@ extension JSONValue {
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? 48 + nibble : 87 + nibble
-    }
-
-    private static func format(_ value: Double) -> String {
-        // Parsed numbers are always finite; anything else has no JSON spelling.
-        guard value.isFinite else { return "null" }
-        return value.description
     }
 }

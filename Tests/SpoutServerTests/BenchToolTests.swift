@@ -106,7 +106,7 @@ private func member(_ object: JSONValue?, _ key: String) -> JSONValue? {
 private func number(_ value: JSONValue?) -> Double? {
     switch value {
     case .integer(let integer): Double(integer)
-    case .double(let double): double
+    case .number(let text): Double(text)
     default: nil
     }
 }

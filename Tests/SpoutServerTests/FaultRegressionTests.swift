@@ -92,6 +92,18 @@ struct FaultRegressionTests {
         }
     }
 
+    @Test func jsonNumbersReachSubscribersExactlyAsPublished() throws {
+        try withSources { server, _ in
+            let numbers = ["12345678901234567890123", "1e2", "-0", "1.5E-7", "0.10", "[1.0,2.50]"]
+            for number in numbers {
+                #expect(try call(server.port, "POST", "/topics/orders/messages", json: #"{"data":\#(number)}"#).status == 201)
+            }
+            // Parsed as doubles they went out as 1.2345678901234568e+22, 100.0, 0, 1.5e-07, 0.1 and [1.0,2.5].
+            let client = try SSEClient(port: server.port, path: "/topics/orders/events?backlog=\(numbers.count)")
+            #expect(try client.waitForEvents(numbers.count).map(\.data) == numbers)
+        }
+    }
+
     @Test func oneFullBudgetStopsNoTopicAndEachMessageCountsOnce() throws {
         let server = try SpoutProcess(["--max-retained-bytes", String(1 << 20)])
         defer { server.stop() }
