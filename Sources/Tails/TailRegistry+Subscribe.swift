@@ -48,7 +48,10 @@ extension TailRegistry {
                     offset = file.start(ofLast: count, before: shared.committed, limit: scan)
                 case .after(let text):
                     if let cursor = FileCursor(parsing: text) {
-                        if cursor.device != file.device || cursor.inode != file.inode {
+                        // The id given while there was no file: nothing was read, so the whole file follows, no gap.
+                        if cursor == TailViewer.noFile {
+                            offset = 0
+                        } else if cursor.device != file.device || cursor.inode != file.inode {
                             gap = (
                                 "rotated", "that id is from a file that has since been rotated or replaced; resuming at the start of the current file"
                             )
@@ -62,7 +65,7 @@ extension TailRegistry {
                     }
                 }
                 source = .file(TailViewer.reading(shared.generation, file, at: offset, cap: cap, tail: id))
-            } else if case .after = start {
+            } else if case .after(let text) = start, FileCursor(parsing: text) != TailViewer.noFile {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
             let resumed =

@@ -50,6 +50,26 @@ struct TailResumeTests {
         }
     }
 
+    @Test func theIdGivenWhileThereWasNoFileResumesAtTheStartWithoutAGap() throws {
+        try withTails { registry, directory in
+            _ = try registry.register(path: directory.file("late.log"), name: "late", retry: true)
+            var waiting = FeedReader(try registry.subscribe("late", format: .raw, from: .lines(0)))
+            _ = waiting.drain()
+            let given = try #require(waiting.parser.lastEventID)
+            waiting.feed.close()
+            // Nothing was there, so nothing was missed: neither while it is still missing nor once it has come.
+            var early = FeedReader(try registry.subscribe("late", format: .raw, from: .after(given)))
+            #expect(controls(early.drain()).isEmpty)
+            directory.write("late.log", "first\n")
+            let came = collect(&early) { lines($0).count >= 1 }
+            #expect(lines(came) == ["first"])
+            var later = FeedReader(try registry.subscribe("late", format: .raw, from: .after(given)))
+            let again = collect(&later) { lines($0).count >= 1 }
+            #expect(controls(again).isEmpty, "\(controls(again))")
+            #expect(lines(again) == ["first"])
+        }
+    }
+
     @Test func resumeSurvivesARestartOfTheRegistry() throws {
         let directory = TemporaryDirectory("spout-restart")
         directory.write("app.log", "one\ntwo\n")
