@@ -64,8 +64,14 @@ struct HistoryRoute: Sendable {
             else { return }
             ticket.withLock { $0 }?.cancel()
             subscription.close()
-            let next = (try? hub.history(of: name, after: page.next, limit: limit)) ?? page
-            pending.complete(with: Self.response(next))
+            do throws(HubError) {
+                pending.complete(with: Self.response(try hub.history(of: name, after: page.next, limit: limit)))
+            } catch .notFound(let why) {
+                // The topic was deleted while the poll waited: polling again would get the same.
+                pending.complete(with: HubError.notFound(why).http.response)
+            } catch {
+                pending.complete(with: Self.response(page))
+            }
         }
         subscription.onWake(finish)
         // Read what is there (the stream's preamble, and any message that came since the page was read), which also

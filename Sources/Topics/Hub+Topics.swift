@@ -99,14 +99,15 @@ extension Hub {
     ///   it is gone now, but may be back after a restart.
     /// - Throws: at once: ``HubError/notFound(_:)``.
     public func deleteTopic(_ name: TopicName, completion: @escaping @Sendable (Result<Void, HubError>) -> Void) throws(HubError) {
-        let removed = registry.withLock { registry -> Bool in
-            guard remove(name, from: &registry) else { return false }
+        let removed = registry.withLock { registry -> (@Sendable () -> Void)? in
+            guard let finish = remove(name, from: &registry) else { return nil }
             journal?.delete(topic: name.text) { failure in
                 completion(failure.map { .failure(.storeUnavailable($0.message)) } ?? .success(()))
             }
-            return true
+            return finish
         }
-        guard removed else { throw .notFound("no topic named \(name)") }
+        guard let removed else { throw .notFound("no topic named \(name)") }
+        removed()
         if journal == nil { completion(.success(())) }
     }
 
@@ -118,14 +119,15 @@ extension Hub {
 
     /// Takes a topic out of memory only (its creation could not be kept).
     func forget(_ name: TopicName) {
-        registry.withLock { registry in _ = remove(name, from: &registry) }
+        registry.withLock { registry in remove(name, from: &registry) }?()
     }
 
-    /// Takes a topic out of the registry, ends its streams, frees its log, and tells waiting publishers. Under the
-    /// registry's lock. Returns whether it was there.
-    private func remove(_ name: TopicName, from registry: inout Registry) -> Bool {
+    /// Takes a topic out of the registry, ends its streams and frees its log, under the registry's lock. Returns `nil` if
+    /// it was not there; else what to do once that lock is let go: wake its streams and long-polls, and tell waiting
+    /// publishers. (A woken long-poll reads the registry again at once, so waking it under the lock would deadlock.)
+    private func remove(_ name: TopicName, from registry: inout Registry) -> (@Sendable () -> Void)? {
         let root = name.root
-        guard let tree = registry.trees[root] else { return false }
+        guard let tree = registry.trees[root] else { return nil }
         var evicted = MessageLog.Evicted(collecting: journal != nil)
         let wakes = tree.withTopics { topics -> [@Sendable () -> Void]? in
             guard let topic = topics.removeValue(forKey: name.text) else { return nil }
@@ -134,12 +136,13 @@ extension Hub {
             topic.log.evictAll(into: &evicted)
             return topic.subscriptions.values.compactMap { $0.endUnderLock(.deleted) }
         }
-        guard let wakes else { return false }
+        guard let wakes else { return nil }
         retainedBytes.subtract(evicted.freed, ordering: .relaxed)
         journal?.forget(evicted.freedSequences)
-        for wake in wakes { wake() }
-        // A publisher waiting for room in this topic must notice that it is gone.
-        tree.noteProgress()
-        return true
+        return {
+            for wake in wakes { wake() }
+            // A publisher waiting for room in this topic must notice that it is gone.
+            tree.noteProgress()
+        }
     }
 }

@@ -110,6 +110,21 @@ struct HistoryTests {
         }
     }
 
+    @Test func deletingATopicAnswersItsLongPollsAndTheServerGoesOn() throws {
+        try withServer { port in
+            try createTopic(port, #"{"name":"orders"}"#)
+            let poll = try TestConnection(port: port)
+            try poll.send("GET", "/topics/orders/messages?wait=10")
+            usleep(300_000)
+            // The poll was woken under the registry's lock, and read the registry again: the delete never returned.
+            let deleted = try request(port: port, "DELETE", "/topics/orders", timeout: 3)
+            #expect(deleted.status == 204)
+            let answer = try poll.response(timeout: 3)
+            #expect(answer.status == 404)
+            #expect(try request(port: port, "GET", "/healthz", timeout: 3).status == 200)
+        }
+    }
+
     @Test func aThousandLongPollsAreReleasedByOnePublish() throws {
         try withServer { port in
             try createTopic(port, #"{"name":"orders"}"#)
