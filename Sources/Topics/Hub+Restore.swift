@@ -41,6 +41,11 @@ extension Hub {
             guard let name = TopicName(topic), let tree = tree(for: name) else { continue }
             tree.withTopics { topics in
                 for text in name.lineage { topics[text]?.log.evicted(through: through) }
+                // Its last message, if none is kept: restored messages come after and take its place.
+                if let topic = topics[topic], topic.lastSequence < through {
+                    topic.lastSequence = through
+                    topic.lastID = EventID(epoch: epoch, sequence: through).description
+                }
             }
         }
     }
@@ -68,7 +73,9 @@ extension Hub {
                     return found
                 }()
             guard let (tree, lineage) = place, !lineage.isEmpty else {
+                // Its topic was deleted: the message goes, but its id was given out, and is never given again.
                 orphans.append(record.sequence)
+                sequence.max(record.sequence, ordering: .relaxed)
                 continue
             }
             let message = Message(
