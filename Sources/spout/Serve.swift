@@ -98,6 +98,9 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "spout")
+        for name in Settings.unknownEnvironment() {
+            logger.warning("\(name) is set, but it is not a setting of this spout; it is ignored (spout serve --help lists them)")
+        }
         // Block the stop signals before any thread starts, so every thread inherits the mask and only `sigwait` sees them.
         let signals = StopSignals()
         let server: SpoutServer

@@ -48,7 +48,7 @@ struct Settings {
             throw ValidationError("--connection-memory takes 4096…1048576 bytes")
         }
         if let seconds = try flags.heartbeat ?? Self.environment("HEARTBEAT").map(Self.seconds) {
-            guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds between 0 and 3600") }
+            guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds, more than 0 and at most 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
         }
         server.followByPolling = flags.poll || Self.environment("POLL") == "1"
@@ -71,7 +71,7 @@ struct Settings {
         server.maxRetainedBytes = try flags.maxRetainedBytes ?? Self.number("MAX_RETAINED_BYTES") ?? server.maxRetainedBytes
         guard server.maxRetainedBytes >= 1024 else { throw ValidationError("--max-retained-bytes must be at least 1024") }
         if let seconds = try flags.publishTimeout ?? Self.environment("PUBLISH_TIMEOUT").map(Self.seconds) {
-            guard seconds > 0, seconds <= 300 else { throw ValidationError("--publish-timeout takes seconds between 0 and 300") }
+            guard seconds > 0, seconds <= 300 else { throw ValidationError("--publish-timeout takes seconds, more than 0 and at most 300") }
             server.publishTimeout = .milliseconds(Int64(seconds * 1000))
         }
         try readAuth(flags)
@@ -139,6 +139,31 @@ struct Settings {
             guard bytes.count <= 1 << 20 else { throw ValidationError("\(flag) \(path) is over 1 MiB: not a key") }
         }
         return bytes
+    }
+
+    /// The `SPOUT_` variables this build reads: the flags of `spout serve`, and the console commands' server and token.
+    static let knownEnvironment: Set<String> = [
+        "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
+        "CONNECTION_MEMORY", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
+        "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
+        "SERVER", "TOKEN",
+    ].reduce(into: []) { $0.insert("SPOUT_" + $1) }
+
+    /// The `SPOUT_` variables set in the environment that this build does not read: a misspelt setting, or one of a
+    /// later version, would otherwise be ignored without a word.
+    static func unknownEnvironment() -> [String] {
+        var names: [String] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if text.hasPrefix("SPOUT_"), let name = text.split(separator: "=", maxSplits: 1).first.map(String.init),
+                !knownEnvironment.contains(name)
+            {
+                names.append(name)
+            }
+            entry += 1
+        }
+        return names.sorted()
     }
 
     private static func environment(_ flag: String) -> String? {

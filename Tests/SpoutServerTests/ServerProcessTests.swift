@@ -39,11 +39,16 @@ struct ServerProcessTests {
         #expect(server.log.contains("stopped"))
     }
 
-    @Test func takesSettingsFromTheEnvironment() throws {
-        let server = try SpoutProcess(environment: ["SPOUT_MAX_BODY_BYTES": "10"])
+    @Test func takesSettingsFromTheEnvironmentAndSaysWhichItDoesNotKnow() throws {
+        let server = try SpoutProcess(environment: ["SPOUT_MAX_BODY_BYTES": "10", "SPOUT_MAX_BODY_BYTE": "20", "SPOUT_REDIS": "redis://x"])
         defer { server.stop() }
         let response = try request(port: server.port, "POST", "/healthz", body: Array("more than ten bytes".utf8))
         #expect(response.status == 413)
+        // A misspelt setting, or one this build does not have, is named rather than ignored without a word.
+        for name in ["SPOUT_MAX_BODY_BYTE", "SPOUT_REDIS"] {
+            #expect(server.log.contains("\(name) is set, but it is not a setting"), "\(server.log)")
+        }
+        #expect(!server.log.contains("SPOUT_MAX_BODY_BYTES is set"))
     }
 
     @Test func refusesABadFlagWithAMessage() throws {
