@@ -30,12 +30,18 @@ public final class DataDirectory {
     public let path: String
     private let lockFile: Int32
 
-    /// Makes the folder if it is missing (mode 0700) and takes its lock.
+    /// Makes the folder if it is missing (mode 0700), and any missing folder above it (as `mkdir -p`), and takes its
+    /// lock.
     /// - Throws: ``Failure``.
     public init(_ path: String) throws(Failure) {
         self.path = path
-        if unsafe mkdir(path, 0o700) != 0, errno != EEXIST {
-            throw unsafe .cannotCreate(path, reason: String(cString: strerror(errno)))
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if unsafe mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw unsafe .cannotCreate(path, reason: "\(prefix): \(String(cString: strerror(errno)))")
+            }
+            prefix += "/"
         }
         var info = stat()
         guard unsafe stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {

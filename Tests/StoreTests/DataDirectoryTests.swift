@@ -18,6 +18,15 @@ struct DataDirectoryTests {
         #expect(throws: Never.self) { _ = try DataDirectory.reopening(path) }
     }
 
+    @Test func makesMissingFoldersAboveItToo() throws {
+        let parent = TemporaryDirectory("spout-data")
+        let path = parent.file("deep/a/b")
+        let directory = try DataDirectory(path)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR)
+        _ = directory
+    }
+
     @Test func aFileInTheWayIsRefusedWithAReason() throws {
         let parent = TemporaryDirectory("spout-data")
         parent.write("plain", "x")
