@@ -32,6 +32,14 @@ public final class DataStore: @unchecked Sendable {
         let path = directory.file(Self.fileName)
         let logBytes = Self.fileSize(path + "-wal")
         database = try Database(path: path)
+        guard !database.isReadOnly else {
+            database.close()
+            throw StoreError(
+                code: 8,
+                message:
+                    "\(path) can be read but not written (its permissions, or a read-only file system): every publish would fail; make it writable by this user"
+            )
+        }
         try database.useWriteAheadLog(fsync)
         recovery = try Self.recover(database, logBytes: logBytes)
         try Self.migrate(database, epoch: newEpoch())

@@ -136,6 +136,12 @@ public final class Database {
         Int(unsafe sqlite3_changes(handle))
     }
 
+    /// Whether SQLite opened the file for reading only: it does so without a word when the file's permissions forbid
+    /// writing, and every write would then fail.
+    public var isReadOnly: Bool {
+        unsafe sqlite3_db_readonly(handle, "main") == 1
+    }
+
     /// Puts the database in write-ahead-log mode with the `synchronous` setting of `policy`: a commit is in the log
     /// file before it returns (so a `kill -9` cannot take it back), readers never block the writer, and `policy` says
     /// when the log is also forced to the disk.

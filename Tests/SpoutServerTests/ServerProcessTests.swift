@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestSupport
 import Testing
 
@@ -49,6 +50,20 @@ struct ServerProcessTests {
             #expect(server.log.contains("\(name) is set, but it is not a setting"), "\(server.log)")
         }
         #expect(!server.log.contains("SPOUT_MAX_BODY_BYTES is set"))
+    }
+
+    @Test func aStoreThatCanOnlyBeReadRefusesToStart() throws {
+        let data = TemporaryDirectory("spout-read-only")
+        #expect(chmod(data.path, 0o777) == 0)
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path], asNobody: true)
+            server.stop()
+        }
+        #expect(chmod(data.file("spout.db"), 0o444) == 0)
+        // SQLite opens such a file for reading without a word; the server then answered every publish with 503.
+        let server = try SpoutProcess(["--data-dir", data.path], waitForListening: false, asNobody: true)
+        #expect(server.waitForExit(timeout: 10).map { $0 != 0 } == true)
+        #expect(server.log.contains("can be read but not written"), "\(server.log)")
     }
 
     @Test func refusesABadFlagWithAMessage() throws {
