@@ -19,7 +19,11 @@ struct SessionRoute: Sendable {
 
     private func open(_ request: Request) throws -> Response {
         guard access.isOn else { return Response(status: 204) }
-        guard let token = Access.bearer(request) else { throw Access.unauthorized(.missing) }
+        guard let token = Access.bearer(request) else {
+            // Only the header: a session is made from a token the page holds, not from a cookie or a query.
+            throw HTTPError(
+                401, "unauthorized", "POST /session takes the token as Authorization: Bearer <token>", headers: ["WWW-Authenticate": "Bearer"])
+        }
         let verified = try access.verify(token)
         let lifetime = verified?.expires.map { max(0, $0 - Int64(time(nil))) }
         return Response(status: 204, headers: ["Set-Cookie": cookie(token, maxAge: lifetime)])

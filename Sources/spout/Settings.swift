@@ -126,6 +126,10 @@ struct Settings {
 
     /// The bytes of the file at `path`, named by `flag` in the error if it cannot be read.
     static func contents(of path: String, _ flag: String) throws -> [UInt8] {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw ValidationError("\(flag) \(path) is a directory, not a file")
+        }
         guard let file = fopen(path, "rb") else {
             throw ValidationError("\(flag) \(path) cannot be read: \(String(cString: strerror(errno)))")
         }

@@ -165,6 +165,10 @@ struct AuthTests {
         try withAuthServer { port in
             let refused = try call(port, "POST", "/session", headers: bearer(reader + "x"))
             #expect(refused.status == 401)
+            // A session is made only from the header, and the answer says so.
+            let fromQuery = try call(port, "POST", "/session?access_token=\(reader)")
+            #expect(fromQuery.status == 401)
+            #expect(fromQuery["error"]?["message"]?.stringValue?.contains("Authorization: Bearer") == true)
             let session = try call(port, "POST", "/session", headers: bearer(reader))
             #expect(session.status == 204)
             let cookie = session.response.header("Set-Cookie") ?? ""
