@@ -28,10 +28,11 @@ extension TailRegistry {
         createdAt: Int64? = nil,
         restoring: Bool = false
     ) throws(TailError) -> (info: TailInfo, created: Bool) {
-        guard !roots.isEmpty else { throw .noRoots }
+        // A malformed path is a bad request whatever the roots.
         guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
             throw .invalidPath("the path must be absolute, like /var/log/app.log")
         }
+        guard !roots.isEmpty else { throw .noRoots }
         var clean = path
         while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
         if let name, !SourceName.isValid(name) { throw .invalidName(name) }

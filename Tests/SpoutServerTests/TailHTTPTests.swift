@@ -25,6 +25,8 @@ struct TailHTTPTests {
             let reply = try call(port, "POST", "/tails", json: #"{"path":"/etc/hostname"}"#)
             expectError(reply, 403, "tailing_disabled")
             #expect(reply.json?["error"]?["message"]?.stringValue?.contains("--allow-root") == true)
+            // A malformed path is a bad request all the same.
+            #expect(try call(port, "POST", "/tails", json: #"{"path":"relative.log"}"#).status == 400)
         }
     }
 
