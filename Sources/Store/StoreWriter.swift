@@ -235,7 +235,8 @@ public final class StoreWriter: @unchecked Sendable {
                 return false
             }
             metrics.committed(writes: batch.count, took: ContinuousClock.now - started)
-            afterCommit(batch.reduce(0) { $0 + $1.bytes })
+            // Every job wrote something to the log, if only a record of a tail or a topic: each counts for the checkpointer.
+            afterCommit(batch.reduce(0) { $0 + max(1, $1.bytes) })
         } catch {
             failure = error
             metrics.failedCommits.add(1, ordering: .relaxed)

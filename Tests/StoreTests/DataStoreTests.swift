@@ -1,3 +1,4 @@
+import Glibc
 import Store
 import TestSupport
 import Testing
@@ -60,5 +61,34 @@ struct DataStoreTests {
         var back: [String] = []
         try reopened.messages { back.append($0.data) }
         #expect(back == texts)
+    }
+
+    @Test func recordsWithoutMessagesAreCheckpointedTooSoTheLogStartsOver() throws {
+        let folder = TemporaryDirectory("spout-datastore")
+        let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e" }
+        store.start()
+        defer { store.close() }
+        let log = folder.file(DataStore.fileName) + "-wal"
+        func churn() throws {
+            for index in 0..<1500 {
+                let waiter = Semaphore(value: 0)
+                store.save(TailRecord(id: "t\(index % 10)", path: "/var/log/\(index).log", retry: false, createdAt: 0, cursor: nil)) { _ in
+                    waiter.release()
+                }
+                waiter.acquire()
+            }
+        }
+        func size() -> Int64 {
+            var info = stat()
+            return stat(log, &info) == 0 ? Int64(info.st_size) : 0
+        }
+        try churn()
+        // The checkpointer runs once a second: once it has, the log starts over rather than grow.
+        usleep(1_500_000)
+        let first = size()
+        try churn()
+        usleep(1_500_000)
+        try churn()
+        #expect(size() <= first + 64 * 1024, "the log grew from \(first) to \(size()) bytes")
     }
 }
