@@ -29,6 +29,11 @@ nonisolated func accessHandler(
     guard let raw = unsafe requestContext.pointee else {
         let state = RequestState()
         unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
+        // Refuse a request whose body could be read two ways before reading it; libmicrohttpd then closes the connection.
+        if exchange.hasAmbiguousFraming {
+            state.ambiguousFraming = true
+            return exchange.answer(state: state)
+        }
         // Refuse an oversize body from its Content-Length before reading it; libmicrohttpd then closes the connection.
         if let declared = exchange.declaredContentLength, declared > daemon.configuration.maxBodyBytes {
             state.tooLarge = true

@@ -16,6 +16,18 @@ struct Exchange {
         return Int(unsafe String(cString: value))
     }
 
+    /// Whether the request's framing is ambiguous: `Transfer-Encoding` together with `Content-Length`, or two
+    /// `Content-Length`s that differ. A proxy in front may have framed it the other way, so what libmicrohttpd takes for
+    /// its body (or for the next request) is not what the proxy sent: RFC 9112 §6.1 and §6.3 have such a request refused,
+    /// and its connection closed.
+    var hasAmbiguousFraming: Bool {
+        guard let length = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return false }
+        if unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return true }
+        var lengths = ContentLengths(first: length)
+        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, compareContentLength, &lengths)
+        return lengths.differ
+    }
+
     /// Answers a complete request: a deferred response that is now ready, or the handler's response.
     func answer(state: RequestState) -> MHD_Result {
         if let pending = state.pending {
@@ -26,7 +38,9 @@ struct Exchange {
         }
         var request = makeRequest()
         let response: Response
-        if state.tooLarge {
+        if state.ambiguousFraming {
+            response = daemon.handler.ambiguousFraming(request)
+        } else if state.tooLarge {
             response = daemon.handler.bodyTooLarge(request, limit: daemon.configuration.maxBodyBytes)
         } else {
             request.body = state.body
@@ -128,5 +142,21 @@ private nonisolated func collectKeyValue(
     let name = unsafe String(decoding: UnsafeRawBufferPointer(start: key, count: keySize), as: UTF8.self)
     let text = unsafe value.map { unsafe String(decoding: UnsafeRawBufferPointer(start: $0, count: valueSize), as: UTF8.self) }
     unsafe fields.pointee.pairs.append((name, text))
+    return .YES
+}
+
+/// The first `Content-Length` of a request, and whether another one says something else.
+private struct ContentLengths {
+    let first: UnsafePointer<CChar>
+    var differ = false
+}
+
+/// Notes, in the `ContentLengths` that `cls` points to, a `Content-Length` header that differs from the first.
+private nonisolated func compareContentLength(
+    _ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls = unsafe cls, let key = unsafe key, unsafe strcasecmp(key, "Content-Length") == 0 else { return .YES }
+    let lengths = unsafe cls.assumingMemoryBound(to: ContentLengths.self)
+    if let value = unsafe value, unsafe strcmp(value, lengths.pointee.first) != 0 { unsafe lengths.pointee.differ = true }
     return .YES
 }

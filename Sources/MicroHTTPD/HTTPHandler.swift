@@ -9,6 +9,10 @@ public protocol HTTPHandler: Sendable {
     /// - Parameter limit: the body limit in bytes.
     func bodyTooLarge(_ request: Request, limit: Int) -> Response
 
+    /// Answers a request whose body could be read two ways (`Transfer-Encoding` with `Content-Length`, or two
+    /// different `Content-Length`s), before its body is read; the connection is closed after it.
+    func ambiguousFraming(_ request: Request) -> Response
+
     /// Answers a request that the daemon cannot serve because it is stopping.
     func serviceUnavailable() -> Response
 }
@@ -17,6 +21,12 @@ extension HTTPHandler {
     /// A plain-text 413.
     public func bodyTooLarge(_ request: Request, limit: Int) -> Response {
         Response(status: 413, contentType: "text/plain; charset=utf-8", text: "request body over \(limit) bytes\n")
+    }
+
+    /// A plain-text 400 that closes the connection.
+    public func ambiguousFraming(_ request: Request) -> Response {
+        Response(
+            status: 400, contentType: "text/plain; charset=utf-8", text: "ambiguous request framing\n", headers: ["Connection": "close"])
     }
 
     /// A plain-text 503 that closes the connection.

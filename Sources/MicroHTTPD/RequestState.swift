@@ -7,6 +7,8 @@ final class RequestState {
     var body: [UInt8] = []
     /// Whether the body went over the limit; the rest is drained and dropped.
     var tooLarge = false
+    /// Whether the request's framing is ambiguous (see `Exchange.hasAmbiguousFraming`): answered 400 at once.
+    var ambiguousFraming = false
     /// The stream that answers this request, once queued.
     var stream: ResponseStream?
     /// The stream's socket, as the hang-up watch knows it.

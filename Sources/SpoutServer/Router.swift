@@ -100,6 +100,16 @@ struct Router: HTTPHandler {
         return response
     }
 
+    func ambiguousFraming(_ request: Request) -> Response {
+        var response = HTTPError(
+            400, "invalid_request",
+            "a request may give Transfer-Encoding or Content-Length, not both, and one Content-Length: which body is meant is ambiguous",
+            headers: ["Connection": "close"]
+        ).response
+        cors?.apply(to: &response, for: request)
+        return response
+    }
+
     func serviceUnavailable() -> Response {
         HTTPError.shuttingDown.response
     }

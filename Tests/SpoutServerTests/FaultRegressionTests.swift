@@ -104,6 +104,29 @@ struct FaultRegressionTests {
         }
     }
 
+    @Test func aRequestWhoseBodyCouldBeReadTwoWaysIsRefusedAndItsConnectionClosed() throws {
+        try withSources { server, _ in
+            let smuggled = "POST /topics/orders/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 8\r\n\r\nSMUGGLED"
+            let heads = [
+                // Both framings: libmicrohttpd went by the chunks and ran the request hidden after them.
+                "Content-Length: \(5 + smuggled.utf8.count)\r\nTransfer-Encoding: chunked",
+                // Two lengths: the first won.
+                "Content-Length: 3\r\nContent-Length: 30",
+            ]
+            for head in heads {
+                let connection = try TestConnection(port: server.port)
+                let body = head.contains("chunked") ? "0\r\n\r\n" + smuggled : "abc"
+                try connection.write(Array("POST /topics/orders/messages HTTP/1.1\r\nHost: localhost\r\n\(head)\r\n\r\n\(body)".utf8))
+                let answer = try connection.response()
+                #expect(answer.status == 400, "\(head)")
+                #expect(answer.text.contains("invalid_request"))
+                try connection.waitForClose()
+            }
+            let page = try call(server.port, "GET", "/topics/orders/messages")
+            #expect(page["messages"] == .array([]), "nothing was published")
+        }
+    }
+
     @Test func oneFullBudgetStopsNoTopicAndEachMessageCountsOnce() throws {
         let server = try SpoutProcess(["--max-retained-bytes", String(1 << 20)])
         defer { server.stop() }
