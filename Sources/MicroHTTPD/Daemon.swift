@@ -183,10 +183,15 @@ public final class Daemon: @unchecked Sendable {
         if forced { pending.complete(with: handler.serviceUnavailable()) }
     }
 
+    /// Watches the socket of a suspended deferred request that asked to hear of a hang-up.
+    func watchHangup(_ socket: Int32, _ pending: PendingResponse) {
+        hangups.watch(socket, pending)
+    }
+
     /// Forgets a finished stream or deferred request and wakes a waiting ``stop(grace:)``.
     func unregister(stream: ResponseStream?, socket: Int32 = -1, pending: PendingResponse?) {
         guard stream != nil || pending != nil else { return }
-        if let stream { hangups.unwatch(socket, stream) }
+        if let stream { hangups.unwatch(socket, stream) } else if let pending { hangups.unwatch(socket, pending) }
         lock.withLock {
             if let stream { streams[ObjectIdentifier(stream)] = nil }
             if let pending { pendings[ObjectIdentifier(pending)] = nil }

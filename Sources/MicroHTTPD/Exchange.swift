@@ -33,7 +33,13 @@ struct Exchange {
         if let pending = state.pending {
             // Not suspended: a connection left with no response is called again on libmicrohttpd's next pass.
             if state.waitsAnotherPass() { return .YES }
-            guard let response = unsafe pending.takeOrSuspend(ConnectionHandle(pointer: connection)) else { return .YES }
+            guard let response = unsafe pending.takeOrSuspend(ConnectionHandle(pointer: connection)) else {
+                if pending.watchesHangup, state.socket < 0 {
+                    state.socket = unsafe CMicroHTTPD_connection_fd(connection)
+                    daemon.watchHangup(state.socket, pending)
+                }
+                return .YES
+            }
             return queue(response, state: state)
         }
         var request = makeRequest()

@@ -19,18 +19,19 @@ final class HangupWatch: @unchecked Sendable {
     /// The stop pipe's token: generation 0, which no watch uses (generations start at 1).
     private static let stopToken = UInt64.max >> 32
 
-    /// The streams watched, by socket, with a generation per socket that each watch bumps. The kernel hands back
+    /// The streams (and waiting requests) watched, by socket, with a generation per socket that each watch bumps. The kernel hands back
     /// `generation << 32 | socket` with each event, so an event that arrives after its stream was unwatched (and the
     /// socket perhaps reused) finds another generation and is ignored. Arrays by descriptor cost 12 bytes a slot,
     /// where dictionaries cost several times that per stream: idle subscribers are counted in bytes.
     private struct Watched {
-        var streams: [ResponseStream?] = []
+        /// A ``ResponseStream`` or a ``PendingResponse``.
+        var streams: [(any AnyObject & Sendable)?] = []
         var generations: [UInt32] = []
 
         mutating func makeRoom(for fd: Int32) {
             guard Int(fd) >= streams.count else { return }
             let count = max(Int(fd) + 1, streams.count * 2, 64)
-            streams += [ResponseStream?](repeating: nil, count: count - streams.count)
+            streams += [(any AnyObject & Sendable)?](repeating: nil, count: count - streams.count)
             generations += [UInt32](repeating: 0, count: count - generations.count)
         }
     }
@@ -52,7 +53,7 @@ final class HangupWatch: @unchecked Sendable {
     }
 
     /// Watches a stream's socket until ``unwatch(_:_:)``.
-    func watch(_ fd: Int32, _ stream: ResponseStream) {
+    func watch(_ fd: Int32, _ stream: any AnyObject & Sendable) {
         guard fd >= 0 else { return }
         watched.withLock { w in
             w.makeRoom(for: fd)
@@ -67,7 +68,7 @@ final class HangupWatch: @unchecked Sendable {
 
     /// Stops watching a finished stream. Called before libmicrohttpd closes its socket, so the descriptor is still
     /// the stream's.
-    func unwatch(_ fd: Int32, _ stream: ResponseStream) {
+    func unwatch(_ fd: Int32, _ stream: any AnyObject & Sendable) {
         guard fd >= 0 else { return }
         watched.withLock { w in
             guard Int(fd) < w.streams.count, w.streams[Int(fd)] === stream else { return }
@@ -98,7 +99,7 @@ final class HangupWatch: @unchecked Sendable {
                 let token = unsafe events[index].data.u64
                 if token == Self.stopToken { return }
                 let (fd, generation) = (Int32(truncatingIfNeeded: token & 0xFFFF_FFFF), UInt32(token >> 32))
-                let gone = watched.withLock { w -> ResponseStream? in
+                let gone = watched.withLock { w -> (any AnyObject & Sendable)? in
                     guard Int(fd) < w.streams.count, w.generations[Int(fd)] == generation, let stream = w.streams[Int(fd)] else {
                         return nil
                     }
@@ -106,7 +107,8 @@ final class HangupWatch: @unchecked Sendable {
                     epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
                     return stream
                 }
-                gone?.force()
+                if let stream = gone as? ResponseStream { stream.force() }
+                if let pending = gone as? PendingResponse { pending.clientLeft() }
             }
         }
     }

@@ -18,6 +18,8 @@ public final class PendingResponse: Sendable {
         var state = State.waiting
         /// Headers that every response given later gets too (CORS, for example), set by whoever returned this one.
         var added = HTTPHeaders()
+        /// What to do if the client hangs up while this waits, if anything.
+        var hangup: (@Sendable () -> Void)?
     }
 
     // One lock for both: a durable publish makes one of these, and each lock is three allocations.
@@ -63,6 +65,28 @@ public final class PendingResponse: Sendable {
         shared.withLock { shared in
             for (name, value) in headers { shared.added.set(name, value) }
         }
+    }
+
+    /// Asks to hear, on another thread, if the client hangs up while this waits suspended: a wait that can last long
+    /// (a long-poll) should then give up at once, which `body` sees to by completing this response, rather than hold
+    /// the connection's descriptor until its time is up. Call before returning the pending response.
+    public func onHangup(_ body: @escaping @Sendable () -> Void) {
+        shared.withLock { $0.hangup = body }
+    }
+
+    /// Whether the daemon should watch the connection for a hang-up while this waits.
+    var watchesHangup: Bool {
+        shared.withLock { $0.hangup != nil }
+    }
+
+    /// The client hung up while this waited: runs the ``onHangup(_:)`` handler, once, unless a response came first.
+    func clientLeft() {
+        let body = shared.withLock { shared -> (@Sendable () -> Void)? in
+            guard case .suspended = shared.state else { return nil }
+            defer { shared.hangup = nil }
+            return shared.hangup
+        }
+        body?()
     }
 
     /// Whether a response was given.

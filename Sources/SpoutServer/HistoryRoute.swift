@@ -74,6 +74,8 @@ struct HistoryRoute: Sendable {
             }
         }
         subscription.onWake(finish)
+        // A client that hangs up ends the wait at once: its descriptor and its subscription go now, not at its time.
+        pending.onHangup(finish)
         // Read what is there (the stream's preamble, and any message that came since the page was read), which also
         // marks the subscription as waiting, so that the next message wakes it.
         var arrived = false

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import JSON
 import SpoutServer
@@ -123,6 +124,22 @@ struct HistoryTests {
             #expect(answer.status == 404)
             #expect(try request(port: port, "GET", "/healthz", timeout: 3).status == 200)
         }
+    }
+
+    @Test func aLongPollWhoseClientHangsUpLetsGoOfItsConnectionAtOnce() throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"idle"}"#)
+        func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count) ?? -1 }
+        func subscribers() -> JSONValue? { try? call(server.port, "GET", "/topics/idle")["subscribers"] }
+        let before = descriptors()
+        let polls = try (0..<50).map { _ in try TestConnection(port: server.port) }
+        for poll in polls { try poll.send("GET", "/topics/idle/messages?wait=60") }
+        #expect(Monotonic.wait(timeout: 5) { subscribers() == .integer(50) })
+        for poll in polls { poll.reset() }
+        // They waited out their 60 s, holding a descriptor each: a client could take every one for free.
+        let released = Monotonic.wait(timeout: 5) { subscribers() == .integer(0) && descriptors() <= before }
+        #expect(released, "subscribers \(String(describing: subscribers())), descriptors \(descriptors()) against \(before)")
     }
 
     @Test func aThousandLongPollsAreReleasedByOnePublish() throws {
