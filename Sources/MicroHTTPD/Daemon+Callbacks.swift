@@ -51,7 +51,9 @@ nonisolated func accessHandler(
             )
         }
         unsafe uploadDataSize.pointee = 0
-        return .YES
+        // A body with no declared length (chunked) is read to its end for its 413, but not without end: past another
+        // limit's worth (at least 1 MiB), the connection is closed unanswered.
+        return state.dropped > max(daemon.configuration.maxBodyBytes, 1 << 20) ? .NO : .YES
     }
     return exchange.answer(state: state)
 }

@@ -56,9 +56,15 @@ final class RequestState {
         _ = settle(false)
     }
 
+    /// How many body bytes were dropped since the body went over the limit.
+    var dropped = 0
+
     /// Appends body bytes, or marks the request too large once `limit` would be passed.
     func receive(_ bytes: UnsafeRawBufferPointer, limit: Int) {
-        guard !tooLarge else { return }
+        guard !tooLarge else {
+            dropped += bytes.count
+            return
+        }
         guard body.count + bytes.count <= limit else {
             tooLarge = true
             body = []
