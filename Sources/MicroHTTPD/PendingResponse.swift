@@ -46,6 +46,8 @@ public final class PendingResponse: Sendable {
     @discardableResult
     public func complete(with response: Response) -> Bool {
         shared.withLock { shared in
+            // Answered: a hang-up no longer matters, and its handler may hold this response.
+            shared.hangup = nil
             switch shared.state {
             case .waiting:
                 shared.state = .completed(response)

@@ -57,6 +57,8 @@ public final class Subscription: StreamFeed, @unchecked Sendable {
     /// The client went away: the subscription leaves its topic.
     public func close() {
         tree.withLock {
+            // Nothing is woken any more; and a handler that holds this subscription (a long-poll's) would keep it alive.
+            outbox.wakeHandler = nil
             let wasLive = outbox.lifecycle.isLive
             guard outbox.clientGone() else { return }
             if wasLive { node.liveCount -= 1 }

@@ -48,6 +48,20 @@ struct HubTests {
         _ = try hub.createTopic(name("c"), settings: nil)
     }
 
+    @Test func aClosedSubscriptionLetsGoOfAWakeHandlerThatHoldsIt() throws {
+        let hub = Hub()
+        _ = try hub.createTopic(name("t"), settings: nil)
+        weak var gone: Subscription?
+        do {
+            let subscription = try hub.subscribe(to: name("t"), format: .json, from: .new)
+            // As a long-poll's handler does: it closes the subscription it holds.
+            subscription.onWake { subscription.close() }
+            gone = subscription
+            subscription.close()
+        }
+        #expect(gone == nil, "the subscription and its handler held each other")
+    }
+
     @Test func publishesInOrderWithIncreasingIds() throws {
         let hub = Hub()
         _ = try hub.createTopic(name("t"), settings: nil)
