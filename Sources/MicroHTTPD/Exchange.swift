@@ -23,9 +23,9 @@ struct Exchange {
     var hasAmbiguousFraming: Bool {
         guard let length = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return false }
         if unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return true }
-        var lengths = ContentLengths(first: length)
+        var lengths = unsafe ContentLengths(first: length)
         _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, compareContentLength, &lengths)
-        return lengths.differ
+        return unsafe lengths.differ
     }
 
     /// Answers a complete request: a deferred response that is now ready, or the handler's response.
@@ -152,6 +152,7 @@ private nonisolated func collectKeyValue(
 }
 
 /// The first `Content-Length` of a request, and whether another one says something else.
+@unsafe
 private struct ContentLengths {
     let first: UnsafePointer<CChar>
     var differ = false
