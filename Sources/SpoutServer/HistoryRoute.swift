@@ -66,11 +66,9 @@ struct HistoryRoute: Sendable {
             subscription.close()
             do throws(HubError) {
                 pending.complete(with: Self.response(try hub.history(of: name, after: page.next, limit: limit)))
-            } catch .notFound(let why) {
-                // The topic was deleted while the poll waited: polling again would get the same.
-                pending.complete(with: HubError.notFound(why).http.response)
             } catch {
-                pending.complete(with: Self.response(page))
+                // The topic was deleted while the poll waited: polling again would get the same 404.
+                if case .notFound = error { pending.complete(with: error.http.response) } else { pending.complete(with: Self.response(page)) }
             }
         }
         subscription.onWake(finish)

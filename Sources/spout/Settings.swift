@@ -146,12 +146,13 @@ struct Settings {
     }
 
     /// The `SPOUT_` variables this build reads: the flags of `spout serve`, and the console commands' server and token.
-    static let knownEnvironment: Set<String> = [
-        "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
-        "CONNECTION_MEMORY", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
-        "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
-        "SERVER", "TOKEN",
-    ].reduce(into: []) { $0.insert("SPOUT_" + $1) }
+    static let knownEnvironment = Set(
+        [
+            "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
+            "CONNECTION_MEMORY", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
+            "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
+            "SERVER", "TOKEN",
+        ].map { "SPOUT_" + $0 })
 
     /// The `SPOUT_` variables set in the environment that this build does not read: a misspelt setting, or one of a
     /// later version, would otherwise be ignored without a word.
