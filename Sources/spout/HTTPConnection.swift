@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// One keep-alive HTTP/1.1 connection to a Spout server, for the console commands: a request at a time, each answer
 /// read whole (`Content-Length`) before the next. Plain HTTP only.
@@ -8,6 +9,11 @@ final class HTTPConnection {
         let status: Int
         let body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
+        /// The error's message when the body is Spout's JSON error, else the body as text.
+        var reason: String {
+            if let object = try? JSONParser.parse(body), let message = object["error"]?["message"]?.stringValue { return message }
+            return text
+        }
     }
 
     /// Why a request got no answer.
@@ -27,7 +33,8 @@ final class HTTPConnection {
         }
         var authority = url.dropFirst("http://".count)
         if authority.hasSuffix("/") { authority = authority.dropLast() }
-        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]), !authority.contains("/")
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port),
+            !authority.contains("/")
         else { throw Failure(description: "--server takes http://HOST:PORT; not \(url)") }
         host = String(authority[..<colon]).trimmingCharacters(in: "[]")
         self.port = port
@@ -45,7 +52,12 @@ final class HTTPConnection {
             if fd < 0 || attempt > 0 { try reconnect() }
             if write(request), let answer = readAnswer() { return answer }
         }
-        throw Failure(description: "the server at \(host):\(port) did not answer")
+        throw Self.notHTTP(host, port)
+    }
+
+    /// What a server that does not answer in plain HTTP (an HTTPS one, most likely) gets called.
+    private static func notHTTP(_ host: String, _ port: Int) -> Failure {
+        Failure(description: "the server at \(host):\(port) did not answer in plain HTTP (is it HTTPS? the console commands speak plain HTTP only)")
     }
 
     /// Opens a stream with an HTTP/1.0 `GET` (so the body comes unchunked until the server closes), hands `body` every
@@ -66,9 +78,13 @@ final class HTTPConnection {
         var received: [UInt8] = []
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { return Answer(status: status, body: status == 200 ? [] : received) }
+            guard count > 0 else {
+                guard status != 0 else { throw Self.notHTTP(host, port) }
+                return Answer(status: status, body: status == 200 ? [] : received)
+            }
             if status == 0 {
                 received += chunk[..<count]
+                guard received.count < 5 || received.starts(with: Array("HTTP/".utf8)) else { throw Self.notHTTP(host, port) }
                 guard let end = Self.headEnd(received) else { continue }
                 status = Int(String(decoding: received[9..<min(12, received.count)], as: UTF8.self)) ?? 0
                 received.removeFirst(end)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Feeds
 import Glibc
 import JSON
 
@@ -9,7 +10,8 @@ struct Publish: ParsableCommand {
         discussion: """
             Lines go out in order, one message each; --batch N sends N of them per request (as one JSON array, \
             published whole and in order). A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
-            refusal, saying what the server answered; what was acknowledged before it stays published.
+            refusal, saying what the server answered; what was acknowledged before it stays published. Plain HTTP \
+            only.
             """
     )
 
@@ -28,6 +30,7 @@ struct Publish: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(batch) else { throw ValidationError("--batch takes 1 to 1000") }
+        guard SourceName.isValid(topic) else { throw ValidationError("'\(topic)' is not a name: \(SourceName.rule)") }
     }
 
     func run() throws {
@@ -35,7 +38,9 @@ struct Publish: ParsableCommand {
         do {
             connection = try HTTPConnection(url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080")
         } catch {
-            throw ValidationError(error.description)
+            // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
+            FileHandle.standardError("spout publish: \(error.description)")
+            throw ExitCode.validationFailure
         }
         var headers = [("Content-Type", "application/json")]
         if let token = token ?? environment("SPOUT_TOKEN") { headers.append(("Authorization", "Bearer \(token)")) }
@@ -49,9 +54,9 @@ struct Publish: ParsableCommand {
             do throws(HTTPConnection.Failure) {
                 answer = try connection.send("POST", path, headers: headers, body: body.encoded)
             } catch {
-                throw Refusal(error.description)
+                throw Refusal("spout publish: \(error.description)")
             }
-            guard answer.status == 201 else { throw Refusal("the server answered \(answer.status): \(answer.text)") }
+            guard answer.status == 201 else { throw Refusal("spout publish: the server answered \(answer.status): \(answer.reason)") }
         }
         do {
             if let data {

@@ -10,7 +10,8 @@ struct Serve: ParsableCommand {
         abstract: "Run the server.",
         discussion: """
             Every flag can also be set in the environment as SPOUT_<FLAG>, for example SPOUT_PORT=9000. \
-            Repeatable flags take several values there: SPOUT_ALLOW_ROOT is split on ':' and SPOUT_CORS_ORIGIN and SPOUT_ALLOWED_HOST on ','.
+            Repeatable flags take several values there: SPOUT_ALLOW_ROOT is split on ':' and SPOUT_CORS_ORIGIN and SPOUT_ALLOWED_HOST on ','. \
+            Switches (SPOUT_IN_MEMORY, SPOUT_NO_AUTH, SPOUT_POLL) take 1, true, yes or on, and 0, false, no or off.
             """
     )
 
@@ -22,11 +23,15 @@ struct Serve: ParsableCommand {
     var allowedHosts: [String] = []
     @Option(
         name: .customLong("auth-secret"),
-        help: "A file holding the HS256 secret (at least 32 bytes; a final line break is ignored): every route but /healthz needs a token.")
+        help:
+            "A file holding the HS256 secret (at least 32 bytes; a final line break is ignored): every API route needs a token (not /healthz, the viewer's files or /openapi.yaml)."
+    )
     var authSecret: String?
     @Option(
         name: .customLong("auth-public-key"),
-        help: "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every route but /healthz needs a token.")
+        help:
+            "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every API route needs a token (not /healthz, the viewer's files or /openapi.yaml)."
+    )
     var authPublicKey: String?
     @Flag(name: .customLong("no-auth"), help: "Serve without tokens on an address other than loopback, on purpose.")
     var noAuth = false

@@ -28,7 +28,7 @@ struct Settings {
     }
 
     init(_ flags: Serve) throws {
-        server.host = flags.host ?? Self.environment("HOST") ?? server.host
+        server.host = try Self.address(flags.host ?? Self.environment("HOST") ?? server.host)
         server.port = try flags.port ?? Self.number("PORT") ?? server.port
         server.allowedHosts = flags.allowedHosts.isEmpty ? Self.list("ALLOWED_HOST", separator: ",") : flags.allowedHosts
         for name in server.allowedHosts where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("://") {
@@ -51,7 +51,7 @@ struct Settings {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds, more than 0 and at most 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
         }
-        server.followByPolling = flags.poll || Self.environment("POLL") == "1"
+        server.followByPolling = try flags.poll || Self.switchedOn("POLL")
         server.maxTails = try flags.maxTails ?? Self.number("MAX_TAILS") ?? server.maxTails
         guard server.maxTails >= 1 else { throw ValidationError("--max-tails must be at least 1") }
         if let seconds = try flags.rotateWait ?? Self.environment("ROTATE_WAIT").map(Self.seconds) {
@@ -60,7 +60,7 @@ struct Settings {
         }
         server.maxTopics = try flags.maxTopics ?? Self.number("MAX_TOPICS") ?? server.maxTopics
         guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
-        let inMemory = flags.inMemory || Self.environment("IN_MEMORY") == "1"
+        let inMemory = try flags.inMemory || Self.switchedOn("IN_MEMORY")
         let dataDirectory = flags.dataDirectory ?? Self.environment("DATA_DIR")
         if inMemory && flags.dataDirectory != nil { throw ValidationError("--in-memory keeps nothing on disk: give it or --data-dir, not both") }
         server.dataDirectory = inMemory ? nil : dataDirectory ?? "spout-data"
@@ -88,7 +88,7 @@ struct Settings {
     private mutating func readAuth(_ flags: Serve) throws {
         let secret = flags.authSecret ?? Self.environment("AUTH_SECRET")
         let publicKey = flags.authPublicKey ?? Self.environment("AUTH_PUBLIC_KEY")
-        server.noAuth = flags.noAuth || Self.environment("NO_AUTH") == "1"
+        server.noAuth = try flags.noAuth || Self.switchedOn("NO_AUTH")
         if secret != nil && publicKey != nil { throw ValidationError("give --auth-secret or --auth-public-key, not both") }
         if server.noAuth && (secret != nil || publicKey != nil) {
             throw ValidationError("--no-auth serves without tokens: give it or --auth-secret/--auth-public-key, not both")
@@ -175,6 +175,29 @@ struct Settings {
         guard let value = getenv("SPOUT_" + flag) else { return nil }
         let text = String(cString: value)
         return text.isEmpty ? nil : text
+    }
+
+    /// `--host` as the daemon binds it: an IPv4 or IPv6 literal (brackets dropped) or `localhost`. Checked here, so that
+    /// a name that cannot be bound is named as such rather than met by the check for tokens on a public address.
+    private static func address(_ text: String) throws -> String {
+        let host = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        guard host == "localhost" || inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else {
+            throw ValidationError("--host takes an IP address (such as 127.0.0.1, 0.0.0.0, ::1 or ::) or localhost; not '\(text)'")
+        }
+        return host
+    }
+
+    /// A switch flag's variable: `1`, `true`, `yes` or `on` sets it, `0`, `false`, `no` or `off` (or nothing) leaves it
+    /// off, in any case; anything else is refused rather than read as off.
+    private static func switchedOn(_ flag: String) throws -> Bool {
+        guard let text = environment(flag) else { return false }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ValidationError("SPOUT_\(flag) must be 1, true, yes or on (or 0, false, no or off), not '\(text)'")
+        }
     }
 
     private static func number(_ flag: String) throws -> Int? {

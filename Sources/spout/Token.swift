@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+import Feeds
 
 /// `spout token`: prints a token with the given grants, for curl users and scripts.
 struct Token: ParsableCommand {
@@ -30,6 +31,10 @@ struct Token: ParsableCommand {
     func validate() throws {
         guard (secret == nil) != (privateKey == nil) else { throw ValidationError("give --secret FILE or --private-key FILE") }
         _ = try lifetime()
+        // A grant is matched by name, so one that is not a name (`orders.*`, say) would never match anything.
+        for name in publish + subscribe + tail where name != "*" && !SourceName.isValid(name) {
+            throw ValidationError("'\(name)' is not a name (\(SourceName.rule)); a grant covers its descendants, and * covers everything")
+        }
     }
 
     func run() throws {
@@ -46,7 +51,9 @@ struct Token: ParsableCommand {
         do throws(AuthSetupError) {
             print(try TokenMinter.mint(grants, lifetime: lifetime, key: key))
         } catch {
-            throw ValidationError(error.description)
+            // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
+            FileHandle.standardError("spout token: \(error.description)")
+            throw ExitCode.validationFailure
         }
     }
 
@@ -57,6 +64,14 @@ struct Token: ParsableCommand {
         guard let unit = ttl.last.flatMap({ units[$0] }), let count = Int64(ttl.dropLast()), count > 0 else {
             throw ValidationError("--ttl takes a number and a unit (s, m, h or d), such as 1h, or never; not \(ttl)")
         }
-        return .seconds(count * unit)
+        // An expiry past what a token's whole-second `exp` can say is no expiry at all: such a token wants `never`.
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: unit)
+        guard !overflow, seconds <= Self.longestLifetime else {
+            throw ValidationError("--ttl \(ttl) is over 100 years (36500d); for a token that never expires, give --ttl never")
+        }
+        return .seconds(seconds)
     }
+
+    /// The longest `--ttl` taken: 100 years.
+    private static let longestLifetime: Int64 = 36_500 * 86_400
 }

@@ -12,7 +12,9 @@ struct Watch: ParsableCommand {
             One /events stream carries every source. A ==> source <== header comes before the lines of a source \
             when the source changes; control events (truncated, rotated, gap, …) are said in words on stderr. When \
             the connection drops (a server restart), it reconnects with backoff and the last id, so no line is lost \
-            or repeated. Ctrl-C ends it with status 0.
+            or repeated; a source that is gone (404) is waited for, as tail -F waits for a file, and a token that \
+            is refused or has expired (401, 403) ends it with status 1. Ctrl-C ends it with status 0. Plain HTTP \
+            only.
             """
     )
 
@@ -29,17 +31,20 @@ struct Watch: ParsableCommand {
 
     func validate() throws {
         guard !tail.isEmpty || !topic.isEmpty else { throw ValidationError("name at least one --tail ID or --topic NAME") }
+        for name in tail + topic where !SourceName.isValid(name) { throw ValidationError("'\(name)' is not a name: \(SourceName.rule)") }
     }
 
     func run() throws {
         // Ctrl-C: every line written so far went out with write(2), so nothing is left in a buffer.
         signal(SIGINT) { _ in _exit(0) }
-        signal(SIGPIPE, SIG_IGN)
+        // The socket's writes say MSG_NOSIGNAL; standard output's are left to raise SIGPIPE, as `tail -F`'s do.
         let connection: HTTPConnection
         do {
             connection = try HTTPConnection(url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080")
         } catch {
-            throw ValidationError(error.description)
+            // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
+            FileHandle.standardError("spout watch: \(error.description)")
+            throw ExitCode.validationFailure
         }
         let sources = tail.map { "tail=\($0)" } + topic.map { "topic=\($0)" }
         let path = "/events?" + sources.joined(separator: "&") + "&format=json"
@@ -66,15 +71,18 @@ struct Watch: ParsableCommand {
                 }
                 answer = nil
             }
-            if let answer {
-                // A refusal at the start is the user's to fix; after that, the server may be coming back.
-                guard answer.status == 200 || connected else {
-                    FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.text)")
+            if let answer, answer.status != 200 {
+                // A refusal at the start is the user's to fix, and so is a token refused later (expired, or its grant
+                // gone): trying again with the same token cannot help. A source deleted since may come back.
+                guard connected, answer.status != 401, answer.status != 403 else {
+                    FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
                     throw ExitCode.failure
                 }
-                if answer.status == 200 { connected = true }
+                printer.say("the server answered \(answer.status): \(answer.reason); trying again in \(backoff) s")
+            } else {
+                if answer != nil { connected = true }
+                printer.say("connection lost; reconnecting in \(backoff) s")
             }
-            printer.say("connection lost; reconnecting in \(backoff) s")
             usleep(UInt32(backoff * 1_000_000))
             backoff = min(5, backoff * 2)
         }
@@ -98,9 +106,12 @@ struct Printer {
         let name = event.event ?? "message"
         let isControl = ControlEvent(rawValue: name) != nil
         if json {
-            var members: [(String, JSONValue)] = isControl ? [("control", .string(name))] : []
-            if case .object(let fields) = object { members += fields }
-            if let id = event.id { members.append(("id", .string(id))) }
+            // The server's own NDJSON layout for /events: the id to resume with first, then the id the event had in
+            // its source (which the json event's data calls `id`), then the control event's name.
+            var members: [(String, JSONValue)] = event.id.map { [("id", .string($0))] } ?? []
+            if let sourceID = object["id"] { members.append(("sourceId", sourceID)) }
+            if isControl { members.append(("control", .string(name))) }
+            if case .object(let fields) = object { members += fields.filter { $0.0 != "id" } }
             write(1, JSONValue.object(members).text + "\n")
             return
         }
@@ -122,12 +133,18 @@ struct Printer {
         write(2, "spout watch: \(sentence)\n")
     }
 
+    /// Writes all of `text`. Standard output gone (`spout watch | head`) raises SIGPIPE and ends the process, as it
+    /// ends `tail -F`; standard error gone loses the sentence.
     private func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + sent, $0.count - sent) }
-            guard count > 0 else { return }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                if fd == 1 { exit(1) }
+                return
+            }
             sent += count
         }
     }

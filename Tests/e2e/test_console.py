@@ -141,9 +141,15 @@ def test_watch_json_prints_ndjson_with_control_objects(tmp_path):
         assert call(server, "POST", "/topics/news/messages", text="line\nwith a break")[0] == 201
         server.stop()
         text = watch.read_until(lambda t: '"control":"end"' in t)
-        objects = [json.loads(line) for line in text.split("\n") if line.strip()]
+        pairs = [json.loads(line, object_pairs_hook=list) for line in text.split("\n") if line.strip()]
+        for members in pairs:
+            names = [name for name, _ in members]
+            assert len(names) == len(set(names)), f"a member named twice: {names}"
+        objects = [dict(members) for members in pairs]
         message = next(o for o in objects if "control" not in o)
-        assert message["topic"] == "news" and message["data"] == "line\nwith a break" and message["id"]
+        assert message["topic"] == "news" and message["data"] == "line\nwith a break"
+        # As the server's own NDJSON for /events: the id to resume with, and the one the message has in its topic.
+        assert message["id"].startswith("topic:news=") and message["id"].endswith("=" + message["sourceId"])
         assert any(o.get("control") == "end" and o.get("reason") == "shutdown" for o in objects)
         assert watch.interrupt() == 0
     finally:

@@ -120,3 +120,11 @@ def test_the_viewer_streams_over_tls_in_chromium(certificate, tls_server):
                     f"{tls_server.url}/topics/news/messages").returncode == 0
         expect(page.locator("#log .row:not(.notice) .msg")).to_have_text(["over tls"])
         browser.close()
+
+
+@pytest.mark.parametrize("command", [["watch", "--topic", "news"], ["publish", "news", "hello"]])
+def test_the_console_says_it_speaks_plain_http_to_an_https_server(tls_server, command):
+    done = subprocess.run([SPOUT, command[0], "--server", f"http://127.0.0.1:{tls_server.port}", *command[1:]],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "plain HTTP" in done.stderr, done.stderr

@@ -1,0 +1,119 @@
+"""The command line from outside: settings from the environment, bad values refused in a sentence before anything
+starts, and the console commands' behaviour at the edges (a closed pipe, an expired token, names that are not names).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import REPO, Server, call
+
+SPOUT = os.environ.get("SPOUT_BIN", str(REPO / ".build" / "debug" / "spout"))
+
+
+def run(*args, env=None, timeout=30):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    return subprocess.run([SPOUT, *args], capture_output=True, text=True, timeout=timeout, env={**clean, **(env or {})})
+
+
+def serve_briefly(*args, env=None):
+    """`spout serve` on a free port, stopped as soon as it listens (or exits): its exit status and its log."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    process = subprocess.Popen([SPOUT, "serve", "--port", "0", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env={**clean, **(env or {})})
+    log = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        log += line
+        if "listening on" in line:
+            process.send_signal(signal.SIGTERM)
+            log += process.stdout.read()
+            break
+    return process.wait(timeout=15), log
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
+def test_a_switch_in_the_environment_takes_the_usual_words_for_on(value, tmp_path):
+    code, log = serve_briefly("--data-dir", str(tmp_path / "unused"), env={"SPOUT_IN_MEMORY": value})
+    # --in-memory with --data-dir is refused; that it is refused shows the switch was read as on.
+    assert code != 0 and "in-memory" in log, log
+
+
+def test_a_switch_in_the_environment_with_another_word_is_refused():
+    code, log = serve_briefly("--in-memory", env={"SPOUT_NO_AUTH": "maybe"})
+    assert code == 64 and "SPOUT_NO_AUTH must be 1, true, yes or on" in log, log
+
+
+def test_a_host_that_is_not_an_address_is_named_as_such_and_brackets_are_not_doubled():
+    code, log = serve_briefly("--in-memory", "--host", "foo")
+    assert code == 64 and "--host takes an IP address" in log and "without tokens" not in log, log
+    code, log = serve_briefly("--in-memory", "--host", "[::1]")
+    assert code == 0 and re.search(r"listening on http://\[::1\]:\d+", log), log
+
+
+@pytest.mark.parametrize("ttl", ["999999999999999d", "9999999999999999h", "36501d"])
+def test_token_refuses_a_lifetime_past_a_hundred_years_in_a_sentence(tmp_path, ttl):
+    secret = tmp_path / "secret"
+    secret.write_bytes(os.urandom(40))
+    done = run("token", "--secret", str(secret), "--subscribe", "news", "--ttl", ttl)
+    assert done.returncode == 64 and "over 100 years" in done.stderr and "Fatal" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("grant", ["orders.*", "bad..name", "a/b"])
+def test_token_refuses_a_grant_that_could_never_match(tmp_path, grant):
+    secret = tmp_path / "secret"
+    secret.write_bytes(os.urandom(40))
+    done = run("token", "--secret", str(secret), "--publish", grant)
+    assert done.returncode == 64 and "is not a name" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("args", [["watch", "--topic", "news&tail=app"], ["watch", "--tail", "a/../b"],
+                                  ["publish", "news?x=1", "data"]])
+def test_the_console_refuses_a_name_that_is_not_one_before_asking(args):
+    # No server at all: the name is refused before any connection.
+    done = run(*args, "--server", "http://127.0.0.1:9")
+    assert done.returncode == 64 and "is not a name" in done.stderr, done.stderr
+
+
+def test_watch_ends_when_its_reader_goes_away(server):
+    assert call(server, "POST", "/topics", {"name": "news"})[0] == 201
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--topic", "news"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=clean)
+    try:
+        time.sleep(0.5)
+        assert call(server, "POST", "/topics/news/messages", text="first")[0] == 201
+        assert watch.stdout.readline() == b"==> news <==\n" and watch.stdout.readline() == b"first\n"
+        watch.stdout.close()
+        # As `spout watch | head -2` does: the reader is gone, and the next line ends the writer.
+        for n in range(50):
+            assert call(server, "POST", "/topics/news/messages", text=f"more {n}")[0] == 201
+            if watch.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert watch.wait(timeout=5) == -signal.SIGPIPE
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+
+
+def test_watch_stops_with_the_servers_word_when_its_token_expires(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_bytes(os.urandom(40))
+    server = Server("--auth-secret", str(secret))
+    try:
+        admin = run("token", "--secret", str(secret), "--admin").stdout.strip()
+        assert call(server, "POST", "/topics", {"name": "news"}, headers={"Authorization": f"Bearer {admin}"})[0] == 201
+        reader = run("token", "--secret", str(secret), "--subscribe", "news", "--ttl", "3s").stdout.strip()
+        done = run("watch", "--server", server.url, "--topic", "news", "--token", reader, timeout=30)
+        assert done.returncode == 1
+        assert "expired" in done.stderr and "the server answered 401" in done.stderr, done.stderr
+    finally:
+        server.stop()
