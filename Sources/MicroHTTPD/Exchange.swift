@@ -16,13 +16,17 @@ struct Exchange {
         return Int(unsafe String(cString: value))
     }
 
-    /// Whether the request's framing is ambiguous: `Transfer-Encoding` together with `Content-Length`, or two
-    /// `Content-Length`s that differ. A proxy in front may have framed it the other way, so what libmicrohttpd takes for
-    /// its body (or for the next request) is not what the proxy sent: RFC 9112 §6.1 and §6.3 have such a request refused,
-    /// and its connection closed.
+    /// Whether the request's framing is ambiguous: `Transfer-Encoding` together with `Content-Length`, two
+    /// `Content-Length`s that differ, or a `Transfer-Encoding` other than `chunked` alone (libmicrohttpd decodes only
+    /// that, and would read any other body until the connection closed). A proxy in front may have framed it another
+    /// way, so what libmicrohttpd takes for its body (or for the next request) is not what the proxy sent: RFC 9112 §6.1
+    /// and §6.3 have such a request refused, and its connection closed.
     var hasAmbiguousFraming: Bool {
+        if let coding = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") {
+            return unsafe strcasecmp(coding, "chunked") != 0
+                || MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil
+        }
         guard let length = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return false }
-        if unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil { return true }
         var lengths = unsafe ContentLengths(first: length)
         _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, compareContentLength, &lengths)
         return unsafe lengths.differ

@@ -32,7 +32,6 @@ struct CORSPolicy: Sendable {
         if origins.contains(origin) {
             headers.set("Access-Control-Allow-Origin", origin)
             headers.set("Access-Control-Allow-Credentials", "true")
-            headers.set("Vary", "Origin")
         } else {
             headers.set("Access-Control-Allow-Origin", "*")
         }
@@ -49,9 +48,9 @@ struct CORSPolicy: Sendable {
     /// Adds the CORS headers to `response`, or to the response a pending one will give.
     func apply(to response: inout Response, for request: Request) {
         var headers = headers(for: request, response: response) ?? HTTPHeaders()
-        // Allowed origins are echoed, so the answer depends on the Origin whatever it is: a shared cache must not
-        // hand one without CORS headers (to no Origin, or another) to an allowed page.
-        if !origins.isEmpty { headers.set("Vary", "Origin") }
+        // Whether an answer has CORS headers, and which, depends on the Origin whatever it is (even with `*` alone, a
+        // request with no Origin gets none): a shared cache must not hand one answer to another origin's page.
+        headers.set("Vary", "Origin")
         guard !headers.fields.isEmpty else { return }
         if case .deferred(let pending) = response.body {
             pending.addHeaders(headers)

@@ -103,7 +103,8 @@ struct Router: HTTPHandler {
     func ambiguousFraming(_ request: Request) -> Response {
         var response = HTTPError(
             400, "invalid_request",
-            "a request may give Transfer-Encoding or Content-Length, not both, and one Content-Length: which body is meant is ambiguous",
+            "a request body is framed by one Content-Length or by Transfer-Encoding: chunked alone (no other coding is taken): "
+                + "where this one ends is ambiguous",
             headers: ["Connection": "close"]
         ).response
         cors?.apply(to: &response, for: request)

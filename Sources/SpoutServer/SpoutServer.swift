@@ -155,7 +155,8 @@ public final class SpoutServer: Sendable {
         router.on("GET", "/healthz", open: true) { _, _, _ in
             Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
         }
-        router.on("GET", "/openapi.yaml", open: true) { _, _, _ in
+        // API.md: with tokens, every route but /healthz needs one; the document too (any valid token, no grant).
+        router.on("GET", "/openapi.yaml") { _, _, _ in
             guard let file = try? OpenFile(path: openAPIFile) else {
                 throw HTTPError(404, "not_found", "the OpenAPI document is not installed at \(openAPIFile)")
             }

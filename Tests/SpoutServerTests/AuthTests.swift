@@ -50,7 +50,8 @@ struct AuthTests {
             let routes = [
                 ("GET", "/topics"), ("POST", "/topics"), ("GET", "/topics/a"), ("DELETE", "/topics/a"), ("POST", "/topics/a/messages"),
                 ("GET", "/topics/a/events"), ("GET", "/tails"), ("POST", "/tails"), ("GET", "/tails/t"), ("DELETE", "/tails/t"),
-                ("GET", "/tails/t/events"), ("GET", "/events?topic=a"), ("GET", "/metrics"),
+                ("GET", "/tails/t/events"), ("GET", "/events?topic=a"), ("GET", "/metrics"), ("GET", "/topics/a/messages"),
+                ("GET", "/openapi.yaml"),
             ]
             for (method, path) in routes {
                 let reply = try call(port, method, path, json: method == "POST" ? "{}" : nil)
@@ -59,6 +60,8 @@ struct AuthTests {
                 #expect(reply.response.header("WWW-Authenticate") == "Bearer", "\(method) \(path)")
             }
             #expect(status(port, "GET", "/healthz") == 200)
+            // The document needs a token, but no grant.
+            #expect(status(port, "GET", "/openapi.yaml", headers: bearer(try token(Grants()))) == 200)
         }
     }
 

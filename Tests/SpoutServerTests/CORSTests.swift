@@ -90,6 +90,9 @@ struct CORSTests {
             let get = try request(port: port, "GET", "/healthz", headers: [("Origin", "http://anywhere.example")])
             #expect(get.header("Access-Control-Allow-Origin") == "*")
             #expect(get.header("Access-Control-Allow-Credentials") == nil)
+            // Without an Origin the answer has no CORS headers, so a cache must tell the two apart.
+            #expect(get.header("Vary") == "Origin")
+            #expect(try request(port: port, "GET", "/healthz").header("Vary") == "Origin")
         }
     }
 

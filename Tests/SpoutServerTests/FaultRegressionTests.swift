@@ -112,10 +112,14 @@ struct FaultRegressionTests {
                 "Content-Length: \(5 + smuggled.utf8.count)\r\nTransfer-Encoding: chunked",
                 // Two lengths: the first won.
                 "Content-Length: 3\r\nContent-Length: 30",
+                // A coding libmicrohttpd does not decode, and no length: it read on until the connection closed, and the
+                // client heard nothing for the whole connection timeout.
+                "Transfer-Encoding: gzip",
+                "Transfer-Encoding: gzip, chunked",
             ]
             for head in heads {
                 let connection = try TestConnection(port: server.port)
-                let body = head.contains("chunked") ? "0\r\n\r\n" + smuggled : "abc"
+                let body = head.hasSuffix("chunked") ? "0\r\n\r\n" + smuggled : "abc"
                 try connection.write(Array("POST /topics/orders/messages HTTP/1.1\r\nHost: localhost\r\n\(head)\r\n\r\n\(body)".utf8))
                 let answer = try connection.response()
                 #expect(answer.status == 400, "\(head)")
