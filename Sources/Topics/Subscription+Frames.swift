@@ -18,7 +18,10 @@ extension Subscription {
     /// an exclusivity check, and this runs on every read of a stream).
     private func isOverQueue(_ log: MessageLog, _ limit: TopicSettings.QueueLimit) -> Bool {
         let counted = max(cursor, replayEnd)
-        return log.endPosition - counted > limit.messages || log.bytes(from: counted) > limit.bytes
+        let unread = log.endPosition - counted
+        // The newest message always fits, however large: a queue smaller than one message would otherwise hold none,
+        // and every subscriber would be disconnected (or have it dropped) as soon as it was published.
+        return unread > limit.messages || (unread > 1 && log.bytes(from: counted) > limit.bytes)
     }
 
     /// Where the stream goes on after a `gap` or `dropped`: the id of the message it goes on after, or `null` for the
@@ -53,7 +56,7 @@ extension Subscription {
         case .dropOldest:
             let limit = settings.queue
             var target = max(log.startPosition, log.endPosition - limit.messages)
-            while target < log.endPosition, log.bytes(from: target) > limit.bytes { target += 1 }
+            while target < log.endPosition - 1, log.bytes(from: target) > limit.bytes { target += 1 }
             let dropped = target - cursor
             cursor = target
             lastSequence = log.sequence(before: target)

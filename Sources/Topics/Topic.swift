@@ -30,11 +30,14 @@ final class Topic {
     /// Subscriptions still receiving messages (not ending, not gone).
     var liveCount = 0
 
-    /// Whether every subscription under the `block` policy has room for `count` more messages of `bytes` bytes.
+    /// Whether every subscription under the `block` policy has room for `count` more messages of `bytes` bytes. A
+    /// subscription with nothing unread has room for any one publish, however large: a message over the queue's bytes,
+    /// or a batch over its messages, could otherwise never be published while it is connected.
     func hasRoom(count: Int, bytes: Int) -> Bool {
         guard settings.policy == .block else { return true }
         let limit = settings.queue
         for subscription in subscriptions.values where subscription.outbox.lifecycle.isLive {
+            if subscription.cursor == log.endPosition { continue }
             let unreadMessages = log.endPosition - subscription.cursor + count
             let unreadBytes = log.bytes(from: subscription.cursor) + bytes
             if subscription.cursor < log.startPosition || unreadMessages > limit.messages || unreadBytes > limit.bytes {

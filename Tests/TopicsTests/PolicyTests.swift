@@ -75,6 +75,37 @@ struct PolicyTests {
         #expect(reader.drain().map(\.data) == ["m4"])
     }
 
+    /// A queue smaller than one message: every subscriber was disconnected, or had the message dropped, as soon as it
+    /// was published, and under `block` it was never published at all.
+    @Test(arguments: [BackpressurePolicy.disconnect, .dropOldest, .block])
+    func aMessageLargerThanTheQueueReachesASubscriberThatIsUpToDate(policy: BackpressurePolicy) throws {
+        let hub = Hub()
+        var settings = TopicSettings()
+        settings.policy = policy
+        settings.queueOverride = .init(messages: 10, bytes: 1024)
+        _ = try hub.createTopic(name("p"), settings: settings)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        let big = String(repeating: "x", count: 2000)
+        for round in 1...2 {
+            _ = try hub.publish([text(big + "\(round)")], to: name("p"))
+            #expect(reader.drain().map(\.data) == [big + "\(round)"], "\(policy), round \(round)")
+        }
+        // The bound still holds from the second unread message on.
+        _ = try hub.publish([text("small")], to: name("p"))
+        switch policy {
+        case .block:
+            #expect(throws: HubError.noRoom(retryAfterSeconds: 1)) { try hub.publish([text(big)], to: name("p")) }
+            #expect(reader.drain().map(\.data) == ["small"])
+        case .disconnect:
+            _ = try hub.publish([text(big)], to: name("p"))
+            #expect(reader.drain().map(\.event) == ["end"])
+        case .dropOldest:
+            _ = try hub.publish([text(big)], to: name("p"))
+            #expect(reader.drain().map(\.event) == ["dropped", nil])
+        }
+    }
+
     @Test func blockWaitsForRoomOnAnotherThreadAndPublishesWhenItComes() throws {
         let hub = try hub(policy: .block, queue: 2)
         var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
