@@ -60,7 +60,7 @@ final class TailTopics: Sendable {
     /// last line published, after a restart), or from the tail's current end for a new tail.
     /// - Throws: ``Tails/TailError`` if the tail is gone.
     func add(tail: String, topic: TopicName, after published: String?) throws(TailError) {
-        let viewer = try registry.subscribe(tail, format: .ndjson, from: published.map { .after($0) } ?? .lines(0))
+        let viewer = try registry.subscribe(tail, format: .ndjson, from: published.map { .after($0) } ?? .lines(0), counted: false)
         let context = TailTopicBridge.Context(hub: hub, store: store, logger: logger)
         let bridge = TailTopicBridge(tail: tail, topic: topic, viewer: viewer, needsStart: published == nil, context: context)
         let replaced = bridges.withLock { bridges in

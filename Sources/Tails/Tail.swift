@@ -43,6 +43,8 @@ final class Tail: Sendable {
         var previous: [Int: Earlier] = [:]
         var ring: TailRing
         var viewers: [ObjectIdentifier: TailViewer] = [:]
+        /// How many of `viewers` no client opened (the server's own readers), which the tail's figures leave out.
+        var uncountedViewers = 0
         var waiting: [ObjectIdentifier: TailViewer] = [:]
         /// How many viewers read each format: the follower encodes lines only in the formats someone reads.
         var viewerCounts = PerFormat(repeating: 0)
@@ -141,7 +143,7 @@ public struct TailInfo: Sendable, Equatable {
         (state, reason, position, viewers) = tail.shared.withLock { shared in
             var reason: String?
             if case .refused(let why) = shared.status { reason = why }
-            return (shared.status.name, reason, shared.committed, shared.viewers.count)
+            return (shared.status.name, reason, shared.committed, shared.viewers.count - shared.uncountedViewers)
         }
     }
 }

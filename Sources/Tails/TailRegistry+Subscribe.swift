@@ -11,8 +11,10 @@ extension TailRegistry {
     /// beginning. An id in a rotated file still read for its grace period continues exactly if it is from before the
     /// rotation; one of a line written to it after the rotation gets the rest of that file, but with a `gap`, since
     /// which lines of the current file went is not known, and the current file from its beginning.
+    /// - Parameter counted: whether it counts in the tail's `viewers` and in `/metrics`: `false` for the server's own
+    ///   reader, which no client opened.
     /// - Throws: ``TailError/notFound(_:)``, ``TailError/invalidStart(_:)``.
-    public func subscribe(_ id: String, format: StreamFormat, from start: Start) throws(TailError) -> TailViewer {
+    public func subscribe(_ id: String, format: StreamFormat, from start: Start, counted: Bool = true) throws(TailError) -> TailViewer {
         if case .lines(let count) = start, !(0...limits.maxStartLines).contains(count) {
             throw .invalidStart("lines must be from 0 to \(limits.maxStartLines), or all")
         }
@@ -80,7 +82,8 @@ extension TailRegistry {
                 source: source,
                 generation: generation,
                 resume: resumed,
-                lineCap: cap
+                lineCap: cap,
+                counted: counted
             )
             viewer.owed = owed
             viewer.outbox.queue(TailFrames.preamble(tail: id, resumeID: resumeID, wire: format.wire))
@@ -95,10 +98,11 @@ extension TailRegistry {
                         wire: format.wire))
             }
             shared.viewers[ObjectIdentifier(viewer)] = viewer
+            if !counted { shared.uncountedViewers += 1 }
             shared.count(format, 1)
             return viewer
         }
-        metrics.viewers.add(1, ordering: .relaxed)
+        if counted { metrics.viewers.add(1, ordering: .relaxed) }
         return viewer
     }
 

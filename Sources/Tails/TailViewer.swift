@@ -37,6 +37,9 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     let lineCap: Int
     /// How control frames name their source.
     let key: SourceKey
+    /// Whether it counts among the tail's viewers: a client's stream does; the server's own reader (a tail's lines
+    /// published to a topic) does not.
+    let counted: Bool
 
     // Guarded by the tail's lock.
     var outbox = Outbox()
@@ -54,7 +57,8 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
     /// The rotated files whose late lines or `released` event this viewer still owes, oldest first.
     var owed: [Owed] = []
 
-    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, resume: FileCursor, lineCap: Int) {
+    init(tail: Tail, format: StreamFormat, source: Source, generation: Int, resume: FileCursor, lineCap: Int, counted: Bool) {
+        self.counted = counted
         tailID = tail.id
         self.tail = tail
         self.format = format
@@ -117,13 +121,14 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
         tail.shared.withLock { shared in
             guard outbox.clientGone() else { return }
             shared.viewers[ObjectIdentifier(self)] = nil
+            if !counted { shared.uncountedViewers -= 1 }
             shared.waiting[ObjectIdentifier(self)] = nil
             shared.count(format, -1)
             if shared.viewers.isEmpty { shared.ring.clear() }
             source = .ring(0)
             owed = []
         }
-        tail.metrics.viewers.subtract(1, ordering: .relaxed)
+        if counted { tail.metrics.viewers.subtract(1, ordering: .relaxed) }
     }
 
     // MARK: - Under the tail's lock

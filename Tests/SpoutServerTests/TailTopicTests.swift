@@ -51,6 +51,10 @@ struct TailTopicTests {
             #expect(try history(port, "logs.app") == expected)
             // The line that was there before the tail is not published: a tail starts at the file's end.
             #expect(try call(port, "GET", "/tails/app")["topic"] == .string("logs.app"))
+            // The server's own reader of the file is no viewer: no client has a stream of the tail open.
+            #expect(try call(port, "GET", "/tails/app")["viewers"] == .integer(0))
+            let metrics = try request(port: port, "GET", "/metrics").text
+            #expect(metrics.contains("\nspout_subscriptions 2\n"), "the two topic streams only:\n\(metrics)")
 
             // The same file again: the same topic is the existing tail, another one is a conflict.
             #expect(try call(port, "POST", "/tails", json: body).status == 200)
