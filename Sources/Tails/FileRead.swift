@@ -25,18 +25,30 @@ struct FileRead {
         var last: FileCursor?
         /// Whether the file gave no bytes (it is shorter than it was: the follower will see the truncation).
         var short = false
+        /// Whether the bytes before the read are no longer the ones the reading split: the file was rewritten in place
+        /// (truncated and written again, as copytruncate does), so what lies past them belongs to another file.
+        var rewritten = false
     }
 
     /// Reads, splits and frames, in `format`: as one run of bytes, or as `wholeFrames`. Without the tail's lock.
     func run(format: StreamFormat, wholeFrames: Bool) -> Outcome {
         var outcome = Outcome(reading: reading)
+        // One read from the window before the last whole line, so that its check says whether the file is still the
+        // one split so far.
+        let committed = reading.splitter.committed
+        let before = Int(min(Int64(FileCursor.window), committed))
+        let skipped = before + Int(offset - committed)
         // A read that fails counts as one that came up short: the follower looks at the file again.
-        guard let bytes = try? reading.file.read(at: offset, count: count), !bytes.isEmpty else {
+        guard let bytes = try? reading.file.read(at: committed - Int64(before), count: skipped + count), bytes.count > skipped else {
             outcome.short = true
             return outcome
         }
+        guard FileCursor.check(of: bytes[..<before]) == reading.splitter.committedCheck else {
+            outcome.rewritten = true
+            return outcome
+        }
         let time = TailFrames.time(Timestamp.nowMilliseconds())
-        for line in outcome.reading.splitter.feed(bytes[...]) {
+        for line in outcome.reading.splitter.feed(bytes[skipped...]) {
             if wholeFrames {
                 let (frame, cursor) = TailViewer.frame(line, in: outcome.reading, format: format, time: time)
                 outcome.frames.append(frame)

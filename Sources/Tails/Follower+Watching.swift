@@ -59,7 +59,7 @@ extension Follower {
             following.directoryWatched = true
         } else if let watch = try? inotify.watch(directory, mask: Inotify.directoryMask) {
             directories[directory] = (watch, [following.tail.id], FileIdentity(path: directory))
-            directoryOfWatch[watch] = directory
+            directoryOfWatch[watch, default: []].insert(directory)
             following.directoryWatched = true
         }
         watchFile(following)
@@ -105,8 +105,12 @@ extension Follower {
         guard var entry = directories[directory], entry.tails.remove(following.tail.id) != nil else { return false }
         if entry.tails.isEmpty {
             directories[directory] = nil
-            directoryOfWatch[entry.watch] = nil
-            inotify.unwatch(entry.watch)
+            // The watch is the directory's, whatever the spelling: it stays while another spelling has tails.
+            directoryOfWatch[entry.watch]?.remove(directory)
+            if directoryOfWatch[entry.watch]?.isEmpty == true {
+                directoryOfWatch[entry.watch] = nil
+                inotify.unwatch(entry.watch)
+            }
         } else {
             directories[directory] = entry
         }
@@ -121,14 +125,15 @@ extension Follower {
         _ = leaveDirectory(following)
     }
 
-    /// The directory itself went away: its tails are checked by polling until it is back.
-    func forgetDirectory(_ directory: String) {
-        guard let entry = directories.removeValue(forKey: directory) else { return }
-        directoryOfWatch[entry.watch] = nil
-        inotify.unwatch(entry.watch)
-        for id in entry.tails {
-            followings[id]?.directoryWatched = false
-            dirty[id, default: Work()].name = true
+    /// The directory itself went away: the tails of every spelling of it are checked by polling until it is back.
+    func forgetWatch(_ watch: Int32) {
+        guard let spellings = directoryOfWatch.removeValue(forKey: watch) else { return }
+        inotify.unwatch(watch)
+        for directory in spellings {
+            for id in directories.removeValue(forKey: directory)?.tails ?? [] {
+                followings[id]?.directoryWatched = false
+                dirty[id, default: Work()].name = true
+            }
         }
     }
 
@@ -138,7 +143,7 @@ extension Follower {
     func checkDirectory(_ following: Following) {
         let directory = following.tail.directory
         guard let entry = directories[directory] else { return }
-        if FileIdentity(path: directory) != entry.identity { forgetDirectory(directory) }
+        if FileIdentity(path: directory) != entry.identity { forgetWatch(entry.watch) }
     }
 
     /// While polling, tries again to get the watches that were missing (the directory came back, watches freed up).

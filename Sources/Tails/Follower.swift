@@ -32,7 +32,9 @@ final class Follower: @unchecked Sendable {
     private var thread: NativeThread?
     var followings: [String: Following] = [:]
     var directories: [String: (watch: Int32, tails: Set<String>, identity: FileIdentity?)] = [:]
-    var directoryOfWatch: [Int32: String] = [:]
+    /// The spellings of a watched directory, by watch: the kernel gives one directory one watch, however its path is
+    /// written (`logs`, `logs/sub/..`, a symlink to it), and each spelling has its own tails.
+    var directoryOfWatch: [Int32: Set<String>] = [:]
     var fileWatches: [Int32: Set<String>] = [:]
     var dirty: [String: Work] = [:]
     /// The tails that read rotated files.
@@ -188,14 +190,16 @@ final class Follower: @unchecked Sendable {
                 }
                 if event.mask & UInt32(IN_IGNORED) != 0 { fileWatches[event.watch] = nil }
             }
-            guard let directory = directoryOfWatch[event.watch], let entry = directories[directory] else { continue }
+            guard let spellings = directoryOfWatch[event.watch] else { continue }
             if event.mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
-                forgetDirectory(directory)
+                forgetWatch(event.watch)
                 continue
             }
-            for id in entry.tails where followings[id]?.tail.fileName == event.name {
-                dirty[id, default: Work()].name = true
-                dirty[id, default: Work()].read = true
+            for directory in spellings {
+                for id in directories[directory]?.tails ?? [] where followings[id]?.tail.fileName == event.name {
+                    dirty[id, default: Work()].name = true
+                    dirty[id, default: Work()].read = true
+                }
             }
         }
     }

@@ -32,9 +32,9 @@ extension TailViewer {
         }
         let readOffset = reading.splitter.committed + Int64(reading.splitter.heldCount)
         // Back to the ring as soon as it holds where this reading is (a viewer only slightly behind takes a short detour).
-        if reading.splitter.heldCount == 0, reading.generation == shared.generation,
-            let position = shared.ring.position(generation: reading.generation, start: readOffset, format: format)
-        {
+        // An earlier generation too: the ring holds its last lines as the follower read them, and the file may since
+        // have been truncated and written again.
+        if reading.splitter.heldCount == 0, let position = shared.ring.position(generation: reading.generation, start: readOffset, format: format) {
             source = .ring(position)
             return true
         }

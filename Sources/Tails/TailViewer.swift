@@ -93,8 +93,16 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             first = false
             guard let job else { return result }
             let outcome = job.run(format: format, wholeFrames: !sink.takesBytes)
-            tail.shared.withLock { _ in
-                guard !outcome.short else {
+            tail.shared.withLock { shared in
+                // A file rewritten under a generation that is over: its unread lines are gone (the follower's last
+                // look is in the ring, which this viewer is behind). One still followed waits for the follower to see it.
+                if outcome.rewritten, !job.owed, job.reading.generation != shared.generation {
+                    gap(
+                        &shared, &outbox, reason: "truncated",
+                        message: "the file was truncated while this viewer was behind; resuming at the start of the current file")
+                    return
+                }
+                guard !outcome.short, !outcome.rewritten else {
                     fileReadDone = true
                     return
                 }
