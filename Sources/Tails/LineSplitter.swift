@@ -71,14 +71,38 @@ struct LineSplitter {
                 pending.append(contentsOf: bytes[start..<limit])
                 start = limit
                 if pending.count == cap {
-                    let content = take(bytes[limit..<limit])
+                    // Cut before a character the cap would split, so that each piece is valid UTF-8 when the line is.
+                    let cut = Self.characterBoundary(in: pending)
+                    let content = pending[..<cut]
+                    pending = Array(pending[cut...])
                     let check = advance(past: content, plus: nil)
-                    lines.append(Line(bytes: content, start: lineStart, end: lineStart + Int64(cap), check: check, continues: true))
-                    lineStart += Int64(cap)
+                    lines.append(Line(bytes: content, start: lineStart, end: lineStart + Int64(cut), check: check, continues: true))
+                    lineStart += Int64(cut)
                 }
             }
         }
         return lines
+    }
+
+    /// Where `bytes` may be cut without splitting a UTF-8 character: before a lead byte among the last three whose
+    /// character does not end within them, else at the end (also for bytes that are not UTF-8 at all).
+    static func characterBoundary(in bytes: [UInt8]) -> Int {
+        var index = bytes.count
+        while index > max(0, bytes.count - 3) {
+            index -= 1
+            let byte = bytes[index]
+            guard byte & 0xC0 == 0x80 else {
+                let length =
+                    switch byte {
+                    case 0xC2...0xDF: 2
+                    case 0xE0...0xEF: 3
+                    case 0xF0...0xF4: 4
+                    default: 1  // ASCII, or a byte that begins no character
+                    }
+                return index + length > bytes.count && index > 0 ? index : bytes.count
+            }
+        }
+        return bytes.count
     }
 
     /// The current line's bytes: `rest` alone when nothing is held, else the held bytes and `rest`, which are then no

@@ -48,6 +48,8 @@ final class TailFile {
         guard fd >= 0 else {
             switch errno {
             case ENOENT, ENOTDIR, ELOOP: throw .missing
+            // A socket (or a device with no driver): not a regular file, whatever the permissions.
+            case ENXIO, ENODEV: throw .notRegular
             default: throw .unreadable
             }
         }

@@ -44,6 +44,22 @@ struct LineSplitterTests {
         #expect(lines.map(\.end) == [4, 8, 11, 14])
     }
 
+    /// Cut at the cap exactly, a three-byte `€` came out as three U+FFFD, a piece on each side of the cut.
+    @Test func cutsALongLineBetweenCharactersNeverInsideOne() {
+        let line = String(repeating: "€", count: 10) + "ab" + String(repeating: "😀", count: 5)
+        for cap in [8, 9, 10, 11] {
+            var splitter = LineSplitter(cap: cap, offset: 0)
+            let pieces = splitter.feed(Array((line + "\n").utf8)[...])
+            #expect(pieces.allSatisfy { String(validating: $0.bytes, as: UTF8.self) != nil }, "cap \(cap)")
+            #expect(pieces.map { String(decoding: $0.bytes, as: UTF8.self) }.joined() == line, "cap \(cap)")
+            #expect(pieces.dropLast().allSatisfy(\.continues) && pieces.last?.continues == false)
+            #expect(zip(pieces.dropLast(), pieces.dropFirst()).allSatisfy { $0.end == $1.start }, "pieces follow each other")
+        }
+        // Bytes that are not UTF-8 are still cut at the cap.
+        var splitter = LineSplitter(cap: 4, offset: 0)
+        #expect(splitter.feed([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A][...]).map(\.bytes.count) == [4, 1])
+    }
+
     @Test func splitsTheSameWhateverTheChunks() {
         let text = Array("first\r\nsecond line that is long enough\nthird\n\nfourth".utf8)
         var whole = LineSplitter(cap: 8, offset: 0)

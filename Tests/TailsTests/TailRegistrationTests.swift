@@ -71,6 +71,18 @@ struct TailRegistrationTests {
             #expect(refused1 == .notRegularFile(directory.file("dir")))
             let refused2 = refusal { () throws(TailError) in _ = try registry.register(path: directory.file("fifo"), name: nil, retry: false) }
             #expect(refused2 == .notRegularFile(directory.file("fifo")))
+            // A socket cannot even be opened (ENXIO): that too is no regular file, not a file the server may not read.
+            let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(listener) }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(directory.file("sock").utf8).prefix($0.count - 1)) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            #expect(bound == 0)
+            let socketRefusal = refusal { () throws(TailError) in _ = try registry.register(path: directory.file("sock"), name: nil, retry: false) }
+            #expect(socketRefusal == .notRegularFile(directory.file("sock")))
             let relative = refusal { () throws(TailError) in _ = try registry.register(path: "relative/app.log", name: nil, retry: false) }
             guard case .invalidPath? = relative else {
                 Issue.record("a relative path gave \(String(describing: relative))")
