@@ -61,6 +61,18 @@ extension TailRegistry {
                             gap = ("truncated", "the file was truncated or rewritten past that id; resuming at its start")
                         } else {
                             offset = cursor.offset
+                            // The client was here after the rotations whose files are still read: it is owed their
+                            // late lines, from where they are now; which of those written already it saw, no id says.
+                            let late = Self.lateFiles(in: shared, cap: cap, tail: id)
+                            owed = late.owed
+                            if late.written {
+                                offset = 0
+                                gap = (
+                                    "rotated",
+                                    "lines were written to the rotated file after the rotation, and which of them this client saw is not known: "
+                                        + "they follow, and the current file from its start"
+                                )
+                            }
                         }
                     } else {
                         gap = ("invalid_id", "that id is not a cursor of this server; resuming at the start of the current file")
@@ -104,6 +116,21 @@ extension TailRegistry {
         }
         if counted { metrics.viewers.add(1, ordering: .relaxed) }
         return viewer
+    }
+
+    /// What a viewer resuming in the current file owes of the rotated files still read: each from where it ends now,
+    /// or, if lines were written to any of them after its rotation (`written`), each from its rotation on.
+    private static func lateFiles(in shared: Tail.Shared, cap: Int, tail: String) -> (owed: [TailViewer.Owed], written: Bool) {
+        let read = shared.previous.filter { $0.value.following && $0.value.file != nil }.sorted { $0.key < $1.key }
+        let written = read.contains { $0.value.end > $0.value.endAtChange }
+        let owed = read.map { generation, earlier in
+            written
+                ? TailViewer.Owed(
+                    generation: generation, mark: earlier.endAtChange,
+                    reading: TailViewer.reading(generation, earlier.file!, at: earlier.endAtChange, cap: cap, tail: tail))
+                : TailViewer.Owed(generation: generation, mark: earlier.end, reading: nil)
+        }
+        return (owed, written)
     }
 
     /// The rotated file still read that `cursor` points into, where it ended at the rotation, and a reading of it from

@@ -90,4 +90,37 @@ struct TailRotateWaitResumeTests {
         }
     }
 
+    /// A rotation that a live viewer saw up to the new file's first line: that line's id.
+    private func rotationSeen(_ directory: TemporaryDirectory, _ live: inout FeedReader, _ log: OpenLog) throws -> String {
+        log.write("old\n")
+        _ = collect(&live) { lines($0).count >= 1 }
+        rotate(directory, new: "new 1\n")
+        let seen = collect(&live) { lines($0).contains("new 1") }
+        return try #require(seen.first { $0.data == "new 1" }?.id)
+    }
+
+    /// A client that saw a line of the new file, gone and back while the old file is still read: the lines written to
+    /// the old file after it left were skipped, with no gap.
+    @Test func resumingFromALineOfTheNewFileStillGetsTheOldFilesLateLines() throws {
+        try withRotatingLog(rotateWait: .seconds(2)) { registry, directory, live, log in
+            let newID = try rotationSeen(directory, &live, log)
+            // Nothing written to the old file yet: the resume goes on exactly, and owes the old file's next lines.
+            var exact = FeedReader(try registry.subscribe("app", format: .raw, from: .after(newID)))
+            log.write("late 1\n")
+            let events = collect(&exact) { events in controls(events).contains("released") }
+            #expect(lines(events) == ["late 1"])
+            #expect(controls(events) == ["released"])
+        }
+        try withRotatingLog(rotateWait: .seconds(2)) { registry, directory, live, log in
+            let newID = try rotationSeen(directory, &live, log)
+            // Written while the client was away: whether it saw them is not known, so a gap says what follows.
+            log.write("late 1\n")
+            _ = collect(&live) { lines($0).contains("late 1") }
+            var unsure = FeedReader(try registry.subscribe("app", format: .raw, from: .after(newID)))
+            let events = collect(&unsure) { events in controls(events).contains("released") }
+            #expect(controls(events) == ["gap", "released"])
+            #expect(detail(events.first, "reason") == .string("rotated"))
+            #expect(lines(events) == ["late 1", "new 1"])
+        }
+    }
 }
