@@ -26,33 +26,36 @@ extension Hub {
             guard !registry.stopping else { return .failure(.stopping) }
             let root = name.root
             let tree = registry.trees[root] ?? TopicTree(root: root, epoch: epoch, metrics: metrics)
-            let result = tree.withTopics { topics -> Result<(TopicInfo, Bool), HubError> in
+            // The topic, whether it was created, and whether anything changed that the journal must keep.
+            let result = tree.withTopics { topics -> Result<(TopicInfo, Bool, Bool), HubError> in
+                let missing = name.lineage.filter { topics[$0] == nil }
                 if let existing = topics[name.text] {
                     // One created only as an ancestor is created now, by this request, with its settings.
                     if existing.implicit {
                         existing.implicit = false
                         existing.settings = desired
-                        return .success((TopicInfo.one(existing, in: topics), true))
+                        return .success((TopicInfo.one(existing, in: topics), true, true))
                     }
                     guard existing.settings == desired else {
                         return .failure(.conflict("the topic \(name) exists with other settings"))
                     }
-                    return .success((TopicInfo.one(existing, in: topics), false))
+                    guard !missing.isEmpty else { return .success((TopicInfo.one(existing, in: topics), false, false)) }
                 }
-                let missing = name.lineage.filter { topics[$0] == nil }
                 guard registry.topicCount + missing.count <= limits.maxTopics else {
                     return .failure(.tooManyTopics(limits.maxTopics))
                 }
+                // Missing ancestors are made, for a topic that exists too: one of them may have been deleted since.
                 for ancestor in name.ancestors where topics[ancestor] == nil {
                     topics[ancestor] = Topic(name: TopicName(ancestor)!, settings: TopicSettings(), implicit: true, now: now)
                 }
+                registry.topicCount += missing.count
+                if let existing = topics[name.text] { return .success((TopicInfo.one(existing, in: topics), false, true)) }
                 let topic = Topic(name: name, settings: desired, implicit: false, now: now)
                 topics[name.text] = topic
-                registry.topicCount += missing.count
-                return .success((TopicInfo.one(topic, in: topics), true))
+                return .success((TopicInfo.one(topic, in: topics), true, true))
             }
             registry.trees[root] = tree
-            guard case .success(let made) = result, made.1, let journal else { return result.map { $0 } }
+            guard case .success(let made) = result, made.2, let journal else { return result.map { ($0.0, $0.1) } }
             // Queued under the registry's lock, before anyone can publish to the topic: its messages commit after it.
             let saved = tree.withTopics { topics in
                 name.lineage.compactMap { topics[$0] }.map {
@@ -60,9 +63,9 @@ extension Hub {
                 }
             }
             journal.save(saved) { [self] failure in
-                guard let failure else { return completion(.success(made)) }
+                guard let failure else { return completion(.success((made.0, made.1))) }
                 // Not kept, so not made: a retry makes it again, and this time it is kept.
-                forget(name)
+                if made.1 { forget(name) }
                 completion(.failure(.storeUnavailable(failure.message)))
             }
             return .success(nil)

@@ -17,6 +17,19 @@ struct HubTests {
         #expect(hub.topicCount == 3)
     }
 
+    /// Creating `a.b.c` makes its missing ancestors: so does creating it again after `a.b` was deleted (it answered
+    /// "exists" and left `a.b` missing).
+    @Test func aCreateOfAnExistingTopicMakesItsDeletedAncestorsAgain() throws {
+        let hub = Hub()
+        _ = try hub.createTopic(name("a.b.c"), settings: nil)
+        try hub.deleteTopic(name("a.b"))
+        #expect(hub.topics().map(\.name) == ["a", "a.b.c"])
+        let (info, created) = try hub.createTopic(name("a.b.c"), settings: nil)
+        #expect(!created && info.name == "a.b.c")
+        #expect(hub.topics().map(\.name) == ["a", "a.b", "a.b.c"])
+        #expect(hub.topicCount == 3)
+    }
+
     @Test func createIsIdempotentWithTheSameSettingsAndConflictsWithOthers() throws {
         let hub = Hub()
         var settings = TopicSettings()
