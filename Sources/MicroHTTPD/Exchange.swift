@@ -23,13 +23,17 @@ struct Exchange {
     /// and §6.3 have such a request refused, and its connection closed.
     var hasAmbiguousFraming: Bool {
         if let coding = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") {
-            return unsafe strcasecmp(coding, "chunked") != 0
-                || MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil
+            guard unsafe strcasecmp(coding, "chunked") == 0, unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") == nil
+            else { return true }
+            // A second line, even `chunked` again, makes a list of codings (RFC 9110 §5.3) that libmicrohttpd does not read.
+            var lines = unsafe HeaderLines(transferEncoding: true, first: coding)
+            _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, countHeaderLines, &lines)
+            return unsafe lines.count > 1
         }
         guard let length = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return false }
-        var lengths = unsafe ContentLengths(first: length)
-        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, compareContentLength, &lengths)
-        return unsafe lengths.differ
+        var lines = unsafe HeaderLines(transferEncoding: false, first: length)
+        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, countHeaderLines, &lines)
+        return unsafe lines.differ
     }
 
     /// Answers a complete request: a deferred response that is now ready, or the handler's response.
@@ -155,19 +159,26 @@ private nonisolated func collectKeyValue(
     return .YES
 }
 
-/// The first `Content-Length` of a request, and whether another one says something else.
+/// The lines of one framing header of a request: the first's value, how many there are, and whether one says something
+/// else.
 @unsafe
-private struct ContentLengths {
+private struct HeaderLines {
+    /// Which header: `Transfer-Encoding`, else `Content-Length`.
+    let transferEncoding: Bool
     let first: UnsafePointer<CChar>
+    var count = 0
     var differ = false
 }
 
-/// Notes, in the `ContentLengths` that `cls` points to, a `Content-Length` header that differs from the first.
-private nonisolated func compareContentLength(
+/// Counts, in the `HeaderLines` that `cls` points to, the lines of its header, and notes one whose value differs from
+/// the first.
+private nonisolated func countHeaderLines(
     _ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
 ) -> MHD_Result {
-    guard let cls = unsafe cls, let key = unsafe key, unsafe strcasecmp(key, "Content-Length") == 0 else { return .YES }
-    let lengths = unsafe cls.assumingMemoryBound(to: ContentLengths.self)
-    if let value = unsafe value, unsafe strcmp(value, lengths.pointee.first) != 0 { unsafe lengths.pointee.differ = true }
+    guard let cls = unsafe cls, let key = unsafe key else { return .YES }
+    let lines = unsafe cls.assumingMemoryBound(to: HeaderLines.self)
+    guard unsafe strcasecmp(key, lines.pointee.transferEncoding ? "Transfer-Encoding" : "Content-Length") == 0 else { return .YES }
+    unsafe lines.pointee.count += 1
+    if let value = unsafe value, unsafe strcmp(value, lines.pointee.first) != 0 { unsafe lines.pointee.differ = true }
     return .YES
 }

@@ -43,7 +43,10 @@ struct FileRead {
             outcome.short = true
             return outcome
         }
-        guard FileCursor.check(of: bytes[..<before]) == reading.splitter.committedCheck else {
+        let held = bytes[max(0, skipped - FileCursor.window)..<skipped]
+        guard FileCursor.check(of: bytes[..<before]) == reading.splitter.committedCheck,
+            skipped == before || FileCursor.check(of: held) == reading.splitter.heldCheck
+        else {
             outcome.rewritten = true
             return outcome
         }

@@ -18,7 +18,11 @@ extension Follower {
         }
         let start = following.readOffset
         let committed = following.splitter.committed
-        if size < start || (committed > 0 && FileCursor.check(of: file.window(before: committed)) != following.splitter.committedCheck) {
+        // The bytes before the last whole line, and before the end of what is held of the unfinished one, must be the
+        // ones read: a file rewritten with the same first lines would otherwise go on under the held bytes.
+        if size < start || (committed > 0 && FileCursor.check(of: file.window(before: committed)) != following.splitter.committedCheck)
+            || (start > committed && FileCursor.check(of: file.window(before: start)) != following.splitter.heldCheck)
+        {
             truncated(following, file)
             return true
         }

@@ -25,7 +25,8 @@ final class Following {
         return context
     }
 
-    /// The name is a symlink: inotify on its directory would not see its target change, so the name is polled.
+    /// The name is a symlink, or its directory is reached through one (or spelled with `..`): inotify on the directory
+    /// would not see the link retargeted, since it watches what the link pointed to, so the name is polled too.
     var isSymlink = false
 
     init(tail: Tail, file: TailFile?, position: Int64, before: [UInt8], lineCap: Int) {
@@ -34,7 +35,9 @@ final class Following {
         generation = file == nil ? 0 : 1
         splitter = LineSplitter(cap: lineCap, offset: position, before: before)
         var info = stat()
-        isSymlink = unsafe lstat(tail.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        isSymlink =
+            unsafe lstat(tail.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+            || AllowedRoots.realPath(tail.directory).map { $0 != tail.directory } ?? false
     }
 
     /// Whether the name must be checked by polling.

@@ -51,6 +51,15 @@ struct LineSplitter {
     /// The check of the bytes just before ``committed``.
     var committedCheck: UInt64 { FileCursor.check(of: history) }
 
+    /// The check of the (up to ``FileCursor/window``) bytes just before where the next read starts: after the held
+    /// bytes of the unfinished line, so that a file rewritten under them is noticed too.
+    var heldCheck: UInt64 {
+        guard !pending.isEmpty else { return committedCheck }
+        let window = FileCursor.window
+        guard pending.count < window else { return FileCursor.check(of: pending.suffix(window)) }
+        return FileCursor.check(of: history.suffix(window - pending.count) + pending)
+    }
+
     /// Splits the next bytes of the file, which must follow the previous ones. A line that lies wholly in `bytes` is
     /// handed out as a slice of them, not copied.
     mutating func feed(_ bytes: ArraySlice<UInt8>) -> [Line] {

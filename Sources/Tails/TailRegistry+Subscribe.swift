@@ -61,11 +61,10 @@ extension TailRegistry {
                             gap = ("truncated", "the file was truncated or rewritten past that id; resuming at its start")
                         } else {
                             offset = cursor.offset
-                            // The client was here after the rotations whose files are still read: it is owed their
-                            // late lines, from where they are now; which of those written already it saw, no id says.
-                            let late = Self.lateFiles(in: shared, cap: cap, tail: id)
-                            owed = late.owed
-                            if late.written {
+                            // The client was here after the rotations whose files are still read: which of the lines
+                            // written to them since it saw, no id says.
+                            if Self.lateLinesWritten(in: shared) {
+                                owed = Self.lateFiles(in: shared, before: generation, cap: cap, tail: id, fromRotation: true)
                                 offset = 0
                                 gap = (
                                     "rotated",
@@ -82,6 +81,8 @@ extension TailRegistry {
             } else if case .after(let text) = start, FileCursor(parsing: text) != TailViewer.noFile {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
+            // Lines written from now on to a rotated file still read come among the current file's, to every viewer.
+            if owed.isEmpty { owed = Self.lateFiles(in: shared, before: generation, cap: cap, tail: id, fromRotation: false) }
             let resumed =
                 resume
                 ?? shared.file.map { file in
@@ -118,19 +119,24 @@ extension TailRegistry {
         return viewer
     }
 
-    /// What a viewer resuming in the current file owes of the rotated files still read: each from where it ends now,
-    /// or, if lines were written to any of them after its rotation (`written`), each from its rotation on.
-    private static func lateFiles(in shared: Tail.Shared, cap: Int, tail: String) -> (owed: [TailViewer.Owed], written: Bool) {
-        let read = shared.previous.filter { $0.value.following && $0.value.file != nil }.sorted { $0.key < $1.key }
-        let written = read.contains { $0.value.end > $0.value.endAtChange }
-        let owed = read.map { generation, earlier in
-            written
+    /// The rotated files still read that came before `current` (the generation the viewer starts in), each owed from
+    /// where it ends now, or `fromRotation` on, read from the file.
+    private static func lateFiles(
+        in shared: Tail.Shared, before current: Int, cap: Int, tail: String, fromRotation: Bool
+    ) -> [TailViewer.Owed] {
+        let read = shared.previous.filter { $0.key < current && $0.value.following && $0.value.file != nil }
+        return read.sorted { $0.key < $1.key }.map { generation, earlier in
+            fromRotation
                 ? TailViewer.Owed(
                     generation: generation, mark: earlier.endAtChange,
                     reading: TailViewer.reading(generation, earlier.file!, at: earlier.endAtChange, cap: cap, tail: tail))
                 : TailViewer.Owed(generation: generation, mark: earlier.end, reading: nil)
         }
-        return (owed, written)
+    }
+
+    /// Whether lines were written to a rotated file still read after its rotation.
+    private static func lateLinesWritten(in shared: Tail.Shared) -> Bool {
+        shared.previous.values.contains { $0.following && $0.file != nil && $0.end > $0.endAtChange }
     }
 
     /// The rotated file still read that `cursor` points into, where it ended at the rotation, and a reading of it from

@@ -67,11 +67,13 @@ struct MessageLog {
         var freedSequences: [UInt64] = []
     }
 
-    /// Evicts the oldest messages until the log holds at most `messages` messages and `bytes` bytes, and none
-    /// published before `oldest`.
+    /// Evicts the oldest messages until the log holds at most `messages` messages and `bytes` bytes (or only the newest
+    /// message, however large), and none published before `oldest`.
     mutating func trim(messages: Int, bytes: Int, oldest: ContinuousClock.Instant, into evicted: inout Evicted) {
+        // The newest message is kept however large, as a queue keeps it: a message over the byte bound would otherwise be
+        // acknowledged and gone before anyone could read it.
         while let first = entries.first,
-            entries.count > messages || retainedBytes > bytes || first.message.published < oldest
+            entries.count > messages || (retainedBytes > bytes && entries.count > 1) || first.message.published < oldest
         {
             evictFirst(&evicted)
         }

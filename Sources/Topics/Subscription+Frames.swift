@@ -5,7 +5,8 @@ import Synchronization
 extension Subscription {
     /// The last event of a stream that ends on purpose.
     func endFrame(_ reason: EndReason) -> Frame {
-        let behind = "this subscriber fell more than its queue (\(node.settings.queue.messages) messages) behind"
+        let queue = node.settings.queue
+        let behind = "this subscriber fell further behind than its queue holds (\(queue.messages) messages or \(queue.bytes) bytes)"
         return .end(reason, lastID: resumeID, source: source, message: reason.sentence("the topic \(topic.text)", behind: behind), wire: format.wire)
     }
 

@@ -24,13 +24,13 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("auth-secret"),
         help:
-            "A file holding the HS256 secret (at least 32 bytes; a final line break is ignored): every API route needs a token (not /healthz, the viewer's files or /openapi.yaml)."
+            "A file holding the HS256 secret (at least 32 bytes; a final line break is ignored): every route but /healthz and the viewer's files needs a token."
     )
     var authSecret: String?
     @Option(
         name: .customLong("auth-public-key"),
         help:
-            "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every API route needs a token (not /healthz, the viewer's files or /openapi.yaml)."
+            "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every route but /healthz and the viewer's files needs a token."
     )
     var authPublicKey: String?
     @Flag(name: .customLong("no-auth"), help: "Serve without tokens on an address other than loopback, on purpose.")

@@ -116,6 +116,9 @@ struct FaultRegressionTests {
                 // client heard nothing for the whole connection timeout.
                 "Transfer-Encoding: gzip",
                 "Transfer-Encoding: gzip, chunked",
+                // Two lines make a list of codings: only the first line was checked, and the body was published.
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
             ]
             for head in heads {
                 let connection = try TestConnection(port: server.port)

@@ -172,54 +172,6 @@ struct TailFollowingTests {
             #expect(try registry.info("link").state == "refused")
         }
     }
-
-    /// A tail whose directory is spelled another way (`sub/..`, a symlink to it) shares the kernel's one watch of it:
-    /// it took the watch over, and the other tails of that directory heard nothing of deletion or rotation again.
-    @Test func twoSpellingsOfOneDirectoryBothFollowTheirFiles() throws {
-        try withTails { registry, directory in
-            #expect(mkdir(directory.file("sub"), 0o755) == 0)
-            #expect(symlink(directory.path, directory.file("sub/up")) == 0)
-            for name in ["app.log", "rot.log", "other.log", "third.log"] { directory.write(name, "") }
-            _ = try registry.register(path: directory.file("app.log"), name: "app", retry: false)
-            _ = try registry.register(path: directory.file("rot.log"), name: "rot", retry: false)
-            _ = try registry.register(path: directory.file("sub/../other.log"), name: "other", retry: false)
-            _ = try registry.register(path: directory.file("sub/up/third.log"), name: "third", retry: false)
-            var app = FeedReader(try registry.subscribe("app", format: .raw, from: .lines(0)))
-            var rot = FeedReader(try registry.subscribe("rot", format: .raw, from: .lines(0)))
-            #expect(unlink(directory.file("app.log")) == 0)
-            _ = collect(&app) { controls($0) == ["removed"] }
-            directory.write("app.log", "back\n")
-            #expect(lines(collect(&app) { lines($0).contains("back") }) == ["back"])
-            #expect(rename(directory.file("rot.log"), directory.file("rot.log.1")) == 0)
-            directory.write("rot.log", "new\n")
-            let rotated = collect(&rot) { lines($0).contains("new") }
-            #expect(controls(rotated) == ["rotated"])
-            // Deleting the last tail of one spelling leaves the watch to the others.
-            try registry.delete("other")
-            try registry.delete("third")
-            #expect(unlink(directory.file("app.log")) == 0)
-            directory.write("app.log", "again\n")
-            #expect(lines(collect(&app) { lines($0).contains("again") }).last == "again")
-        }
-    }
-
-    /// A viewer reading the file itself when the file is truncated and written again with an unfinished line held: it
-    /// got the new file's bytes at the old line's offsets, a line that was never written.
-    @Test(arguments: [false, true])
-    func anUnfinishedLineCutByATruncationIsTheOneWritten(polling: Bool) throws {
-        try withTails(polling: polling) { registry, directory in
-            directory.write("app.log", "full\n")
-            _ = try registry.register(path: directory.file("app.log"), name: "app", retry: false)
-            var reader = FeedReader(try registry.subscribe("app", format: .raw, from: .lines(0)))
-            _ = reader.drain()
-            directory.append("app.log", "PARTIAL")
-            usleep(polling ? 800_000 : 300_000)
-            directory.write("app.log", "0123456789ABCDEFGHIJ\n")
-            let events = collect(&reader) { lines($0).contains("0123456789ABCDEFGHIJ") }
-            #expect(lines(events) == ["PARTIAL", "0123456789ABCDEFGHIJ"])
-            #expect(controls(events) == ["truncated"])
-        }
-    }
 }
 
 extension [UInt8] {

@@ -123,4 +123,19 @@ struct TailRotateWaitResumeTests {
             #expect(lines(events) == ["late 1", "new 1"])
         }
     }
+
+    /// A viewer that connects after the rotation, while the old file is still read: the lines written to the old file
+    /// from then on are new lines to it too, and they were never sent.
+    @Test func aViewerThatConnectsAfterTheRotationGetsTheOldFilesLaterLines() throws {
+        try withRotatingLog(rotateWait: .seconds(2)) { registry, directory, live, log in
+            _ = try rotationSeen(directory, &live, log)
+            var fresh = FeedReader(try registry.subscribe("app", format: .raw, from: .lines(0)))
+            _ = fresh.drain()
+            log.write("late 1\n")
+            directory.append("app.log", "new 2\n")
+            let events = collect(&fresh) { events in controls(events).contains("released") }
+            #expect(lines(events).sorted() == ["late 1", "new 2"])
+            #expect(controls(events) == ["released"])
+        }
+    }
 }

@@ -106,6 +106,28 @@ struct PolicyTests {
         }
     }
 
+    /// Larger than the topic's retention.bytes: acknowledged, and evicted before anyone read it (then `end`,
+    /// `dropped` or a `gap`, by policy).
+    @Test(arguments: [BackpressurePolicy.disconnect, .dropOldest, .block])
+    func aMessageLargerThanTheRetentionIsKeptAndDelivered(policy: BackpressurePolicy) throws {
+        let hub = Hub()
+        var settings = TopicSettings()
+        settings.policy = policy
+        settings.retention.messages = 10
+        settings.retention.bytes = 1024
+        _ = try hub.createTopic(name("p"), settings: settings)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        let big = String(repeating: "y", count: 5000)
+        _ = try hub.publish([text(big)], to: name("p"))
+        #expect(reader.drain().map(\.data) == [big], "\(policy)")
+        #expect(try hub.topic(name("p")).retainedMessages == 1)
+        // The next one takes its place: the bound holds from the second message on.
+        _ = try hub.publish([text("small")], to: name("p"))
+        #expect(reader.drain().map(\.data) == ["small"])
+        #expect(try hub.topic(name("p")).retainedMessages == 1)
+    }
+
     @Test func blockWaitsForRoomOnAnotherThreadAndPublishesWhenItComes() throws {
         let hub = try hub(policy: .block, queue: 2)
         var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
