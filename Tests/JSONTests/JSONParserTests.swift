@@ -57,6 +57,22 @@ struct JSONParserTests {
         #expect(parse(fine) != nil)
     }
 
+    /// Each key was checked against every key before it: 80,000 keys (870 KB, under the body limit) held an event
+    /// thread for 10 s, and 100,000 about 16 s in a release build. The bound here is far above the time the set takes.
+    @Test(.timeLimit(.minutes(1))) func findsDuplicateKeysInALargeObjectWithoutScanningAllTheKeysBefore() {
+        let count = 100_000
+        let keys = (0..<count).map { #""k\#($0)":1"# }
+        let started = ContinuousClock.now
+        guard case .object(let members)? = parse("{" + keys.joined(separator: ",") + "}") else {
+            Issue.record("a large object did not parse")
+            return
+        }
+        #expect(members.count == count)
+        #expect(failure(Array(("{" + keys.joined(separator: ",") + #","k5":2}"#).utf8))?.reason == #"duplicate key "k5""#)
+        #expect(failure(Array(#"{"a":1,"b":2,"a":3}"#.utf8))?.reason == #"duplicate key "a""#)
+        #expect(ContinuousClock.now - started < .seconds(20), "two objects of \(count) keys")
+    }
+
     @Test func saysWhereItStopped() {
         let stopped = failure(Array("[1, x]".utf8))
         #expect(stopped?.reason == "unexpected character")
