@@ -63,7 +63,7 @@ extension TailRegistry {
                             offset = cursor.offset
                             // The client was here after the rotations whose files are still read: which of the lines
                             // written to them since it saw, no id says.
-                            if Self.lateLinesWritten(in: shared) {
+                            if Self.stillRead(in: shared, before: generation).contains(where: { $0.earlier.end > $0.earlier.endAtChange }) {
                                 owed = Self.lateFiles(in: shared, before: generation, cap: cap, tail: id, fromRotation: true)
                                 offset = 0
                                 gap = (
@@ -119,24 +119,26 @@ extension TailRegistry {
         return viewer
     }
 
-    /// The rotated files still read that came before `current` (the generation the viewer starts in), each owed from
-    /// where it ends now, or `fromRotation` on, read from the file.
+    /// The rotated files still read that came before `current` (the generation the viewer starts in), oldest first.
+    private static func stillRead(in shared: Tail.Shared, before current: Int) -> [(generation: Int, earlier: Tail.Earlier, file: TailFile)] {
+        shared.previous.compactMap { generation, earlier in
+            guard generation < current, earlier.following, let file = earlier.file else { return nil }
+            return (generation, earlier, file)
+        }.sorted { $0.generation < $1.generation }
+    }
+
+    /// What a viewer owes of the rotated files still read (``stillRead(in:before:)``): each from where it ends now, or
+    /// `fromRotation` on, read from the file.
     private static func lateFiles(
         in shared: Tail.Shared, before current: Int, cap: Int, tail: String, fromRotation: Bool
     ) -> [TailViewer.Owed] {
-        let read = shared.previous.filter { $0.key < current && $0.value.following && $0.value.file != nil }
-        return read.sorted { $0.key < $1.key }.map { generation, earlier in
+        stillRead(in: shared, before: current).map { generation, earlier, file in
             fromRotation
                 ? TailViewer.Owed(
                     generation: generation, mark: earlier.endAtChange,
-                    reading: TailViewer.reading(generation, earlier.file!, at: earlier.endAtChange, cap: cap, tail: tail))
+                    reading: TailViewer.reading(generation, file, at: earlier.endAtChange, cap: cap, tail: tail))
                 : TailViewer.Owed(generation: generation, mark: earlier.end, reading: nil)
         }
-    }
-
-    /// Whether lines were written to a rotated file still read after its rotation.
-    private static func lateLinesWritten(in shared: Tail.Shared) -> Bool {
-        shared.previous.values.contains { $0.following && $0.file != nil && $0.end > $0.endAtChange }
     }
 
     /// The rotated file still read that `cursor` points into, where it ended at the rotation, and a reading of it from
