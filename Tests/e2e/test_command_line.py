@@ -39,6 +39,13 @@ def serve_briefly(*args, env=None):
     return process.wait(timeout=15), log
 
 
+def test_version_is_the_contracts_version():
+    declared = re.search(r"^  version: (\S+)$", (REPO / "openapi.yaml").read_text(), re.M).group(1)
+    for args in (["--version"], ["serve", "--version"]):
+        result = run(*args)
+        assert result.returncode == 0 and result.stdout.strip() == declared, (args, result)
+
+
 @pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
 def test_a_switch_in_the_environment_takes_the_usual_words_for_on(value, tmp_path):
     code, log = serve_briefly("--data-dir", str(tmp_path / "unused"), env={"SPOUT_IN_MEMORY": value})
