@@ -3,28 +3,19 @@ import Synchronization
 import Threading
 
 extension Hub {
-    /// Brings back the topics a journal kept, before the hub serves. A missing ancestor is made again implicitly.
+    /// Brings back the topics a journal kept, before the hub serves. Only those: a create keeps its topic's ancestors
+    /// too, so an ancestor the journal lacks was deleted since, and stays deleted as it was before the restart.
     /// - Returns: how many topics there are now.
     @discardableResult
     public func restore(topics records: [JournalTopic]) -> Int {
         registry.withLock { registry in
-            for record in records.sorted(by: { $0.name < $1.name }) {
+            for record in records {
                 guard let name = TopicName(record.name) else { continue }
                 let tree = registry.trees[name.root] ?? TopicTree(root: name.root, epoch: epoch, metrics: metrics)
                 registry.trees[name.root] = tree
                 tree.withTopics { topics in
-                    for text in name.lineage.reversed() where topics[text] == nil {
-                        let isRecord = text == name.text
-                        topics[text] = Topic(
-                            name: TopicName(text)!, settings: isRecord ? record.settings : TopicSettings(),
-                            implicit: isRecord ? record.implicit : true,
-                            now: record.createdAt)
-                        registry.topicCount += 1
-                    }
-                    if let topic = topics[name.text], topic.implicit, !record.implicit {
-                        topic.implicit = false
-                        topic.settings = record.settings
-                    }
+                    if topics[name.text] == nil { registry.topicCount += 1 }
+                    topics[name.text] = Topic(name: name, settings: record.settings, implicit: record.implicit, now: record.createdAt)
                 }
             }
             return registry.topicCount

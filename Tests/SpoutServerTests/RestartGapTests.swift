@@ -5,9 +5,9 @@ import TestSupport
 import Testing
 import Topics
 
-/// What a restart knows of messages the store had already deleted: a resume from before them is told of the gap, and
-/// their ids are never given out again. The real binary over one data directory.
-@Suite("Restart: messages deleted before it", .serialized, .timeLimit(.minutes(2)))
+/// What a restart knows of what was deleted before it: a resume from before deleted messages is told of the gap, their
+/// ids are never given out again, and a deleted topic stays deleted. The real binary over one data directory.
+@Suite("Restart: what was deleted before it", .serialized, .timeLimit(.minutes(2)))
 struct RestartGapTests {
     @Test func aResumeFromAnIdWhoseSuccessorsWereDeletedGetsAGapAfterARestart() throws {
         let data = TemporaryDirectory("spout-restart-gap")
@@ -84,5 +84,32 @@ struct RestartGapTests {
         defer { server.stop() }
         let next = try publish(server.port, "keep", "after")
         #expect((EventID(parsing: next)?.sequence ?? 0) > (EventID(parsing: last)?.sequence ?? .max), "\(next) after \(last)")
+    }
+
+    @Test(arguments: [false, true])
+    func aTopicDeletedWithoutItsDescendantsStaysDeleted(killed: Bool) throws {
+        let data = TemporaryDirectory("spout-restart-gap")
+        var last = ""
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { if !killed { server.stop() } }
+            try createTopic(server.port, #"{"name":"billing","policy":"block"}"#)
+            try createTopic(server.port, #"{"name":"billing.eu"}"#)
+            last = try publish(server.port, "billing.eu", "m0")
+            #expect(try call(server.port, "DELETE", "/topics/billing").status == 204)
+            if killed { server.signal(SIGKILL) }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        // It was made again from its descendant, with default settings, and its streams answered again.
+        #expect(try call(server.port, "GET", "/topics/billing").status == 404)
+        #expect(try call(server.port, "GET", "/topics/billing/events").status == 404)
+        guard case .array(let topics)? = try call(server.port, "GET", "/topics")["topics"] else { throw TestFailure("no topics") }
+        #expect(topics.compactMap { $0["name"]?.stringValue } == ["billing.eu"])
+        let child = try call(server.port, "GET", "/topics/billing.eu")
+        #expect(child["lastId"] == .string(last))
+        // Creating the child again makes its ancestor again, as the first create did.
+        try createTopic(server.port, #"{"name":"billing.eu"}"#)
+        #expect(try call(server.port, "GET", "/topics/billing").status == 200)
     }
 }
