@@ -27,6 +27,7 @@ nonisolated func accessHandler(
     let exchange = unsafe Exchange(daemon: daemon, connection: connection, url: url, method: method, version: version)
 
     guard let raw = unsafe requestContext.pointee else {
+        daemon.heads?.arrived(unsafe CMicroHTTPD_connection_fd(connection))
         let state = RequestState()
         unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
         // Refuse a request whose body could be read two ways before reading it; libmicrohttpd then closes the connection.
@@ -68,6 +69,7 @@ nonisolated func requestCompleted(
     guard let cls = unsafe cls, let requestContext = unsafe requestContext, let raw = unsafe requestContext.pointee else { return }
     unsafe requestContext.pointee = nil
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
+    if let connection = unsafe connection { daemon.heads?.ended(unsafe CMicroHTTPD_connection_fd(connection)) }
     let state = unsafe Unmanaged<RequestState>.fromOpaque(raw).takeRetainedValue()
     if let stream = state.stream {
         stream.finish(StreamCloseReason(termination))
@@ -148,18 +150,24 @@ nonisolated func unescapeKeepingNUL(_ cls: UnsafeMutableRawPointer?, _ connectio
     return write
 }
 
-/// Sets a new connection's send buffer, so that a client that stops reading is noticed sooner.
+/// Gives a new connection its request head's deadline and its send buffer (so that a client that stops reading is
+/// noticed sooner), and lifts the deadline of a closing one.
 nonisolated func connectionNotified(
     _ cls: UnsafeMutableRawPointer?,
     _ connection: OpaquePointer?,
     _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
     _ code: MHD_ConnectionNotificationCode
 ) {
-    guard let cls = unsafe cls, let connection = unsafe connection, code == .CONNECTION_NOTIFY_STARTED else { return }
+    guard let cls = unsafe cls, let connection = unsafe connection else { return }
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
-    guard var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
     let fd = unsafe CMicroHTTPD_connection_fd(connection)
     guard fd >= 0 else { return }
+    guard code == .CONNECTION_NOTIFY_STARTED else {
+        daemon.heads?.closed(fd)
+        return
+    }
+    daemon.heads?.opened(fd)
+    guard var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
     _ = unsafe setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
 }
 

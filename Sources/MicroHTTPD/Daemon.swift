@@ -37,6 +37,8 @@ public final class Daemon: @unchecked Sendable {
     private var streams: [ObjectIdentifier: ResponseStream] = [:]
     private var pendings: [ObjectIdentifier: PendingResponse] = [:]
     private let hangups = HangupWatch()
+    /// Closes connections slow to send a request head; `nil` when ``DaemonConfiguration/headTimeout`` is 0.
+    let heads: HeadDeadlines?
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
     private let lastDiagnostic = LockedValue<String?>(nil)
     // Not under `lock`: read on every accept. Cleared once, when stopping begins.
@@ -46,6 +48,7 @@ public final class Daemon: @unchecked Sendable {
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        heads = configuration.headTimeout > 0 ? HeadDeadlines(timeout: .seconds(configuration.headTimeout)) : nil
         drained = Condition(lock: lock)
     }
 
@@ -83,6 +86,7 @@ public final class Daemon: @unchecked Sendable {
                 unsafe mhd = started.daemon
                 boundPort = unsafe started.port
                 hangups.start()
+                heads?.start()
                 phase = .running
                 return .success(())
             } catch {
@@ -124,6 +128,7 @@ public final class Daemon: @unchecked Sendable {
 
         unsafe MHD_stop_daemon(daemon)
         hangups.stop()
+        heads?.stop()
         lock.withLock {
             phase = .stopped
             unsafe mhd = nil

@@ -20,6 +20,13 @@ public struct DaemonConfiguration: Sendable {
     ///
     /// Suspended streams waiting for data never time out; see ``ResponseStream``.
     public var connectionTimeout: Int = 60
+    /// Seconds a connection has to send a request's line and headers, from its opening (TLS handshake included) and
+    /// from the end of its previous request; past them it is closed unanswered. Default 30; 0 for no limit.
+    ///
+    /// ``connectionTimeout`` counts only silence, so without this a client sending a byte now and then (slowloris)
+    /// holds its connection for ever before any handler sees it. A keep-alive connection with no new request is
+    /// closed after this long too.
+    public var headTimeout: Int = 30
     /// The largest request body accepted; larger ones get ``HTTPHandler/bodyTooLarge(_:limit:)``. Default 1 MiB.
     public var maxBodyBytes: Int = 1 << 20
     /// The listen backlog, for reconnect storms. Default 4096.

@@ -96,7 +96,7 @@ struct DaemonStarter {
         if configuration.threads > 1 {
             unsafe items.append(unsafe MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threads, ptr_value: nil))
         }
-        if configuration.sendBufferSize != nil {
+        if configuration.sendBufferSize != nil || configuration.headTimeout > 0 {
             unsafe items.append(
                 unsafe MHD_OptionItem(
                     option: .NOTIFY_CONNECTION,

@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var threads = 2
     /// Bytes of memory per connection, for its request headers and the chunk being written.
     public var connectionMemory = 8 * 1024
+    /// Seconds a connection has to send a request's line and headers, from its opening and from the end of its
+    /// previous request; 0 for no limit.
+    public var headerTimeout = 30
     /// Follow files by polling instead of inotify (for file systems where inotify sees nothing, such as NFS).
     public var followByPolling = false
     /// How long a rotated file is still read after the rotation, for lines written to it late; zero lets it go at once.

@@ -39,6 +39,7 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.port = configuration.port
         daemonConfiguration.threads = configuration.threads
         daemonConfiguration.connectionMemoryLimit = configuration.connectionMemory
+        daemonConfiguration.headTimeout = configuration.headerTimeout
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
         daemonConfiguration.tls = configuration.tls
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }

@@ -85,6 +85,12 @@ struct Serve: ParsableCommand {
             "Bytes per connection for the request line and headers and the chunk being written (default 8192, which admits requests of about 7,900 bytes, or about 5,000 for an /events query of 32 sources with its resume id and a 2 KB token; a Cookie header counts about twice, so about 3,800 bytes of cookies; 4096 to 1048576). Raise it for larger cookies or longer /events queries."
     )
     var connectionMemory: Int?
+    @Option(
+        name: .customLong("header-timeout"),
+        help:
+            "Seconds a connection has to send a request's line and headers, from its opening and from the end of its previous request; past them it is closed (default 30; 0 for no limit)."
+    )
+    var headerTimeout: Int?
     @Option(help: "Event threads (default 2).")
     var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")

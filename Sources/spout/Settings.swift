@@ -47,6 +47,8 @@ struct Settings {
         guard (4096...(1 << 20)).contains(server.connectionMemory) else {
             throw ValidationError("--connection-memory takes 4096…1048576 bytes")
         }
+        server.headerTimeout = try flags.headerTimeout ?? Self.number("HEADER_TIMEOUT") ?? server.headerTimeout
+        guard (0...3600).contains(server.headerTimeout) else { throw ValidationError("--header-timeout takes whole seconds, 0 to 3600") }
         if let seconds = try flags.heartbeat ?? Self.environment("HEARTBEAT").map(Self.seconds) {
             guard seconds > 0, seconds <= 3600 else { throw ValidationError("--heartbeat takes seconds, more than 0 and at most 3600") }
             server.heartbeat = .milliseconds(Int64(seconds * 1000))
@@ -149,7 +151,7 @@ struct Settings {
     static let knownEnvironment = Set(
         [
             "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
-            "CONNECTION_MEMORY", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
+            "CONNECTION_MEMORY", "HEADER_TIMEOUT", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
             "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
             "SERVER", "TOKEN",
         ].map { "SPOUT_" + $0 })

@@ -5,6 +5,7 @@ starts, and the console commands' behaviour at the edges (a closed pipe, an expi
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -124,3 +125,33 @@ def test_watch_stops_with_the_servers_word_when_its_token_expires(tmp_path):
         assert "expired" in done.stderr and "the server answered 401" in done.stderr, done.stderr
     finally:
         server.stop()
+
+
+def test_header_timeout_closes_a_connection_whose_head_comes_a_byte_at_a_time():
+    server = Server("--in-memory", "--header-timeout", "1")
+    try:
+        slow = socket.create_connection(("127.0.0.1", server.port))
+        slow.settimeout(0.2)
+        start = time.monotonic()
+        closed_after = None
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 40:
+            try:
+                slow.send(bytes([byte]))
+                if slow.recv(100) == b"":
+                    closed_after = time.monotonic() - start
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed_after = time.monotonic() - start
+                break
+        slow.close()
+        assert closed_after is not None and 0.95 <= closed_after < 3.5, closed_after
+        assert call(server, "GET", "/healthz")[0] == 200
+    finally:
+        server.stop()
+
+
+def test_header_timeout_out_of_range_is_refused():
+    code, log = serve_briefly("--in-memory", "--header-timeout", "3601")
+    assert code == 64 and "--header-timeout takes whole seconds, 0 to 3600" in log, log

@@ -18,9 +18,11 @@ func withDaemon<T>(
     _ handler: TestHandler,
     maxBodyBytes: Int? = nil,
     host: String? = nil,
+    headTimeout: Int? = nil,
     _ body: (Daemon) throws -> T
 ) throws -> T {
     var configuration = DaemonConfiguration()
+    if let headTimeout { configuration.headTimeout = headTimeout }
     if let maxBodyBytes { configuration.maxBodyBytes = maxBodyBytes }
     if let host { configuration.host = host }
     let daemon = Daemon(configuration: configuration, handler: handler)

@@ -1,0 +1,114 @@
+import Glibc
+import Threading
+
+/// Closes connections that are too slow to send a request's line and headers (slowloris).
+///
+/// libmicrohttpd's timeout counts seconds without a byte, so a client that sends a header byte every few seconds holds
+/// its connection, and its share of the connection limit, for ever, before any handler or token check has seen it.
+/// Here a connection's request head is due within the timeout of the connection's opening (a TLS handshake included)
+/// and of the end of its previous request; the handler's first call for a request (its headers are in) lifts the
+/// deadline. Once a second a thread shuts down the sockets whose head is overdue. libmicrohttpd then reads the end of
+/// the stream and closes the connection itself, so only it ever closes the descriptor.
+final class HeadDeadlines: @unchecked Sendable {
+    // Unchecked: `thread` is written in `start` and `stop` only, which the daemon calls in order; the slots live in
+    // `slots`, under its lock.
+    private let timeout: Duration
+    private let origin = ContinuousClock.now
+    private let slots = LockedValue(Slots())
+    private let stopping = Event()
+    private var thread: NativeThread?
+
+    /// A slot per descriptor, 4 bytes each: idle subscribers are counted in bytes.
+    private struct Slots {
+        /// No connection is open on this descriptor.
+        static let closed: UInt32 = 0
+        /// A connection is open here and no request head is due (one is being answered, or the socket was shut down).
+        static let notDue: UInt32 = .max
+
+        /// By descriptor: ``closed``, ``notDue``, or the second (counted from `origin`, from 1) when a head is overdue.
+        var due: [UInt32] = []
+
+        mutating func set(_ fd: Int32, _ value: UInt32) {
+            if Int(fd) >= due.count {
+                due += [UInt32](repeating: Self.closed, count: max(Int(fd) + 1, due.count * 2, 64) - due.count)
+            }
+            due[Int(fd)] = value
+        }
+    }
+
+    /// Heads due `timeout` after a connection opens or a request on it ends.
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// Starts the thread that shuts down overdue connections.
+    func start() {
+        let worker = NativeThread(name: "spout-heads") { [self] in
+            while !stopping.wait(timeout: .seconds(1)) { shutDownOverdue() }
+        }
+        thread = worker
+        worker.start()
+    }
+
+    /// Ends the thread. The daemon calls it after libmicrohttpd has stopped.
+    func stop() {
+        guard let thread else { return }
+        stopping.set()
+        _ = thread.join()
+        self.thread = nil
+    }
+
+    /// A connection opened on `fd`: its first request head is due.
+    func opened(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        let due = dueSecond()
+        slots.withLock { $0.set(fd, due) }
+    }
+
+    /// The head of a request on `fd` is in.
+    func arrived(_ fd: Int32) {
+        slots.withLock { s in
+            guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
+            s.due[Int(fd)] = Slots.notDue
+        }
+    }
+
+    /// A request on `fd` ended: the next one's head is due, if the connection is still open.
+    func ended(_ fd: Int32) {
+        let due = dueSecond()
+        slots.withLock { s in
+            guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
+            s.due[Int(fd)] = due
+        }
+    }
+
+    /// The connection on `fd` is closing. libmicrohttpd says so before it closes the descriptor, so a descriptor
+    /// with a slot is always still this connection's.
+    func closed(_ fd: Int32) {
+        slots.withLock { s in
+            guard fd >= 0, Int(fd) < s.due.count else { return }
+            s.due[Int(fd)] = Slots.closed
+        }
+    }
+
+    private func second(_ instant: ContinuousClock.Instant) -> UInt32 {
+        UInt32(clamping: (instant - origin).components.seconds + 1)
+    }
+
+    /// The first second wholly after the timeout's end: a head is never cut off early, and at most two seconds late
+    /// (a second of rounding, and one between looks).
+    private func dueSecond() -> UInt32 {
+        min(second(.now + timeout) &+ 1, Slots.notDue - 1)
+    }
+
+    private func shutDownOverdue() {
+        let now = second(.now)
+        slots.withLock { s in
+            for fd in s.due.indices where s.due[fd] != Slots.closed && s.due[fd] <= now {
+                // The slot is open, so libmicrohttpd has not closed the descriptor yet: it is this connection's.
+                _ = shutdown(Int32(fd), Int32(SHUT_RDWR))
+                s.due[fd] = Slots.notDue
+            }
+        }
+    }
+}
