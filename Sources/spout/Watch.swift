@@ -12,7 +12,8 @@ struct Watch: ParsableCommand {
             One /events stream carries every source. A ==> source <== header comes before the lines of a source \
             when the source changes; control events (truncated, rotated, gap, …) are said in words on stderr. When \
             the connection drops (a server restart), it reconnects with backoff and the last id, so no line is lost \
-            or repeated; a source that is gone (404) is waited for, as tail -F waits for a file, and a token that \
+            or repeated; a source that is not there (404), from the start or deleted since, is waited for, as tail -F \
+            waits for a file (with several, the stream starts once all are there), and a token that \
             is refused or has expired (401, 403) ends it with status 1. Ctrl-C ends it with status 0. Plain HTTP \
             only.
             """
@@ -54,6 +55,7 @@ struct Watch: ParsableCommand {
         var lastID: String?
         var connected = false
         var backoff = 0.1
+        var lastTrouble: String?
         while true {
             var parser = SSEParser()
             let answer: HTTPConnection.Answer?
@@ -73,13 +75,17 @@ struct Watch: ParsableCommand {
             }
             if let answer, answer.status != 200 {
                 // A refusal at the start is the user's to fix, and so is a token refused later (expired, or its grant
-                // gone): trying again with the same token cannot help. A source deleted since may come back.
-                guard connected, answer.status != 401, answer.status != 403 else {
+                // gone): trying again with the same token cannot help. A source that is not there (404), at the start
+                // or deleted since, is waited for, as `tail -F` waits for a file; that is said once.
+                guard connected || answer.status == 404, answer.status != 401, answer.status != 403 else {
                     FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
                     throw ExitCode.failure
                 }
-                printer.say("the server answered \(answer.status): \(answer.reason); trying again in \(backoff) s")
+                let trouble = "the server answered \(answer.status): \(answer.reason)"
+                if trouble != lastTrouble { printer.say(answer.status == 404 ? "\(answer.reason); waiting for it" : trouble + "; trying again") }
+                lastTrouble = trouble
             } else {
+                lastTrouble = nil
                 if answer != nil { connected = true }
                 printer.say("connection lost; reconnecting in \(backoff) s")
             }

@@ -4,6 +4,7 @@ starts, and the console commands' behaviour at the edges (a closed pipe, an expi
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -110,6 +111,30 @@ def test_watch_ends_when_its_reader_goes_away(server):
     finally:
         if watch.poll() is None:
             watch.kill()
+
+
+def test_watch_waits_for_a_source_that_is_not_there_yet_as_tail_f_waits_for_a_file(server, tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    errors = tmp_path / "stderr"
+    with open(errors, "w") as said:
+        watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--topic", "later"], stdout=subprocess.PIPE,
+                                 stderr=said, env=clean)
+    try:
+        time.sleep(1.5)
+        assert watch.poll() is None, "it gave up on a topic that is not there yet"
+        assert call(server, "POST", "/topics", {"name": "later"})[0] == 201
+        # It is back within its backoff (at most 5 s); messages published once it is connected reach it.
+        deadline = time.monotonic() + 15
+        while True:
+            assert call(server, "POST", "/topics/later/messages", text="hello")[0] == 201
+            if select.select([watch.stdout], [], [], 0.5)[0] or time.monotonic() > deadline:
+                break
+        assert watch.stdout.readline() == b"==> later <==\n" and watch.stdout.readline() == b"hello\n"
+        text = errors.read_text()
+        assert text.count("waiting for it") == 1, text
+    finally:
+        watch.kill()
+        watch.wait()
 
 
 def test_watch_stops_with_the_servers_word_when_its_token_expires(tmp_path):
