@@ -8,8 +8,9 @@ struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish to a topic: DATA, or each line of standard input.",
         discussion: """
-            Lines go out in order, one message each; --batch N sends N of them per request (as one JSON array, \
-            published whole and in order). A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
+            Lines go out in order, one message each; --batch N sends up to N of them per request (as one JSON \
+            array, published whole and in order): a batch goes when it is full, or 0.2 s after its first line, so \
+            lines from a quiet input (tail -f) are not held back. A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
             refusal, saying what the server answered; what was acknowledged before it stays published. Plain HTTP \
             only.
             """
@@ -63,13 +64,22 @@ struct Publish: ParsableCommand {
                 try post([data])
                 return
             }
+            var input = InputLines()
             var pending: [String] = []
-            while let line = readLine(strippingNewline: true) {
-                pending.append(line)
-                if pending.count == batch {
-                    try post(pending)
-                    pending.removeAll(keepingCapacity: true)
+            // When the batch in hand must go, full or not.
+            var due: ContinuousClock.Instant?
+            reading: while true {
+                switch input.next(before: due) {
+                case .line(let line):
+                    if pending.isEmpty { due = .now + Self.linger }
+                    pending.append(line)
+                    guard pending.count == batch || ContinuousClock.now >= due! else { continue }
+                case .timedOut: break
+                case .end: break reading
                 }
+                try post(pending)
+                pending.removeAll(keepingCapacity: true)
+                due = nil
             }
             if !pending.isEmpty { try post(pending) }
         } catch let refusal as Refusal {
@@ -77,6 +87,10 @@ struct Publish: ParsableCommand {
             throw ExitCode.failure
         }
     }
+
+    /// How long a batch that is not full waits for more lines after its first: a quiet input (`tail -f`) is not held
+    /// back until N lines have come.
+    static let linger: Duration = .milliseconds(200)
 
     private func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }

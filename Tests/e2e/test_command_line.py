@@ -137,6 +137,32 @@ def test_watch_waits_for_a_source_that_is_not_there_yet_as_tail_f_waits_for_a_fi
         watch.wait()
 
 
+def test_publish_batch_sends_a_batch_that_is_not_full_once_its_input_goes_quiet(server):
+    """As `tail -f app.log | spout publish --batch 100 logs.app` (README): a quiet log's lines are not held back."""
+    assert call(server, "POST", "/topics", {"name": "quiet"})[0] == 201
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    publisher = subprocess.Popen([SPOUT, "publish", "--server", server.url, "--batch", "100", "quiet"],
+                                 stdin=subprocess.PIPE, env=clean)
+    try:
+        publisher.stdin.write(b"first\nsecond\r\n")
+        publisher.stdin.flush()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            messages = call(server, "GET", "/topics/quiet/messages")[1]["messages"]
+            if messages:
+                break
+            time.sleep(0.1)
+        assert [m["data"] for m in messages] == ["first", "second"], "held back while the input was open"
+        publisher.stdin.write(b"third")
+        publisher.stdin.close()
+        assert publisher.wait(timeout=10) == 0
+        messages = call(server, "GET", "/topics/quiet/messages")[1]["messages"]
+        assert [m["data"] for m in messages] == ["first", "second", "third"]
+    finally:
+        if publisher.poll() is None:
+            publisher.kill()
+
+
 def test_watch_stops_with_the_servers_word_when_its_token_expires(tmp_path):
     secret = tmp_path / "secret"
     secret.write_bytes(os.urandom(40))
