@@ -56,7 +56,8 @@ struct BrowserGuard: Sendable {
                 403, "forbidden_origin",
                 "a page of another origin (\(origin)) may not \(request.method) here; allow it with --cors-origin if it should")
         }
-        if request.headers["Sec-Fetch-Site"]?.lowercased() == "cross-site" && !own {
+        // Whatever its Origin claims: a browser says cross-site only for another site's page (or a redirect through one).
+        if request.headers["Sec-Fetch-Site"]?.lowercased() == "cross-site" {
             throw HTTPError(403, "forbidden_origin", "a page of another site may not \(request.method) here; allow its origin with --cors-origin")
         }
     }

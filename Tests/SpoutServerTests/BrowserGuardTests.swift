@@ -101,6 +101,8 @@ struct BrowserGuardTests {
                 ("POST", "/topics", ["Origin: http://evil.test", "Content-Type: application/x-www-form-urlencoded"], #"{"name":"planted"}"#),
                 ("POST", "/topics", ["Origin: null", "Content-Type: text/plain"], #"{"name":"planted"}"#),
                 ("POST", "/topics", ["Sec-Fetch-Site: cross-site", "Content-Type: text/plain"], #"{"name":"planted"}"#),
+                // Cross-site whatever the Origin claims (a redirect through another site's page).
+                ("POST", "/topics", ["Origin: http://127.0.0.1:\(port)", "Sec-Fetch-Site: cross-site"], #"{"name":"planted"}"#),
                 ("POST", "/topics", ["Origin: http://localhost:3000", "Sec-Fetch-Site: same-site"], #"{"name":"planted"}"#),
                 ("POST", "/tails", ["Origin: http://evil.test", "Content-Type: application/x-www-form-urlencoded"], #"{"path":"/etc/passwd"}"#),
                 ("DELETE", "/topics/kept", ["Origin: http://evil.test"], ""),
