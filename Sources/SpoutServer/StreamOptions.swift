@@ -30,16 +30,24 @@ struct StreamOptions {
         resumeID = header ?? query
     }
 
-    /// Whether an `Accept` header names NDJSON (`application/x-ndjson`, or `application/ndjson`) without refusing it
-    /// (`q=0`). A client that accepts both NDJSON and `text/event-stream` gets NDJSON: it named it on purpose.
+    /// Whether an `Accept` header prefers NDJSON (`application/x-ndjson`, or `application/ndjson`): it names it with a
+    /// `q` above 0 and not below that of `text/event-stream`. On a tie NDJSON wins: the client named it on purpose.
     static func acceptsNDJSON(_ header: String?) -> Bool {
         guard let header else { return false }
-        return header.split(separator: ",").contains { range in
+        var ndjson = 0.0
+        var eventStream = 0.0
+        for range in header.split(separator: ",") {
             let parts = range.split(separator: ";").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-            guard let type = parts.first, type == "application/x-ndjson" || type == "application/ndjson" else { return false }
-            // `q=0`, `q=0.`, `q=0.000`: refused.
-            return !parts.dropFirst().contains { $0.hasPrefix("q=0") && $0.dropFirst(3).allSatisfy { $0 == "." || $0 == "0" } }
+            guard let type = parts.first else { continue }
+            // No `q`, or one that is not a number, is 1.
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }.map { min(max($0, 0), 1) } ?? 1
+            switch type {
+            case "application/x-ndjson", "application/ndjson": ndjson = max(ndjson, q)
+            case "text/event-stream": eventStream = max(eventStream, q)
+            default: break
+            }
         }
+        return ndjson > 0 && ndjson >= eventStream
     }
 
     /// `?backlog=N`, 0 to 1,000,000.

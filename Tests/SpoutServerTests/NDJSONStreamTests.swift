@@ -1,8 +1,9 @@
 import Glibc
 import JSON
-import SpoutServer
 import TestSupport
 import Testing
+
+@testable import SpoutServer
 
 /// Every stream route in NDJSON (`Accept: application/x-ndjson` or `?format=ndjson`), over real sockets: one JSON object
 /// per line, blank-line heartbeats, control objects, resume as for SSE.
@@ -105,6 +106,12 @@ struct NDJSONStreamTests {
             let refused = try TestConnection(port: port)
             try refused.send("GET", "/topics/quiet/events", headers: [("Accept", "application/x-ndjson;q=0")])
             #expect(try refused.head().header("Content-Type") == "text/event-stream")
+            // NDJSON preferred less than SSE: SSE. Named alike, or alone: NDJSON.
+            let preferences = [
+                "text/event-stream, application/x-ndjson;q=0.5": false, "application/ndjson;q=0.8, text/event-stream;q=0.8": true,
+                "application/x-ndjson;q=0.000": false, "*/*, application/x-ndjson": true, "text/event-stream": false,
+            ]
+            for (accept, ndjson) in preferences { #expect(StreamOptions.acceptsNDJSON(accept) == ndjson, "\(accept)") }
             let wrong = try call(port, "GET", "/topics/quiet/events?format=xml")
             #expect(wrong.status == 400)
             #expect(wrong.response.text.contains("ndjson"))
