@@ -20,7 +20,7 @@ public enum TailError: Error, Equatable, Sendable {
     case missing(String)
     /// The name is taken by a tail of another file.
     case nameTaken(String)
-    /// The file is already tailed (as the tail with this id), publishing to another topic (or to none).
+    /// A topic was asked for a file that is already tailed (as the tail with this id) publishing to another topic (or to none).
     case otherTopic(String, topic: String?)
     /// No tail has this id.
     case notFound(String)

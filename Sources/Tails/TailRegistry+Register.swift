@@ -65,7 +65,8 @@ extension TailRegistry {
         let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
             let key = file?.realPath ?? clean
             if let existing = tails.values.first(where: { $0.path == clean || $0.shared.withLock { $0.file?.realPath } == key }) {
-                guard existing.topic == topic else { return .failure(.otherTopic(existing.id, topic: existing.topic)) }
+                // A request that names a topic asks for its lines there: the tail of that file would not do it.
+                guard topic == nil || existing.topic == topic else { return .failure(.otherTopic(existing.id, topic: existing.topic)) }
                 return .success((existing, false))
             }
             if let name, tails[name] != nil { return .failure(.nameTaken(name)) }

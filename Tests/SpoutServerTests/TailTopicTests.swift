@@ -61,6 +61,10 @@ struct TailTopicTests {
             let other = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("app.log"))","topic":"other"}"#)
             #expect(other.status == 409)
             #expect(other.errorCode == "tail_exists")
+            // A request that asks for no topic gets the tail of that file, as API.md has it, whatever it publishes to.
+            let plain = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("app.log"))"}"#)
+            #expect(plain.status == 200)
+            #expect(plain["id"] == .string("app") && plain["topic"] == .string("logs.app"))
             let bad = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("b.log"))","topic":"no..dots"}"#)
             #expect(bad.status == 400)
             #expect(bad.errorCode == "invalid_name")
