@@ -34,14 +34,16 @@ struct EventsRoute: Sendable {
             for key in keys {
                 let resume = resumed?[key]
                 // A source whose deletion this stream already told (its tombstone is in the id) is skipped while it is
-                // gone, so that the others go on; if it is back, it starts afresh.
+                // gone, so that the others go on; if it is back, it starts afresh, with the backlog or lines the URL
+                // asks for, as a new source would.
                 let told = resume == MultiplexID.tombstone
+                let after = told ? nil : resume
                 switch key.kind {
                 case .topic:
-                    let start: Hub.Start = told ? .new : resume.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
+                    let start: Hub.Start = after.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
                     feeds.append((key, try skippingIfGone(told) { try hub.subscribe(to: TopicName(key.name)!, format: options.format, from: start) }))
                 case .tail:
-                    let start: TailRegistry.Start = told ? .lines(0) : resume.map { .after($0) } ?? lines ?? .lines(10)
+                    let start: TailRegistry.Start = after.map { .after($0) } ?? lines ?? (told ? .lines(0) : .lines(10))
                     feeds.append((key, try skippingIfGone(told) { try registry.subscribe(key.name, format: options.format, from: start) }))
                 }
             }

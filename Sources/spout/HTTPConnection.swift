@@ -61,15 +61,18 @@ final class HTTPConnection {
     }
 
     /// Opens a stream with an HTTP/1.0 `GET` (so the body comes unchunked until the server closes), hands `body` every
-    /// piece of it as it arrives, and returns when the connection ends or `body` returns `false`.
+    /// piece of it as it arrives, and returns when the connection ends or `body` returns `false`. While a stream that
+    /// was answered 200 is silent, `idle` is asked once a second whether to go on.
     /// - Returns: the status, and for an error answer its body.
     /// - Throws: ``Failure`` when the server cannot be reached.
-    func stream(_ path: String, headers: [(String, String)], body: ([UInt8]) -> Bool) throws(Failure) -> Answer {
+    func stream(_ path: String, headers: [(String, String)], idle: () -> Bool = { true }, body: ([UInt8]) -> Bool) throws(Failure) -> Answer {
         try reconnect()
         defer {
             close(fd)
             fd = -1
         }
+        var second = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, socklen_t(MemoryLayout<timeval>.size))
         var head = "GET \(path) HTTP/1.0\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         guard write(Array((head + "\r\n").utf8)) else { throw Failure(description: "the server at \(host):\(port) closed the connection") }
@@ -78,6 +81,10 @@ final class HTTPConnection {
         var received: [UInt8] = []
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EAGAIN || errno == EINTR {
+                if status == 200, !idle() { return Answer(status: status, body: []) }
+                continue
+            }
             guard count > 0 else {
                 guard status != 0 else { throw Self.notHTTP(host, port) }
                 return Answer(status: status, body: status == 200 ? [] : received)

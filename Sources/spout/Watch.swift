@@ -13,7 +13,8 @@ struct Watch: ParsableCommand {
             when the source changes; control events (truncated, rotated, gap, …) are said in words on stderr. When \
             the connection drops (a server restart), it reconnects with backoff and the last id, so no line is lost \
             or repeated; a source that is not there (404), from the start or deleted since, is waited for, as tail -F \
-            waits for a file (with several, the stream starts once all are there), and a token that \
+            waits for a file (the others are shown meanwhile; once there, it is shown from its first message), and a \
+            token that \
             is refused or has expired (401, 403) ends it with status 1. Ctrl-C ends it with status 0. Plain HTTP \
             only.
             """
@@ -39,33 +40,87 @@ struct Watch: ParsableCommand {
         // Ctrl-C: every line written so far went out with write(2), so nothing is left in a buffer.
         signal(SIGINT) { _ in _exit(0) }
         // The socket's writes say MSG_NOSIGNAL; standard output's are left to raise SIGPIPE, as `tail -F`'s do.
+        let url = server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080"
         let connection: HTTPConnection
+        let lookout: HTTPConnection
         do {
-            connection = try HTTPConnection(url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080")
+            connection = try HTTPConnection(url: url)
+            lookout = try HTTPConnection(url: url)
         } catch {
             // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
             FileHandle.standardError("spout watch: \(error.description)")
             throw ExitCode.validationFailure
         }
-        let sources = tail.map { "tail=\($0)" } + topic.map { "topic=\($0)" }
-        let path = "/events?" + sources.joined(separator: "&") + "&format=json"
-        var headers = [("Accept", "text/event-stream")]
+        var headers: [(String, String)] = []
         if let token = token ?? environment("SPOUT_TOKEN") { headers.append(("Authorization", "Bearer \(token)")) }
+        // Each source as its query item, `tail=ID` or `topic=NAME`; those not there are waited for, as tail -F waits.
+        let sources = tail.map { "tail=\($0)" } + topic.map { "topic=\($0)" }
+        var missing: Set<String> = []
+        // A source came (back): the next stream takes what its topic has so far, as tail -F reads a new file.
+        var appeared = false
+        // Set when a stream was ended because a missing source came back: the next one starts at once.
+        var renew = false
+        var lastLook = ContinuousClock.now
         var printer = Printer(json: json)
         var lastID: String?
         var connected = false
         var backoff = 0.1
         var lastTrouble: String?
+
+        /// The sources among `candidates` that the server has not (404), each said once.
+        func lookFor(_ candidates: [String]) -> Set<String> {
+            lastLook = .now
+            var absent: Set<String> = []
+            for source in candidates {
+                let path = "/" + source.replacing("=", with: "s/")
+                guard (try? lookout.send("GET", path, headers: headers))?.status == 404 else {
+                    if missing.contains(source) { printer.say("\(source.replacing("=", with: " ")) has appeared") }
+                    continue
+                }
+                if !missing.contains(source) { printer.say("\(source.replacing("=", with: " ")) is not there; waiting for it") }
+                absent.insert(source)
+            }
+            return absent
+        }
+
         while true {
+            var present = sources.filter { !missing.contains($0) }
+            if present.isEmpty {
+                let absent = lookFor(sources)
+                appeared = appeared || absent.count < missing.count
+                missing = absent
+                present = sources.filter { !missing.contains($0) }
+                if present.isEmpty {
+                    usleep(UInt32(backoff * 1_000_000))
+                    backoff = min(5, backoff * 2)
+                    continue
+                }
+            }
+            let path = "/events?" + (present + ["format=json"] + (appeared ? ["backlog=1000"] : [])).joined(separator: "&")
             var parser = SSEParser()
             let answer: HTTPConnection.Answer?
             do throws(HTTPConnection.Failure) {
-                answer = try connection.stream(path, headers: headers + (lastID.map { [("Last-Event-ID", $0)] } ?? [])) { bytes in
-                    for event in parser.feed(bytes) { printer.show(event) }
-                    if !parser.lastEventID.isEmpty { lastID = parser.lastEventID }
-                    backoff = 0.1
-                    return true
-                }
+                let resume = lastID.map { [("Last-Event-ID", $0)] } ?? []
+                answer = try connection.stream(
+                    path, headers: [("Accept", "text/event-stream")] + headers + resume,
+                    idle: {
+                        // Once every two seconds while some are missing: one that came back means a new stream.
+                        guard !missing.isEmpty, ContinuousClock.now - lastLook >= .seconds(2) else { return true }
+                        let absent = lookFor(Array(missing))
+                        guard absent.count < missing.count else { return true }
+                        missing = absent
+                        (appeared, renew) = (true, true)
+                        return false
+                    },
+                    body: { bytes in
+                        appeared = false
+                        for event in parser.feed(bytes) {
+                            if let gone = printer.show(event) { missing.insert(gone) }
+                        }
+                        if !parser.lastEventID.isEmpty { lastID = parser.lastEventID }
+                        backoff = 0.1
+                        return true
+                    })
             } catch {
                 guard connected else {
                     FileHandle.standardError("spout watch: \(error.description)")
@@ -73,20 +128,29 @@ struct Watch: ParsableCommand {
                 }
                 answer = nil
             }
-            if let answer, answer.status != 200 {
+            if let answer, answer.status == 200 {
+                connected = true
+                lastTrouble = nil
+                if renew {
+                    renew = false
+                    continue
+                }
+                printer.say("connection lost; reconnecting in \(backoff) s")
+            } else if let answer {
                 // A refusal at the start is the user's to fix, and so is a token refused later (expired, or its grant
-                // gone): trying again with the same token cannot help. A source that is not there (404), at the start
-                // or deleted since, is waited for, as `tail -F` waits for a file; that is said once.
+                // gone): trying again with the same token cannot help.
+                if answer.status == 404 {
+                    missing.formUnion(lookFor(present))
+                    if present.contains(where: { missing.contains($0) }) { continue }
+                }
                 guard connected || answer.status == 404, answer.status != 401, answer.status != 403 else {
                     FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
                     throw ExitCode.failure
                 }
                 let trouble = "the server answered \(answer.status): \(answer.reason)"
-                if trouble != lastTrouble { printer.say(answer.status == 404 ? "\(answer.reason); waiting for it" : trouble + "; trying again") }
+                if trouble != lastTrouble { printer.say(trouble + "; trying again") }
                 lastTrouble = trouble
             } else {
-                lastTrouble = nil
-                if answer != nil { connected = true }
                 printer.say("connection lost; reconnecting in \(backoff) s")
             }
             usleep(UInt32(backoff * 1_000_000))
@@ -96,62 +160,5 @@ struct Watch: ParsableCommand {
 
     private func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-    }
-}
-
-/// What `spout watch` writes: lines to stdout under a header per source, control events in words to stderr; or NDJSON.
-struct Printer {
-    let json: Bool
-    private var source: String?
-
-    init(json: Bool) { self.json = json }
-
-    /// Shows one event of an `/events` stream in `format=json`.
-    mutating func show(_ event: ServerSentEvent) {
-        guard let data = event.data, let object = try? JSONParser.parse(Array(data.utf8)) else { return }
-        let name = event.event ?? "message"
-        let isControl = ControlEvent(rawValue: name) != nil
-        if json {
-            // The server's own NDJSON layout for /events: the id to resume with first, then the id the event had in
-            // its source (which the json event's data calls `id`), then the control event's name.
-            var members: [(String, JSONValue)] = event.id.map { [("id", .string($0))] } ?? []
-            if let sourceID = object["id"] { members.append(("sourceId", sourceID)) }
-            if isControl { members.append(("control", .string(name))) }
-            if case .object(let fields) = object { members += fields.filter { $0.0 != "id" } }
-            write(1, JSONValue.object(members).text + "\n")
-            return
-        }
-        if isControl {
-            say(object["message"]?.stringValue ?? name)
-            return
-        }
-        let label = object["tail"]?.stringValue ?? object["topic"]?.stringValue ?? "?"
-        let text = object["line"]?.stringValue ?? object["data"].map { $0.stringValue ?? $0.text } ?? ""
-        if label != source {
-            write(1, (source == nil ? "" : "\n") + "==> \(label) <==\n")
-            source = label
-        }
-        write(1, text + "\n")
-    }
-
-    /// A sentence on stderr.
-    func say(_ sentence: String) {
-        write(2, "spout watch: \(sentence)\n")
-    }
-
-    /// Writes all of `text`. Standard output gone (`spout watch | head`) raises SIGPIPE and ends the process, as it
-    /// ends `tail -F`; standard error gone loses the sentence.
-    private func write(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + sent, $0.count - sent) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                if fd == 1 { exit(1) }
-                return
-            }
-            sent += count
-        }
     }
 }

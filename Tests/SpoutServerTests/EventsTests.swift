@@ -148,6 +148,11 @@ struct EventsTests {
             // Every source is gone now: a reconnect is told so.
             let again = try request(port: port, "GET", "/events?topic=orders&tail=app", headers: [("Last-Event-ID", lastID)])
             #expect(again.status == 404)
+            // One that is back starts afresh, as a new source would: with the backlog the URL asks for.
+            try createTopic(port, #"{"name":"orders"}"#)
+            _ = try publish(port, "orders", "anew")
+            let back = try SSEClient(port: port, path: "/events?topic=orders&tail=app&backlog=5", headers: [("Last-Event-ID", lastID)])
+            #expect(payloads(try back.waitForEvents(1)) == ["orders:anew"])
         }
     }
 

@@ -114,24 +114,31 @@ def test_watch_ends_when_its_reader_goes_away(server):
 
 
 def test_watch_waits_for_a_source_that_is_not_there_yet_as_tail_f_waits_for_a_file(server, tmp_path):
+    """The others are shown meanwhile; one that appears is read from its first message, as tail -F reads a new file."""
+    assert call(server, "POST", "/topics", {"name": "here"})[0] == 201
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
     errors = tmp_path / "stderr"
     with open(errors, "w") as said:
-        watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--topic", "later"], stdout=subprocess.PIPE,
-                                 stderr=said, env=clean)
+        watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--topic", "here", "--topic", "later"],
+                                 stdout=subprocess.PIPE, stderr=said, env=clean, bufsize=0)
     try:
-        time.sleep(1.5)
+        # Published until the watch has it: it starts with new messages only.
+        deadline = time.monotonic() + 10
+        while not select.select([watch.stdout], [], [], 0.3)[0] and time.monotonic() < deadline:
+            assert call(server, "POST", "/topics/here/messages", text="meanwhile")[0] == 201
+        assert watch.stdout.readline() == b"==> here <==\n" and watch.stdout.readline() == b"meanwhile\n"
         assert watch.poll() is None, "it gave up on a topic that is not there yet"
         assert call(server, "POST", "/topics", {"name": "later"})[0] == 201
-        # It is back within its backoff (at most 5 s); messages published once it is connected reach it.
-        deadline = time.monotonic() + 15
-        while True:
-            assert call(server, "POST", "/topics/later/messages", text="hello")[0] == 201
-            if select.select([watch.stdout], [], [], 0.5)[0] or time.monotonic() > deadline:
-                break
-        assert watch.stdout.readline() == b"==> later <==\n" and watch.stdout.readline() == b"hello\n"
+        assert call(server, "POST", "/topics/later/messages", text="first of later")[0] == 201
+        # Within a few seconds (it looks every two), from the first message, and nothing before it twice.
+        lines = []
+        while b"first of later\n" not in lines:
+            assert select.select([watch.stdout], [], [], 10)[0], f"never came: {lines}"
+            lines.append(watch.stdout.readline())
+        assert lines[-2:] == [b"==> later <==\n", b"first of later\n"], lines
+        assert all(line in (b"\n", b"meanwhile\n", b"==> later <==\n", b"first of later\n") for line in lines), lines
         text = errors.read_text()
-        assert text.count("waiting for it") == 1, text
+        assert text.count("topic later is not there; waiting for it") == 1 and "topic later has appeared" in text, text
     finally:
         watch.kill()
         watch.wait()
