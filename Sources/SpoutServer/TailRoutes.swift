@@ -101,11 +101,20 @@ struct TailRoutes: Sendable {
 
     private func delete(_ text: String) throws -> Response {
         let id = try Self.id(text)
-        try registry.delete(id)
-        guard let store else { return Response(status: 204) }
+        guard let store else {
+            try registry.delete(id)
+            return Response(status: 204)
+        }
+        _ = try registry.info(id)
+        // Kept first: a deletion the store refuses must not have happened (503 says nothing changed).
         return try Answer.when(
-            { (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
-                store.deleteTail(id) { error in answer(error.map { .failure(.storeUnavailable($0.message)) } ?? .success(())) }
+            { [registry] (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
+                store.deleteTail(id) { error in
+                    if let error { return answer(.failure(.storeUnavailable(error.message))) }
+                    // Another delete of it may have been kept meanwhile: gone is gone.
+                    try? registry.delete(id)
+                    answer(.success(()))
+                }
             }, respond: { Response(status: 204) })
     }
 

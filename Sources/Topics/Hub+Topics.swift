@@ -26,12 +26,15 @@ extension Hub {
             guard !registry.stopping else { return .failure(.stopping) }
             let root = name.root
             let tree = registry.trees[root] ?? TopicTree(root: root, epoch: epoch, metrics: metrics)
+            // What this call changes, to be undone if the journal cannot keep it.
+            var undo = Undo()
             // The topic, whether it was created, and whether anything changed that the journal must keep.
             let result = tree.withTopics { topics -> Result<(TopicInfo, Bool, Bool), HubError> in
                 let missing = name.lineage.filter { topics[$0] == nil }
                 if let existing = topics[name.text] {
                     // One created only as an ancestor is created now, by this request, with its settings.
                     if existing.implicit {
+                        undo.madeExplicit = (ObjectIdentifier(existing), existing.settings)
                         existing.implicit = false
                         existing.settings = desired
                         return .success((TopicInfo.one(existing, in: topics), true, true))
@@ -46,12 +49,15 @@ extension Hub {
                 }
                 // Missing ancestors are made, for a topic that exists too: one of them may have been deleted since.
                 for ancestor in name.ancestors where topics[ancestor] == nil {
-                    topics[ancestor] = Topic(name: TopicName(ancestor)!, settings: TopicSettings(), implicit: true, now: now)
+                    let made = Topic(name: TopicName(ancestor)!, settings: TopicSettings(), implicit: true, now: now)
+                    topics[ancestor] = made
+                    undo.made.append((made.name, ObjectIdentifier(made)))
                 }
                 registry.topicCount += missing.count
                 if let existing = topics[name.text] { return .success((TopicInfo.one(existing, in: topics), false, true)) }
                 let topic = Topic(name: name, settings: desired, implicit: false, now: now)
                 topics[name.text] = topic
+                undo.made.append((name, ObjectIdentifier(topic)))
                 return .success((TopicInfo.one(topic, in: topics), true, true))
             }
             registry.trees[root] = tree
@@ -62,10 +68,11 @@ extension Hub {
                     JournalTopic(name: $0.name.text, settings: $0.settings, implicit: $0.implicit, createdAt: $0.createdAt)
                 }
             }
-            journal.save(saved) { [self] failure in
+            journal.save(saved) { [self, undo] failure in
                 guard let failure else { return completion(.success((made.0, made.1))) }
-                // Not kept, so not made: a retry makes it again, and this time it is kept.
-                if made.1 { forget(name) }
+                // Not kept, so not made: neither it nor the ancestors made for it, which would otherwise take publishes
+                // that a restart loses with them. A retry makes them again, and this time they are kept.
+                revert(undo, in: name)
                 completion(.failure(.storeUnavailable(failure.message)))
             }
             return .success(nil)
@@ -95,23 +102,26 @@ extension Hub {
         return info
     }
 
-    /// Deletes a topic, not its descendants, and answers once that is kept. Its open streams end at once with an
-    /// `end` event (reason `deleted`).
+    /// Deletes a topic, not its descendants, once the journal has kept that, and answers. Its open streams then end with
+    /// an `end` event (reason `deleted`).
     ///
     /// - Parameter completion: done, or ``HubError/storeUnavailable(_:)`` if the journal could not keep the deletion:
-    ///   it is gone now, but may be back after a restart.
+    ///   then nothing changed.
     /// - Throws: at once: ``HubError/notFound(_:)``.
     public func deleteTopic(_ name: TopicName, completion: @escaping @Sendable (Result<Void, HubError>) -> Void) throws(HubError) {
-        let removed = registry.withLock { registry -> (@Sendable () -> Void)? in
-            guard let finish = remove(name, from: &registry) else { return nil }
-            journal?.delete(topic: name.text) { failure in
-                completion(failure.map { .failure(.storeUnavailable($0.message)) } ?? .success(()))
-            }
-            return finish
+        guard let journal else {
+            guard let finish = registry.withLock({ remove(name, from: &$0) }) else { throw .notFound("no topic named \(name)") }
+            finish()
+            return completion(.success(()))
         }
-        guard let removed else { throw .notFound("no topic named \(name)") }
-        removed()
-        if journal == nil { completion(.success(())) }
+        guard tree(for: name)?.withTopics({ $0[name.text] != nil }) == true else { throw .notFound("no topic named \(name)") }
+        // Kept first: a deletion the store refuses must not have happened (503 says nothing changed). Publishes
+        // meanwhile are kept after it, and dropped at the next start with the topic.
+        journal.delete(topic: name.text) { [self] failure in
+            if let failure { return completion(.failure(.storeUnavailable(failure.message))) }
+            registry.withLock { registry in remove(name, from: &registry) }?()
+            completion(.success(()))
+        }
     }
 
     /// Deletes a topic and waits for the answer: for tests and tools, never an event thread.
@@ -120,9 +130,31 @@ extension Hub {
         try Self.waiting { (answer) throws(HubError) in try deleteTopic(name, completion: answer) }
     }
 
-    /// Takes a topic out of memory only (its creation could not be kept).
-    func forget(_ name: TopicName) {
-        registry.withLock { registry in remove(name, from: &registry) }?()
+    /// What a create changed in memory: the topics it made (by name and object), and the implicit one it made explicit
+    /// with its settings before.
+    struct Undo: Sendable {
+        var made: [(name: TopicName, object: ObjectIdentifier)] = []
+        var madeExplicit: (object: ObjectIdentifier, settings: TopicSettings)?
+    }
+
+    /// Undoes in memory a create that could not be kept, as far as nothing else has changed the same topics since.
+    func revert(_ undo: Undo, in name: TopicName) {
+        let finishes = registry.withLock { registry -> [@Sendable () -> Void] in
+            guard let tree = registry.trees[name.root] else { return [] }
+            if let (object, settings) = undo.madeExplicit {
+                tree.withTopics { topics in
+                    guard let topic = topics[name.text], ObjectIdentifier(topic) == object else { return }
+                    topic.implicit = true
+                    topic.settings = settings
+                }
+            }
+            // The topic before its ancestors, deepest first.
+            return undo.made.reversed().compactMap { made in
+                guard tree.withTopics({ $0[made.name.text].map(ObjectIdentifier.init) == made.object }) else { return nil }
+                return remove(made.name, from: &registry)
+            }
+        }
+        for finish in finishes { finish() }
     }
 
     /// Takes a topic out of the registry, ends its streams and frees its log, under the registry's lock. Returns `nil` if

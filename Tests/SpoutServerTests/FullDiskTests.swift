@@ -1,0 +1,102 @@
+import EventStream
+import Foundation
+import JSON
+import TestSupport
+import Testing
+
+/// The store's disk fills up while the server runs: writes are refused with 503, streams go on, nothing acknowledged is
+/// lost, and it recovers when there is room again. The disk is filled for real, for the server's process only: a
+/// file-size limit (`prlimit --fsize`) makes its writes fail as a full disk would.
+@Suite("Durability: a full disk", .serialized, .timeLimit(.minutes(2)))
+struct FullDiskTests {
+    private func limitFileSize(_ pid: Int32, _ limit: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        // The soft limit only (`soft:`), which may be raised again without privileges.
+        process.arguments = ["--pid", "\(pid)", "--fsize=\(limit):"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestFailure("prlimit failed") }
+    }
+
+    /// Publishes 8 KB messages to `topic` until one is refused; returns the ids of those acknowledged.
+    private func fill(_ port: Int, _ topic: String, over publisher: TestConnection) throws -> (acknowledged: [String], refusal: TestResponse) {
+        var acknowledged: [String] = []
+        let payload = String(repeating: "x", count: 8000)
+        for index in 0..<200 {
+            try publisher.send(
+                "POST", "/topics/\(topic)/messages", headers: [("Content-Type", "text/plain")], body: Array("\(index):\(payload)".utf8))
+            let response = try publisher.response()
+            guard response.status == 201 else { return (acknowledged, response) }
+            acknowledged.append((try? JSONParser.parse(response.body))?["id"]?.stringValue ?? "")
+        }
+        throw TestFailure("the store never ran out of room")
+    }
+
+    @Test func writesAreRefusedWith503StreamsGoOnAndItRecoversWhenThereIsRoom() throws {
+        let data = TemporaryDirectory("spout-durable")
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"full"}"#)
+        let subscriber = try SSEClient(port: server.port, path: "/topics/full/events")
+        let publisher = try TestConnection(port: server.port)
+        var acknowledged: [String] = []
+        let payload = String(repeating: "x", count: 8000)
+        for index in 0..<5 { acknowledged.append(try publish(server.port, "full", "\(index):\(payload)", connection: publisher)) }
+        // No more room: every file of the server may grow by no more than it has now.
+        try limitFileSize(server.pid, "\(8 * 1024)")
+        let (more, answer) = try fill(server.port, "full", over: publisher)
+        acknowledged += more
+        #expect(answer.status == 503)
+        #expect(answer.header("Retry-After") != nil)
+        #expect((try? JSONParser.parse(answer.body))?["error"]?["code"] == .string("store_unavailable"))
+        #expect(try call(server.port, "POST", "/topics", json: #"{"name":"more"}"#).status == 503)
+        #expect(try call(server.port, "GET", "/healthz").status == 200, "the server goes on")
+        // Room again: publishing goes on, and the open stream gets it.
+        try limitFileSize(server.pid, "unlimited")
+        let after = try publish(server.port, "full", "after", connection: publisher)
+        acknowledged.append(after)
+        try subscriber.read(timeout: 10) { client in client.events.contains { $0.id == after } }
+        #expect(!subscriber.isClosed)
+        #expect(subscriber.events.compactMap(\.id) == acknowledged, "the stream has every acknowledged message, in order, and nothing else")
+        // And after a restart every acknowledged message is there.
+        server.stop()
+        let again = try SpoutProcess(["--data-dir", data.path])
+        defer { again.stop() }
+        let client = try SSEClient(port: again.port, path: "/topics/full/events?backlog=1000")
+        let events = try client.waitForEvents(acknowledged.count)
+        #expect(events.compactMap(\.id) == acknowledged)
+    }
+
+    @Test func aCreateOrDeleteTheStoreRefusesChangesNothingAndARestartAgrees() throws {
+        let data = TemporaryDirectory("spout-durable")
+        let logs = TemporaryDirectory("spout-durable-logs")
+        logs.write("app.log", "one\n")
+        let server = try SpoutProcess(["--data-dir", data.path, "--allow-root", logs.path])
+        try createTopic(server.port, #"{"name":"keep"}"#)
+        #expect(try call(server.port, "POST", "/tails", json: #"{"path":"\#(logs.file("app.log"))","name":"app"}"#).status == 201)
+        let subscriber = try SSEClient(port: server.port, path: "/topics/keep/events")
+        try limitFileSize(server.pid, "\(8 * 1024)")
+        #expect(try fill(server.port, "keep", over: TestConnection(port: server.port)).refusal.status == 503)
+
+        // A nested create: neither it nor the ancestors made for it stay, to take publishes a restart would lose.
+        #expect(try call(server.port, "POST", "/topics", json: #"{"name":"a.b.c"}"#).status == 503)
+        for name in ["a", "a.b", "a.b.c"] { #expect(try call(server.port, "GET", "/topics/\(name)").status == 404, "\(name)") }
+        // Deletes: 503, and nothing deleted; the topic's stream goes on.
+        #expect(try call(server.port, "DELETE", "/topics/keep").status == 503)
+        #expect(try call(server.port, "DELETE", "/tails/app").status == 503)
+        #expect(try call(server.port, "GET", "/topics/keep").status == 200)
+        #expect(try call(server.port, "GET", "/tails/app").status == 200)
+        try subscriber.drain(for: 0.3)
+        #expect(!subscriber.events.contains { $0.event == "end" })
+
+        // Room again: the retried deletes are kept, and a restart agrees with what was answered.
+        try limitFileSize(server.pid, "unlimited")
+        #expect(try call(server.port, "DELETE", "/topics/keep").status == 204)
+        #expect(try call(server.port, "DELETE", "/tails/app").status == 204)
+        server.signal(SIGKILL)
+        let again = try SpoutProcess(["--data-dir", data.path, "--allow-root", logs.path])
+        defer { again.stop() }
+        for path in ["/topics/keep", "/tails/app", "/topics/a", "/topics/a.b"] { #expect(try call(again.port, "GET", path).status == 404, "\(path)") }
+    }
+}
