@@ -42,6 +42,11 @@ static inline int CMicroHTTPD_connection_fd(struct MHD_Connection *connection) {
     return info == NULL ? -1 : info->connect_fd;
 }
 
+/// MHD_set_response_options is variadic: a response sent without chunked encoding, the connection closed after it.
+static inline enum MHD_Result CMicroHTTPD_set_response_unchunked(struct MHD_Response *response) {
+    return MHD_set_response_options(response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+}
+
 /// MHD_set_connection_option(MHD_CONNECTION_OPTION_TIMEOUT) is variadic. Returns MHD_YES on success.
 static inline enum MHD_Result CMicroHTTPD_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds) {
     return MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);

@@ -115,6 +115,11 @@ struct Exchange {
             if unsafe made == nil {
                 unsafe Unmanaged<ResponseStream>.fromOpaque(context).release()
             } else {
+                // A HEAD gets the head alone: chunked, libmicrohttpd would still send the last chunk (`0\r\n\r\n`),
+                // a body that HTTP forbids there and that breaks the next answer on the connection.
+                if let method = unsafe method, unsafe strcmp(method, "HEAD") == 0 {
+                    _ = unsafe CMicroHTTPD_set_response_unchunked(made)
+                }
                 unsafe stream.attach(ConnectionHandle(pointer: connection), closingTimeout: daemon.configuration.closingTimeout)
                 state.stream = stream
                 state.socket = unsafe CMicroHTTPD_connection_fd(connection)

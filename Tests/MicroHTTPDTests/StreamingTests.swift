@@ -26,6 +26,22 @@ struct StreamingTests {
         }
     }
 
+    @Test func aHeadOfAStreamIsTheHeadAloneAndTheStreamIsLetGo() throws {
+        let channel = Channel()
+        try streamingDaemon(channel) { daemon in
+            let connection = try TestConnection(port: daemon.port)
+            try connection.send("HEAD", "/stream")
+            let head = try connection.head(timeout: 2)
+            #expect(head.status == 200)
+            #expect(head.header("Content-Type") == "text/event-stream")
+            // No body at all, not even the last chunk: it would be read as the start of the next answer.
+            #expect(head.header("Transfer-Encoding") == nil && head.header("Connection") == "close")
+            try connection.waitForClose(timeout: 5)
+            #expect(connection.parser.body.isEmpty)
+            try requireEventually { daemon.openStreams == 0 }
+        }
+    }
+
     @Test func aThousandClientsEachReceiveEveryChunkInOrder() throws {
         let channel = Channel()
         let clients = 1000
