@@ -14,6 +14,8 @@ public final class OpenFile: Sendable {
         case permissionDenied
         /// The path names something other than a regular file (a directory, a device, …).
         case notRegularFile
+        /// The process, or the system, has no descriptor to spare now (`EMFILE`, `ENFILE`).
+        case outOfDescriptors
         /// Any other `errno`.
         case other(Int32)
     }
@@ -32,6 +34,7 @@ public final class OpenFile: Sendable {
             switch errno {
             case ENOENT, ENOTDIR: throw .notFound
             case EACCES, EPERM: throw .permissionDenied
+            case EMFILE, ENFILE: throw .outOfDescriptors
             case let code: throw .other(code)
             }
         }

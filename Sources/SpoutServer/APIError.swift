@@ -71,6 +71,7 @@ extension TailError: APIError {
         case .notFound(let id): HTTPError(404, "not_found", "no tail named \(id)")
         case .tooManyTails(let limit): HTTPError(409, "too_many_tails", "the server already follows its limit of \(limit) files (--max-tails)")
         case .invalidStart(let message): HTTPError(400, "invalid_parameter", message)
+        case .outOfDescriptors: .outOfDescriptors
         }
     }
 }

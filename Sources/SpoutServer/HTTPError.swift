@@ -53,6 +53,11 @@ extension HTTPError {
         HTTPError(413, "payload_too_large", "the request body is over the limit of \(limit) bytes (--max-body-bytes)")
     }
 
+    /// 503 while every descriptor the process may have is in use: it passes as clients leave.
+    static let outOfDescriptors = HTTPError(
+        503, "too_many_open_files", "the server has no file descriptor to spare now (its open-file limit); try again later",
+        headers: ["Retry-After": "1"])
+
     /// 503 while the server stops.
     static let shuttingDown = HTTPError(503, "shutting_down", "the server is shutting down", headers: ["Retry-After": "1"])
 }

@@ -158,7 +158,11 @@ public final class SpoutServer: Sendable {
         }
         // API.md: with tokens, every route but /healthz needs one; the document too (any valid token, no grant).
         router.on("GET", "/openapi.yaml") { _, _, _ in
-            guard let file = try? OpenFile(path: openAPIFile) else {
+            let file: OpenFile
+            do throws(OpenFile.Failure) {
+                file = try OpenFile(path: openAPIFile)
+            } catch {
+                guard error != .outOfDescriptors else { throw HTTPError.outOfDescriptors }
                 throw HTTPError(404, "not_found", "the OpenAPI document is not installed at \(openAPIFile)")
             }
             return Response(status: 200, headers: ["Content-Type": "application/yaml; charset=utf-8"], body: .file(file))

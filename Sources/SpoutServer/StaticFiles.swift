@@ -20,7 +20,14 @@ struct StaticFiles: Sendable {
         let relative = request.path == "/" ? "/index.html" : request.path
         guard !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { return nil }
         guard let resolved = Self.resolve(root + relative), resolved.hasPrefix(root + "/") else { return nil }
-        guard let file = try? OpenFile(path: resolved) else { return nil }
+        let file: OpenFile
+        do {
+            file = try OpenFile(path: resolved)
+        } catch .outOfDescriptors {
+            throw .outOfDescriptors
+        } catch {
+            return nil
+        }
         switch request.method {
         case "GET", "HEAD": break
         case "OPTIONS": return Router.options(allow: ["GET", "HEAD", "OPTIONS"])

@@ -61,6 +61,11 @@ extension Follower {
             guard (try? file.links()) == 0 else { return }
             finish(following, then: nil, event: .removed, details: [("reason", .string("deleted"))], status: .missing)
             return
+        } catch .outOfDescriptors {
+            // Nothing is known of the name while no descriptor is free: the file in hand is kept, and the name looked
+            // at again at the next sweep.
+            nameRetries.insert(following.tail.id)
+            return
         } catch {
             let reason: String
             switch error {
@@ -82,7 +87,7 @@ extension Follower {
         rotate(following, to: fresh, details: details + [("previous", .string(old.identity))])
     }
 
-    private func currentStatus(_ following: Following) -> Tail.Status {
+    func currentStatus(_ following: Following) -> Tail.Status {
         following.tail.shared.withLock { $0.status }
     }
 

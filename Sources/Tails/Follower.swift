@@ -39,6 +39,8 @@ final class Follower: @unchecked Sendable {
     var dirty: [String: Work] = [:]
     /// The tails that read rotated files.
     var rotating: Set<String> = []
+    /// The tails whose name could not be looked at for want of a descriptor: looked at again at the next sweep.
+    var nameRetries: Set<String> = []
     /// The frames of one read, kept between reads so that their megabyte of memory is not mapped and unmapped each time.
     var batch = TailRing.Batch()
     private var lastSweep = ContinuousClock.now
@@ -115,7 +117,7 @@ final class Follower: @unchecked Sendable {
         while !commands.isShutdown {
             let polling = followings.values.contains { $0.polling }
             // A missing file's directory watch can go stale without a word (see `checkDirectory`): check those too.
-            let sweeping = polling || followings.values.contains { $0.file == nil }
+            let sweeping = polling || !nameRetries.isEmpty || followings.values.contains { $0.file == nil }
             var timeout: Int32 = !dirty.isEmpty ? 0 : (sweeping ? Int32(Self.pollInterval / .milliseconds(1)) : -1)
             if let release = millisecondsToNextRelease(from: ContinuousClock.now) { timeout = timeout < 0 ? release : min(timeout, release) }
             var pollers = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0)]
@@ -132,7 +134,12 @@ final class Follower: @unchecked Sendable {
                 lastSweep = now
                 for following in followings.values where following.file == nil && !following.polling {
                     checkDirectory(following)
+                    // A refusal may pass with no event to tell of it (descriptors freed, a parent's permissions).
+                    if case .refused = currentStatus(following) { dirty[following.tail.id] = Work(read: true, name: true) }
                 }
+                // Read too: a file found now was written before its watch, and no event will say so.
+                for id in nameRetries { dirty[id] = Work(read: true, name: true) }
+                nameRetries.removeAll()
                 for following in followings.values where following.polling {
                     retryWatches(following)
                     dirty[following.tail.id, default: Work()].name = true

@@ -28,4 +28,6 @@ public enum TailError: Error, Equatable, Sendable {
     case tooManyTails(Int)
     /// A start option is out of range.
     case invalidStart(String)
+    /// The process has no file descriptor to spare now; it may later.
+    case outOfDescriptors
 }

@@ -18,6 +18,8 @@ final class TailFile {
         case notRegular
         /// It may not be read.
         case unreadable
+        /// The process, or the system, has no descriptor to spare now (`EMFILE`, `ENFILE`): nothing is known of it.
+        case outOfDescriptors
     }
 
     let fd: Int32
@@ -50,6 +52,7 @@ final class TailFile {
             case ENOENT, ENOTDIR, ELOOP: throw .missing
             // A socket (or a device with no driver): not a regular file, whatever the permissions.
             case ENXIO, ENODEV: throw .notRegular
+            case EMFILE, ENFILE: throw .outOfDescriptors
             default: throw .unreadable
             }
         }

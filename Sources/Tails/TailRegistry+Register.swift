@@ -48,6 +48,7 @@ extension TailRegistry {
             case _ where restoring: file = nil
             case .outsideRoots: throw .outsideRoots(clean, allowed: roots.paths)
             case .notRegular: throw .notRegularFile(clean)
+            case .outOfDescriptors: throw .outOfDescriptors
             default: throw .unreadable(clean)
             }
         }
