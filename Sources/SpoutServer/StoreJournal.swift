@@ -34,7 +34,8 @@ struct StoreJournal: TopicJournal {
         // transaction commits or fails whole.
         for (index, topic) in topics.enumerated() {
             let record = TopicRecord(
-                name: topic.name, settings: Self.settingsJSON(topic.settings).text, implicit: topic.implicit, createdAt: topic.createdAt)
+                name: topic.name, settings: Self.settingsJSON(topic.settings).text, implicit: topic.implicit, createdAt: topic.createdAt,
+                since: Int64(clamping: topic.since))
             store.save(record) { error in
                 if index == topics.count - 1 { committed(error.map { JournalFailure($0.message) }) }
             }
@@ -55,7 +56,9 @@ struct StoreJournal: TopicJournal {
     /// - Returns: how many topics and messages came back.
     static func restore(_ hub: Hub, from store: DataStore) throws(StoreError) -> (topics: Int, messages: Int) {
         let topics = try store.topics().map { record in
-            JournalTopic(name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt)
+            JournalTopic(
+                name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt,
+                since: UInt64(clamping: record.since))
         }
         hub.restore(topics: topics)
         hub.restore(evictedThrough: try store.evictedThrough())

@@ -34,6 +34,11 @@ extension DataStore {
             if version < 3 {
                 try database.execute("CREATE TABLE evicted(topic TEXT PRIMARY KEY, through INTEGER NOT NULL);")
             }
+            // Layout 4: where in the sequence each topic was made, so that one made again under a deleted one's name
+            // never takes back that one's messages at a restart.
+            if version < 4 {
+                try database.execute("ALTER TABLE topics ADD COLUMN since INTEGER NOT NULL DEFAULT 0;")
+            }
             try database.execute("PRAGMA user_version = \(schemaVersion);")
         }
     }

@@ -8,7 +8,7 @@ public final class DataStore: @unchecked Sendable {
     // Unchecked: `directory` and `database` are set in `init` and then belong to the writer, which alone uses the
     // connection once started; loading happens before that.
     /// The version of the file's layout this build writes; a file from a newer build is refused.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     /// The epoch of every topic id, kept from the first run on.
     public let epoch: String
@@ -77,11 +77,13 @@ public final class DataStore: @unchecked Sendable {
     /// Every topic.
     /// - Throws: ``StoreError``.
     public func topics() throws(StoreError) -> [TopicRecord] {
-        let select = try database.prepare("SELECT name, settings, implicit, created_at FROM topics ORDER BY name")
+        let select = try database.prepare("SELECT name, settings, implicit, created_at, since FROM topics ORDER BY name")
         var records: [TopicRecord] = []
         while try select.step() {
             records.append(
-                TopicRecord(name: select.text(0) ?? "", settings: select.text(1) ?? "{}", implicit: select.int64(2) != 0, createdAt: select.int64(3)))
+                TopicRecord(
+                    name: select.text(0) ?? "", settings: select.text(1) ?? "{}", implicit: select.int64(2) != 0, createdAt: select.int64(3),
+                    since: select.int64(4)))
         }
         return records
     }
@@ -154,11 +156,12 @@ public final class DataStore: @unchecked Sendable {
 
     /// Saves a topic (made, or made explicit); `done` runs once it is committed.
     public func save(_ record: TopicRecord, done: @escaping @Sendable (StoreError?) -> Void) {
-        write("INSERT OR REPLACE INTO topics(name, settings, implicit, created_at) VALUES (?, ?, ?, ?)", done: done) { statement in
+        write("INSERT OR REPLACE INTO topics(name, settings, implicit, created_at, since) VALUES (?, ?, ?, ?, ?)", done: done) { statement in
             statement.bind(1, record.name)
             statement.bind(2, record.settings)
             statement.bind(3, record.implicit ? 1 : 0)
             statement.bind(4, record.createdAt)
+            statement.bind(5, record.since)
         }
     }
 

@@ -1,5 +1,5 @@
 /// A topic as the store keeps it: its name, its settings as JSON (the store does not read them), whether it exists only
-/// as another's ancestor, and when it was made.
+/// as another's ancestor, and when it was made (in time, and in the sequence of messages).
 public struct TopicRecord: Sendable, Equatable {
     /// The name.
     public var name: String
@@ -9,13 +9,16 @@ public struct TopicRecord: Sendable, Equatable {
     public var implicit: Bool
     /// When it was made, in milliseconds since 1970.
     public var createdAt: Int64
+    /// The last sequence number given out when it was made: only later messages are its.
+    public var since: Int64
 
     /// A record.
-    public init(name: String, settings: String, implicit: Bool, createdAt: Int64) {
+    public init(name: String, settings: String, implicit: Bool, createdAt: Int64, since: Int64 = 0) {
         self.name = name
         self.settings = settings
         self.implicit = implicit
         self.createdAt = createdAt
+        self.since = since
     }
 }
 

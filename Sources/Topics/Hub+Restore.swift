@@ -15,7 +15,8 @@ extension Hub {
                 registry.trees[name.root] = tree
                 tree.withTopics { topics in
                     if topics[name.text] == nil { registry.topicCount += 1 }
-                    topics[name.text] = Topic(name: name, settings: record.settings, implicit: record.implicit, now: record.createdAt)
+                    topics[name.text] = Topic(
+                        name: name, settings: record.settings, implicit: record.implicit, now: record.createdAt, since: record.since)
                 }
             }
             return registry.topicCount
@@ -31,9 +32,10 @@ extension Hub {
             sequence.max(through, ordering: .relaxed)
             guard let name = TopicName(topic), let tree = tree(for: name) else { continue }
             tree.withTopics { topics in
-                for text in name.lineage { topics[text]?.log.evicted(through: through) }
+                // Only for topics made before those messages: one made again since never had them.
+                for text in name.lineage { if let node = topics[text], node.since < through { node.log.evicted(through: through) } }
                 // Its last message, if none is kept: restored messages come after and take its place.
-                if let topic = topics[topic], topic.lastSequence < through {
+                if let topic = topics[topic], topic.since < through, topic.lastSequence < through {
                     topic.lastSequence = through
                     topic.lastID = EventID(epoch: epoch, sequence: through).description
                 }
@@ -63,7 +65,8 @@ extension Hub {
                     places[record.topic] = found
                     return found
                 }()
-            guard let (tree, lineage) = place, !lineage.isEmpty else {
+            // A topic made after the message (deleted and made again since) never had it.
+            guard let (tree, lineage) = place, lineage.contains(where: { $0.since < record.sequence }) else {
                 // Its topic was deleted: the message goes, but its id was given out, and is never given again.
                 orphans.append(record.sequence)
                 sequence.max(record.sequence, ordering: .relaxed)
@@ -74,12 +77,12 @@ extension Hub {
                 published: now - .milliseconds(max(0, wallNow - record.time)),
                 publication: Publication(record.payload, event: record.event))
             tree.withTopics { _ in
-                for node in lineage {
+                for node in lineage where node.since < record.sequence {
                     node.log.append(message)
                     node.trim(now: now, into: &evicted)
                 }
                 // The lineage begins with the topic itself, when it is there.
-                if let topic = lineage.first, topic.name.text == record.topic {
+                if let topic = lineage.first, topic.name.text == record.topic, topic.since < record.sequence {
                     topic.lastID = message.id
                     topic.lastSequence = message.sequence
                 }

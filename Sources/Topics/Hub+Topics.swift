@@ -30,6 +30,8 @@ extension Hub {
             var undo = Undo()
             // The topic, whether it was created, and whether anything changed that the journal must keep.
             let result = tree.withTopics { topics -> Result<(TopicInfo, Bool, Bool), HubError> in
+                // Under the tree's lock, where its messages take their sequence numbers.
+                let since = sequence.load(ordering: .relaxed)
                 let missing = name.lineage.filter { topics[$0] == nil }
                 if let existing = topics[name.text] {
                     // One created only as an ancestor is created now, by this request, with its settings.
@@ -49,13 +51,13 @@ extension Hub {
                 }
                 // Missing ancestors are made, for a topic that exists too: one of them may have been deleted since.
                 for ancestor in name.ancestors where topics[ancestor] == nil {
-                    let made = Topic(name: TopicName(ancestor)!, settings: TopicSettings(), implicit: true, now: now)
+                    let made = Topic(name: TopicName(ancestor)!, settings: TopicSettings(), implicit: true, now: now, since: since)
                     topics[ancestor] = made
                     undo.made.append((made.name, ObjectIdentifier(made)))
                 }
                 registry.topicCount += missing.count
                 if let existing = topics[name.text] { return .success((TopicInfo.one(existing, in: topics), false, true)) }
-                let topic = Topic(name: name, settings: desired, implicit: false, now: now)
+                let topic = Topic(name: name, settings: desired, implicit: false, now: now, since: since)
                 topics[name.text] = topic
                 undo.made.append((name, ObjectIdentifier(topic)))
                 return .success((TopicInfo.one(topic, in: topics), true, true))
@@ -65,7 +67,7 @@ extension Hub {
             // Queued under the registry's lock, before anyone can publish to the topic: its messages commit after it.
             let saved = tree.withTopics { topics in
                 name.lineage.compactMap { topics[$0] }.map {
-                    JournalTopic(name: $0.name.text, settings: $0.settings, implicit: $0.implicit, createdAt: $0.createdAt)
+                    JournalTopic(name: $0.name.text, settings: $0.settings, implicit: $0.implicit, createdAt: $0.createdAt, since: $0.since)
                 }
             }
             journal.save(saved) { [self, undo] failure in

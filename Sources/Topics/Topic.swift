@@ -19,12 +19,16 @@ final class Topic {
     var lastID: String?
     var lastSequence: UInt64 = 0
     let createdAt: Int64
+    /// The last sequence number given out when it was made: its log holds only later messages. A topic deleted and
+    /// made again under the same name keeps none of the earlier one's, in memory or after a restart.
+    let since: UInt64
 
-    init(name: TopicName, settings: TopicSettings, implicit: Bool, now: Int64) {
+    init(name: TopicName, settings: TopicSettings, implicit: Bool, now: Int64, since: UInt64) {
         self.name = name
         self.settings = settings
         self.implicit = implicit
         createdAt = now
+        self.since = since
     }
 
     /// Subscriptions still receiving messages (not ending, not gone).

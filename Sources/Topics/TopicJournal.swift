@@ -74,13 +74,16 @@ public struct JournalTopic: Sendable, Equatable {
     public var implicit: Bool
     /// When it was made, in milliseconds since 1970.
     public var createdAt: Int64
+    /// The last sequence number given out when it was made: only later messages are its.
+    public var since: UInt64
 
     /// A topic.
-    public init(name: String, settings: TopicSettings, implicit: Bool, createdAt: Int64) {
+    public init(name: String, settings: TopicSettings, implicit: Bool, createdAt: Int64, since: UInt64 = 0) {
         self.name = name
         self.settings = settings
         self.implicit = implicit
         self.createdAt = createdAt
+        self.since = since
     }
 }
 

@@ -112,4 +112,31 @@ struct RestartGapTests {
         try createTopic(server.port, #"{"name":"billing.eu"}"#)
         #expect(try call(server.port, "GET", "/topics/billing").status == 200)
     }
+
+    @Test(arguments: [false, true])
+    func aTopicMadeAgainUnderADeletedOnesNameNeverGetsItsMessagesBack(killed: Bool) throws {
+        let data = TemporaryDirectory("spout-restart-gap")
+        var fresh = ""
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { if !killed { server.stop() } }
+            try createTopic(server.port, #"{"name":"a.b"}"#)
+            for index in 0..<3 { _ = try publish(server.port, "a.b", "old-\(index)") }
+            #expect(try call(server.port, "DELETE", "/topics/a.b").status == 204)
+            try createTopic(server.port, #"{"name":"a.b"}"#)
+            #expect(try call(server.port, "GET", "/topics/a.b/messages")["next"] == .null)
+            fresh = try publish(server.port, "a.b", "new")
+            // And a deleted ancestor made again does not get its descendant's earlier messages.
+            #expect(try call(server.port, "DELETE", "/topics/a").status == 204)
+            try createTopic(server.port, #"{"name":"a"}"#)
+            if killed { server.signal(SIGKILL) }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        let page = try call(server.port, "GET", "/topics/a.b/messages")
+        guard case .array(let messages)? = page["messages"] else { throw TestFailure("no messages") }
+        #expect(messages.compactMap { $0["data"]?.stringValue } == ["new"], "the deleted topic's messages came back")
+        #expect(try call(server.port, "GET", "/topics/a.b")["lastId"] == .string(fresh))
+        #expect(try call(server.port, "GET", "/topics/a/messages")["messages"] == .array([]))
+    }
 }
