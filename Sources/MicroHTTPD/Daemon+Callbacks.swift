@@ -28,6 +28,7 @@ nonisolated func accessHandler(
 
     guard let raw = unsafe requestContext.pointee else {
         daemon.heads?.arrived(unsafe CMicroHTTPD_connection_fd(connection))
+        daemon.requestBegan()
         let state = RequestState()
         unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
         // Refuse a request whose body could be read two ways before reading it; libmicrohttpd then closes the connection.
@@ -76,6 +77,7 @@ nonisolated func requestCompleted(
     }
     state.settleBeforeEnd()
     daemon.unregister(stream: state.stream, socket: state.socket, pending: state.pending)
+    daemon.requestEnded()
 }
 
 /// The content reader of a streaming response. Never blocks: it copies what is queued or suspends.

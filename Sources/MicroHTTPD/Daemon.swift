@@ -28,8 +28,8 @@ public final class Daemon: @unchecked Sendable {
     let handler: any HTTPHandler
 
     private let lock = Lock()
-    // `drained` is notified by the completion callback whenever an open stream or a deferred request finishes;
-    // `stop(grace:)` waits on it until none is left.
+    // `drained` is notified by the completion callback whenever an open stream or a deferred request finishes, and
+    // once stopping, when the last request in flight completes; `stop(grace:)` waits on it until none is left.
     private let drained: Condition
     private var phase = Phase.created
     private var mhd: OpaquePointer?
@@ -43,6 +43,9 @@ public final class Daemon: @unchecked Sendable {
     private let lastDiagnostic = LockedValue<String?>(nil)
     // Not under `lock`: read on every accept. Cleared once, when stopping begins.
     private let accepting = Atomic<Bool>(true)
+    // Not under `lock`: requests whose head reached the handler and that have not completed, streams included. A stop
+    // waits for them, so that a request already taken (a publish committed, its answer not yet sent) is answered.
+    private let inFlight = Atomic<Int>(0)
 
     /// Creates a daemon; it listens once started.
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
@@ -102,7 +105,8 @@ public final class Daemon: @unchecked Sendable {
     /// 1. Stop accepting: the accept policy closes each new connection at once. (Not `MHD_quiesce_daemon`, which races
     ///    libmicrohttpd's epoll threads and can abort.)
     /// 2. Tell every open stream to say goodbye and end (``StreamSource/serverStopping()``), and wake it.
-    /// 3. Wait up to `grace` for streams and deferred requests to finish.
+    /// 3. Wait up to `grace` for streams, deferred requests and every other request in flight to finish (a request taken
+    ///    before the stop, such as a committed publish, gets its answer).
     /// 4. Abort the streams still open, complete leftover deferred requests with
     ///    ``HTTPHandler/serviceUnavailable()``, and wait briefly for them.
     /// 5. `MHD_stop_daemon`, which closes the rest; no connection is suspended by then, so it never aborts.
@@ -143,7 +147,7 @@ public final class Daemon: @unchecked Sendable {
 
     private func waitUntilDrained(timeout: Duration) {
         lock.withLock {
-            _ = drained.wait(for: { streams.isEmpty && pendings.isEmpty }, timeout: timeout)
+            _ = drained.wait(for: { streams.isEmpty && pendings.isEmpty && inFlight.load(ordering: .acquiring) == 0 }, timeout: timeout)
         }
     }
 
@@ -163,6 +167,17 @@ public final class Daemon: @unchecked Sendable {
         message.hasPrefix("Error processing request (HTTP response code is 431 ")
             || message.hasPrefix("Error processing request (HTTP response code is 414 ")
             || message.hasPrefix("Closing connection (failed to create response header)")
+    }
+
+    /// A request's head reached the handler.
+    func requestBegan() {
+        inFlight.add(1, ordering: .relaxed)
+    }
+
+    /// A request completed, however it ended; a stop waiting for the last one is woken.
+    func requestEnded() {
+        let left = inFlight.subtract(1, ordering: .releasing).newValue
+        if left == 0, !isAccepting { lock.withLock { drained.notifyAll() } }
     }
 
     /// Records an open stream on `socket`; one that opens while the daemon stops is told to stop at once.

@@ -45,6 +45,22 @@ struct ShutdownTests {
         #expect(daemon.openStreams == 0)
     }
 
+    @Test func aRequestTakenBeforeTheStopIsAnswered() throws {
+        let entered = Event()
+        let daemon = try start { _ in
+            // A handler at work when the stop begins: a publish being committed, say.
+            entered.set()
+            usleep(300_000)
+            return Response(status: 201, contentType: "text/plain", text: "kept")
+        }
+        let client = try TestConnection(port: daemon.port)
+        try client.send("POST", "/slow")
+        #expect(entered.wait(timeout: .seconds(5)))
+        daemon.stop(grace: .seconds(2))
+        let response = try client.response(timeout: 5)
+        #expect(response.status == 201 && String(decoding: response.body, as: UTF8.self) == "kept")
+    }
+
     @Test func stopAbortsStreamsThatDoNotEndWithinTheGracePeriod() throws {
         let channel = Channel()
         let daemon = try start(streams(channel))
