@@ -44,9 +44,9 @@ extension Hub {
     }
 
     /// Brings back retained messages, oldest first, into the logs of their topics and those topics' ancestors, as they
-    /// were published. Each log evicts what its retention no longer keeps (by age too, on the wall clock), so loading
-    /// holds no more than serving would; the journal forgets what no log keeps, and the sequence goes on after the
-    /// newest message.
+    /// were published. Each log evicts what its retention no longer keeps (by age too, on the wall clock), and the
+    /// oldest go past the budget of all topics together, so loading holds no more than serving would; the journal
+    /// forgets what no log keeps, and the sequence goes on after the newest message.
     public func restore(messages records: [JournalMessage]) {
         let wallNow = Timestamp.nowMilliseconds()
         let now = ContinuousClock.now
@@ -92,5 +92,7 @@ extension Hub {
         }
         retainedBytes.add(added - evicted.freed, ordering: .relaxed)
         journal?.forget(evicted.freedSequences + orphans)
+        // A smaller --max-retained-bytes than the last run's applies from the start, and bounds memory while loading.
+        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget(sparing: .max) }
     }
 }

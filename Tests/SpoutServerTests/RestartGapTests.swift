@@ -139,4 +139,26 @@ struct RestartGapTests {
         #expect(try call(server.port, "GET", "/topics/a.b")["lastId"] == .string(fresh))
         #expect(try call(server.port, "GET", "/topics/a/messages")["messages"] == .array([]))
     }
+
+    @Test func aSmallerBudgetOfRetainedBytesAppliesFromTheStart() throws {
+        let data = TemporaryDirectory("spout-restart-gap")
+        var ids: [String] = []
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { server.stop() }
+            try createTopic(server.port, #"{"name":"big"}"#)
+            let payload = String(repeating: "x", count: 1000)
+            for index in 0..<100 { ids.append(try publish(server.port, "big", "\(index):\(payload)")) }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path, "--max-retained-bytes", "20000"])
+        defer { server.stop() }
+        let retained = try call(server.port, "GET", "/topics/big")["retained"]
+        let bytes = retained?["bytes"]?.integerValue ?? .max
+        #expect(bytes <= 20000 && bytes > 10000, "\(String(describing: retained))")
+        // The newest are kept; a resume from the first is told what went.
+        let page = try call(server.port, "GET", "/topics/big/messages?after=\(ids[0])&limit=1000")
+        #expect(page["gap"]?["reason"] == .string("expired"))
+        guard case .array(let messages)? = page["messages"] else { throw TestFailure("no messages") }
+        #expect(messages.last?["id"]?.stringValue == ids.last)
+    }
 }
