@@ -43,21 +43,50 @@ extension DataStore {
         }
     }
 
-    /// After a stop that left the write-ahead log behind (a crash, a `kill -9`, a power cut), replays it and says so:
-    /// SQLite keeps every committed transaction and drops a torn or uncommitted last write (a frame whose checksum does
-    /// not match). Frames of earlier log cycles stay in the file harmlessly, so only a torn partial page can be
-    /// measured exactly; the messages that came back are counted when they are loaded.
-    /// - Returns: a sentence for the log, or `nil` after a clean stop.
-    static func recover(_ database: Database, logBytes: Int64) throws(StoreError) -> String? {
+    /// What opening found of a stop that left the write-ahead log behind (a crash, a `kill -9`, a power cut).
+    struct Recovery {
+        /// A sentence for the log.
+        let sentence: String
+        /// Whether committed transactions may have been lost with a damaged log: then the store starts a new epoch, so
+        /// that no id is given out again for another message and clients resuming from before are told.
+        let mayHaveLost: Bool
+    }
+
+    /// Replays the write-ahead log left behind, and says what became of it. SQLite keeps the transactions up to the
+    /// first frame it cannot read: after a crash that drops at most a torn or uncommitted last write; after damage,
+    /// the commits past it, which ``LogScan`` counts. Frames of earlier log cycles stay in the file harmlessly.
+    /// - Returns: `nil` after a clean stop.
+    static func recover(_ database: Database, path: String, logBytes: Int64) throws(StoreError) -> Recovery? {
         guard logBytes > 0 else { return nil }
         let pageSize = Int64(try database.pragma("page_size") ?? "4096") ?? 4096
-        // The log is a 32-byte header, then frames of a 24-byte header and a page.
-        let torn = max(0, logBytes - 32) % (pageSize + 24)
+        let scan = LogScan(path: path + "-wal", pageSize: Int(pageSize))
+        // The frames SQLite found readable, up to its last commit (a TRUNCATE checkpoint answers 0 once it truncated).
+        let passive = try database.prepare("PRAGMA wal_checkpoint(PASSIVE)")
+        _ = try passive.step()
+        let kept = Int(passive.int64(1))
         let checkpoint = try database.prepare("PRAGMA wal_checkpoint(TRUNCATE)")
         _ = try checkpoint.step()
-        let sentence =
-            "the store was not closed cleanly (a crash or kill -9): its log of \(logBytes) bytes was replayed, keeping every committed transaction"
-        return torn > 0 ? sentence + "; a torn last write of \(torn) bytes was dropped" : sentence
+        let sentence = "the store was not closed cleanly (a crash or kill -9): its log of \(logBytes) bytes was replayed"
+        guard scan.headerIsValid else {
+            return Recovery(
+                sentence: sentence
+                    + ", but its header was damaged, so none of it could be read: up to \(scan.commitFrames.count) committed "
+                    + "transactions since the last checkpoint are lost; a new epoch begins, so that clients resuming from before are told",
+                mayHaveLost: true)
+        }
+        let lost = scan.lost(keeping: kept)
+        guard lost == 0 else {
+            return Recovery(
+                sentence: sentence
+                    + ", but it was damaged after its first \(kept) frames: \(lost) committed transactions past them are lost; "
+                    + "a new epoch begins, so that clients resuming from before are told",
+                mayHaveLost: true)
+        }
+        // The log is a 32-byte header, then frames of a 24-byte header and a page.
+        let torn = max(0, logBytes - 32) % (pageSize + 24)
+        let keptSentence = sentence + ", keeping every committed transaction"
+        return Recovery(
+            sentence: torn > 0 ? keptSentence + "; a torn last write of \(torn) bytes was dropped" : keptSentence, mayHaveLost: false)
     }
 }
 

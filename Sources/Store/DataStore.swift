@@ -41,8 +41,14 @@ public final class DataStore: @unchecked Sendable {
             )
         }
         try database.useWriteAheadLog(fsync)
-        recovery = try Self.recover(database, logBytes: logBytes)
+        let recovered = try Self.recover(database, path: path, logBytes: logBytes)
+        recovery = recovered?.sentence
         try Self.migrate(database, epoch: newEpoch())
+        if recovered?.mayHaveLost == true {
+            let renewed = try database.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'")
+            renewed.bind(1, newEpoch())
+            try renewed.run()
+        }
         epoch = try database.value("SELECT value FROM meta WHERE key = 'epoch'") ?? newEpoch()
         // The checkpointer moves the log into the file; SQLite's own checkpoints would run on the writer's commits.
         try database.execute("PRAGMA wal_autocheckpoint=0")

@@ -204,4 +204,31 @@ struct DurabilityTests {
         // And the server goes on from there.
         #expect(try call(server.port, "POST", "/topics/torn/messages", json: #"{"data":"after"}"#).status == 201)
     }
+
+    @Test func aLogWhoseHeaderIsDamagedIsNotSaidToBeKeptAndANewEpochBegins() throws {
+        let data = TemporaryDirectory("spout-durable")
+        var ids: [String] = []
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            try createTopic(server.port, #"{"name":"garbled"}"#)
+            for index in 0..<20 { ids.append(try publish(server.port, "garbled", "\(index)")) }
+            kill(server.pid, SIGKILL)
+            _ = server.waitForExit(timeout: 10)
+        }
+        // Zeros over the log's header: SQLite then reads none of it.
+        let handle = try #require(FileHandle(forWritingAtPath: data.file(DataStore.fileName + "-wal")))
+        try handle.write(contentsOf: Data(count: 32))
+        try handle.close()
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        #expect(server.log.contains("its header was damaged") && !server.log.contains("keeping every committed"), "\(server.log)")
+        // Ids of the new epoch: none is given out again for another message, and a resume from before is told. (The
+        // topic itself may be among what was lost.)
+        #expect([200, 201].contains(try call(server.port, "POST", "/topics", json: #"{"name":"garbled"}"#).status))
+        let next = try publish(server.port, "garbled", "after")
+        #expect(EventID(parsing: next)?.epoch != EventID(parsing: ids[0])?.epoch)
+        let client = try SSEClient(port: server.port, path: "/topics/garbled/events", headers: [("Last-Event-ID", ids[19])])
+        let events = try client.waitForEvents(1)
+        #expect(events.first?.event == "gap")
+    }
 }
