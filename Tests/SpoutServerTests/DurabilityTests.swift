@@ -172,17 +172,20 @@ struct DurabilityTests {
         #expect(order == order.sorted(), "the messages come back in order")
     }
 
+    /// Makes `topic` on a server over `data`, publishes 0 to 19 to it, and kills the server (`kill -9`); the ids.
+    private func publishThenKill(_ data: TemporaryDirectory, _ topic: String) throws -> [String] {
+        let server = try SpoutProcess(["--data-dir", data.path])
+        try createTopic(server.port, #"{"name":"\#(topic)"}"#)
+        let publisher = try TestConnection(port: server.port)
+        let ids = try (0..<20).map { index in try publish(server.port, topic, "\(index)", connection: publisher) }
+        kill(server.pid, SIGKILL)
+        _ = server.waitForExit(timeout: 10)
+        return ids
+    }
+
     @Test func aTornLastWriteOfTheLogIsDroppedAtStartAndTheRestKept() throws {
         let data = TemporaryDirectory("spout-durable")
-        var ids: [String] = []
-        do {
-            let server = try SpoutProcess(["--data-dir", data.path])
-            try createTopic(server.port, #"{"name":"torn"}"#)
-            let publisher = try TestConnection(port: server.port)
-            for index in 0..<20 { ids.append(try publish(server.port, "torn", "\(index)", connection: publisher)) }
-            kill(server.pid, SIGKILL)
-            _ = server.waitForExit(timeout: 10)
-        }
+        _ = try publishThenKill(data, "torn")
         // Cut the log in the middle of its last page, as a power cut during a write would.
         let log = data.file(DataStore.fileName + "-wal")
         let size = try #require((try? FileManager.default.attributesOfItem(atPath: log))?[.size] as? Int)
@@ -207,14 +210,7 @@ struct DurabilityTests {
 
     @Test func aLogWhoseHeaderIsDamagedIsNotSaidToBeKeptAndANewEpochBegins() throws {
         let data = TemporaryDirectory("spout-durable")
-        var ids: [String] = []
-        do {
-            let server = try SpoutProcess(["--data-dir", data.path])
-            try createTopic(server.port, #"{"name":"garbled"}"#)
-            for index in 0..<20 { ids.append(try publish(server.port, "garbled", "\(index)")) }
-            kill(server.pid, SIGKILL)
-            _ = server.waitForExit(timeout: 10)
-        }
+        let ids = try publishThenKill(data, "garbled")
         // Zeros over the log's header: SQLite then reads none of it.
         let handle = try #require(FileHandle(forWritingAtPath: data.file(DataStore.fileName + "-wal")))
         try handle.write(contentsOf: Data(count: 32))
