@@ -1,44 +1,29 @@
 import Logging
 import Synchronization
-import Threading
 
 /// Requests whose request line and headers did not fit in `--connection-memory`. libmicrohttpd refuses them itself
 /// (414 or 431 with its own HTML body, or a closed connection), so no route and no access log ever sees them; this
 /// counts them for `/metrics` and tells the log, at most once a period, so that an operator whose users' browsers
 /// send large cookies finds out why their streams fail.
 final class OversizeRequests: Sendable {
-    /// What the log has been told: when it was last told, and the refusals since.
-    private struct Told {
-        var at: ContinuousClock.Instant?
-        var since = 0
-    }
-
     /// Requests refused since the server started.
     let count = Atomic<Int>(0)
     private let logger: Logger
     private let connectionMemory: Int
-    private let period: Duration
-    private let told = LockedValue(Told())
+    private let notice: PeriodicNotice
 
     /// Counts the refusals of a server whose connections have `connectionMemory` bytes each, and tells `logger` of
     /// them at most once every `period`.
     init(logger: Logger, connectionMemory: Int, period: Duration = .seconds(60)) {
         self.logger = logger
         self.connectionMemory = connectionMemory
-        self.period = period
+        notice = PeriodicNotice(period: period)
     }
 
     /// Counts one refusal; called on an event thread.
     func record() {
         count.add(1, ordering: .relaxed)
-        let now = ContinuousClock.now
-        let unsaid: Int? = told.withLock { told in
-            told.since += 1
-            if let at = told.at, now - at < period { return nil }
-            defer { told = Told(at: now, since: 0) }
-            return told.since
-        }
-        guard let unsaid else { return }
+        guard let unsaid = notice.due() else { return }
         let what = unsaid == 1 ? "a request" : "\(unsaid) requests since the last notice"
         logger.notice(
             """

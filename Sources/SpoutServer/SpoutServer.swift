@@ -59,6 +59,16 @@ public final class SpoutServer: Sendable {
                 throw StartupError(error.description)
             }
             if let recovery = store.recovery { logger.warning("\(path): \(recovery)") }
+            let failing = PeriodicNotice(period: .seconds(10))
+            store.whenCommitsFail { [logger] error in
+                guard let count = failing.due() else { return }
+                let what = count == 1 ? "a transaction" : "\(count) transactions since the last notice"
+                logger.error(
+                    """
+                    the store in \(path) could not commit \(what): \(error.message); publishes, creates and deletes get \
+                    503 store_unavailable until it can (spout_store_failed_commits_total counts them)
+                    """)
+            }
             hub = Hub(limits: limits, journal: StoreJournal(store: store), epoch: store.epoch)
             do throws(StoreError) {
                 savedTails = try store.tails()

@@ -1,4 +1,5 @@
 import Glibc
+import Threading
 
 /// Spout's durable state in one SQLite file of a locked data directory: the epoch, topics, retained messages and tails.
 ///
@@ -21,6 +22,10 @@ public final class DataStore: @unchecked Sendable {
     let writer: StoreWriter
     private let checkpointer: Checkpointer
     let evictions = Evictions()
+    private let failures: LockedValue<(@Sendable (StoreError) -> Void)?>
+
+    /// The size the write-ahead log file is cut back to when it starts over, in bytes.
+    public static let logSizeLimit = 16 << 20
 
     /// The database file's name in the data directory.
     public static let fileName = "spout.db"
@@ -52,10 +57,23 @@ public final class DataStore: @unchecked Sendable {
         epoch = try database.value("SELECT value FROM meta WHERE key = 'epoch'") ?? newEpoch()
         // The checkpointer moves the log into the file; SQLite's own checkpoints would run on the writer's commits.
         try database.execute("PRAGMA wal_autocheckpoint=0")
+        // When a checkpoint lets the log start over, the file is cut back to this: a burst that outran the
+        // checkpoints (a log of 100 MB) does not keep its disk space for ever.
+        try database.execute("PRAGMA journal_size_limit=\(Self.logSizeLimit)")
         let checkpointer = try Checkpointer(path: path, policy: fsync)
         self.checkpointer = checkpointer
         // Under `always` a commit waits for the disk: only the writer's own thread may wait that long.
-        writer = StoreWriter(database: database, commitsOnCaller: fsync != .always) { bytes in checkpointer.committed(bytes: bytes) }
+        let failures = LockedValue<(@Sendable (StoreError) -> Void)?>(nil)
+        self.failures = failures
+        writer = StoreWriter(
+            database: database, commitsOnCaller: fsync != .always, afterCommit: { bytes in checkpointer.committed(bytes: bytes) },
+            failed: { error in failures.withLock { $0 }?(error) })
+    }
+
+    /// Tells `handler` of each transaction that failed (a full or read-only disk): its writes were answered with the
+    /// error already. On the thread that committed; it must not write to the store.
+    public func whenCommitsFail(_ handler: @escaping @Sendable (StoreError) -> Void) {
+        failures.withLock { $0 = handler }
     }
 
     /// Starts the writer; loading must be done by then.

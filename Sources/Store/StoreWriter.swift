@@ -45,6 +45,7 @@ public final class StoreWriter: @unchecked Sendable {
     private let quietWindow: Duration
     private let commitWait: Duration
     private let afterCommit: @Sendable (_ bytes: Int) -> Void
+    private let failed: @Sendable (StoreError) -> Void
     // Submitters of the thread's jobs, a caller that cannot commit its own, a caller that ends a commit with the
     // thread's jobs left, and `stop` notify the writer's thread, which waits until it is wanted and no other thread
     // commits.
@@ -70,10 +71,11 @@ public final class StoreWriter: @unchecked Sendable {
     ///   (``CallerCommit/ifQuiet``): fewer commits than this in the current `quietWindow` and the one before (by
     ///   default under 3,000 a second). Busier than that, each commit carries what one pass of the caller gathered.
     /// - Parameter commitWait: how long a caller with ``CallerCommit/mayWait`` waits for a commit under way.
+    /// - Parameter failed: hears each transaction that failed, after its jobs were told.
     public init(
         database: Database, maxBatch: Int = 8192, commitsOnCaller: Bool = true, quietCommits: Int = 30,
         quietWindow: Duration = .milliseconds(10), commitWait: Duration = .milliseconds(1),
-        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }
+        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }, failed: @escaping @Sendable (StoreError) -> Void = { _ in }
     ) {
         self.database = database
         self.maxBatch = maxBatch
@@ -82,6 +84,7 @@ public final class StoreWriter: @unchecked Sendable {
         self.quietWindow = quietWindow
         self.commitWait = commitWait
         self.afterCommit = afterCommit
+        self.failed = failed
     }
 
     /// Starts the writer thread.
@@ -242,6 +245,7 @@ public final class StoreWriter: @unchecked Sendable {
             metrics.failedCommits.add(1, ordering: .relaxed)
         }
         for job in batch { job.done(failure) }
+        if let failure { failed(failure) }
         return true
     }
 }

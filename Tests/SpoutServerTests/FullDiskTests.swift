@@ -52,6 +52,7 @@ struct FullDiskTests {
         #expect((try? JSONParser.parse(answer.body))?["error"]?["code"] == .string("store_unavailable"))
         #expect(try call(server.port, "POST", "/topics", json: #"{"name":"more"}"#).status == 503)
         #expect(try call(server.port, "GET", "/healthz").status == 200, "the server goes on")
+        #expect(server.log.contains("could not commit"), "the log is told: \(server.log)")
         // Room again: publishing goes on, and the open stream gets it.
         try limitFileSize(server.pid, "unlimited")
         let after = try publish(server.port, "full", "after", connection: publisher)
