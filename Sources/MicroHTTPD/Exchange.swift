@@ -84,6 +84,7 @@ struct Exchange {
             _ = unsafe MHD_get_connection_values_n(connection, .GET_ARGUMENT_KIND, collectKeyValue, pointer)
         }
         request.query = fields.pairs.map { (name: $0.0, value: $0.1) }
+        request.takeAbsoluteForm()
         return request
     }
 

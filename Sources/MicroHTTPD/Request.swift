@@ -41,4 +41,18 @@ public struct Request: Sendable {
     public func queryValues(_ name: String) -> [String] {
         query.compactMap { $0.name == name ? $0.value : nil }
     }
+
+    /// A request-target in absolute form (`GET http://host:port/path`, as sent to a proxy) made into the usual one:
+    /// the path alone, and the target's authority as the `Host`, which a server must use instead of any `Host` field
+    /// sent with it (RFC 9112, section 3.2.2).
+    mutating func takeAbsoluteForm() {
+        let lowered = path.prefix(8).lowercased()
+        let scheme = lowered.hasPrefix("http://") ? 7 : lowered.hasPrefix("https://") ? 8 : 0
+        guard scheme > 0 else { return }
+        let rest = path.dropFirst(scheme)
+        let authority = rest.prefix { $0 != "/" }
+        path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/"
+        headers.remove("Host")
+        if !authority.isEmpty { headers.add("Host", String(authority)) }
+    }
 }

@@ -69,6 +69,18 @@ struct BrowserGuardTests {
         }
     }
 
+    @Test func anAbsoluteFormTargetIsServedAndItsAuthorityIsTheHostChecked() throws {
+        try withServer { port in
+            // RFC 9112: a server must accept it, and use its authority rather than any Host field.
+            let own = try raw(port, "GET", "http://127.0.0.1:\(port)/healthz", ["Host: evil.example"])
+            #expect(own.status == 200)
+            #expect(try raw(port, "GET", "HTTP://LOCALHOST:\(port)/topics", []).status == 200)
+            let foreign = try raw(port, "GET", "http://evil.example/healthz", ["Host: 127.0.0.1:\(port)"])
+            #expect(foreign.status == 403)
+            #expect(code(foreign) == "forbidden_host")
+        }
+    }
+
     @Test func allowedHostsAreServedAndAWildcardBindServesAddressesButNotNames() throws {
         try withServer(.testing { $0.allowedHosts = ["spout.example.com"] }) { port in
             #expect(status(port, "GET", "/topics", ["Host: spout.example.com:\(port)"]) == 200)
