@@ -36,7 +36,7 @@ extension TailRegistry {
         var clean = path
         while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
         if let name, !SourceName.isValid(name) { throw .invalidName(name) }
-        let file: TailFile?
+        var file: TailFile?
         do {
             file = try TailFile.open(clean, roots: roots)
         } catch .missing {
@@ -52,6 +52,16 @@ extension TailRegistry {
             default: throw .unreadable(clean)
             }
         }
+        // Rotated while the server was down: the file the cursor is in, renamed within the directory, is read on from
+        // the cursor first, and the follower then finds the name on the new file, as at any rotation.
+        var key = file?.realPath ?? clean
+        if restoring, let saved = cursor.flatMap(FileCursor.init(parsing:)),
+            file.map({ $0.device != saved.device || $0.inode != saved.inode }) ?? true,
+            let renamed = Self.renamedFile(of: clean, device: saved.device, inode: saved.inode, roots: roots)
+        {
+            key = AllowedRoots.realPath(clean) ?? clean
+            file = renamed
+        }
         let position =
             file.map { file -> Int64 in
                 let size = (try? file.size()) ?? 0
@@ -63,8 +73,7 @@ extension TailRegistry {
             } ?? 0
         // Read now, so that the follower can tell if the file changes before it first looks.
         let before = file?.window(before: position) ?? []
-        let outcome = tails.withLock { tails -> Result<(Tail, Bool), TailError> in
-            let key = file?.realPath ?? clean
+        let outcome = tails.withLock { [key, file] tails -> Result<(Tail, Bool), TailError> in
             if let existing = tails.values.first(where: { $0.path == clean || $0.shared.withLock { $0.file?.realPath } == key }) {
                 // A request that names a topic asks for its lines there: the tail of that file would not do it.
                 guard topic == nil || existing.topic == topic else { return .failure(.otherTopic(existing.id, topic: existing.topic)) }
@@ -87,6 +96,21 @@ extension TailRegistry {
         let (tail, created) = try outcome.get()
         if created { follower.send(.add(tail, file, position: position, before: before)) }
         return (TailInfo(tail), created)
+    }
+
+    /// The regular file in the directory of `path` with this identity, if there is one: the file a tail's cursor was
+    /// in, renamed by a rotation.
+    static func renamedFile(of path: String, device: UInt64, inode: UInt64, roots: AllowedRoots) -> TailFile? {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        guard let stream = unsafe opendir(directory.isEmpty ? "/" : directory) else { return nil }
+        defer { unsafe closedir(stream) }
+        while let entry = unsafe readdir(stream) {
+            let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { unsafe String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard unsafe UInt64(entry.pointee.d_ino) == inode, name != ".", name != ".." else { continue }
+            guard let file = try? TailFile.open(directory + "/" + name, roots: roots), file.device == device, file.inode == inode else { continue }
+            return file
+        }
+        return nil
     }
 
     /// An id made from the file name: characters outside the name syntax become `-`, and a suffix makes it unique.
