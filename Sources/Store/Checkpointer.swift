@@ -34,9 +34,9 @@ final class Checkpointer: @unchecked Sendable {
         self.period = period
     }
 
-    /// Starts the thread.
-    func start() {
-        let worker = NativeThread(name: "spout-checkpoint") { [self] in run() }
+    /// Starts the thread; `look` runs on it once a period, before the checkpoint.
+    func start(looking look: @escaping @Sendable () -> Void = {}) {
+        let worker = NativeThread(name: "spout-checkpoint") { [self] in run(look) }
         thread = worker
         worker.start()
     }
@@ -56,10 +56,11 @@ final class Checkpointer: @unchecked Sendable {
         database.close()
     }
 
-    private func run() {
+    private func run(_ look: @Sendable () -> Void) {
         while !stopping.load(ordering: .relaxed) {
             _ = due.wait(timeout: period)
             due.clear()
+            look()
             checkpoint()
         }
         checkpoint()

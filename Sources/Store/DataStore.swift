@@ -78,7 +78,14 @@ public final class DataStore: @unchecked Sendable {
 
     /// Starts the writer; loading must be done by then.
     public func start() {
-        checkpointer.start()
+        let path = directory.file(Self.fileName)
+        let identity = Self.identity(of: path)
+        // Removed or replaced while running (rm -rf of the data directory): commits would go to a file no restart
+        // reads, so every one is refused (503) rather than acknowledged.
+        checkpointer.start { [writer] in
+            guard Self.identity(of: path) != identity else { return }
+            writer.refuseAll("the store's file \(path) was deleted or replaced while the server ran: nothing more can be kept; restart the server")
+        }
         writer.start()
     }
 
@@ -249,6 +256,12 @@ public final class DataStore: @unchecked Sendable {
     }
 
     // MARK: - Opening
+
+    /// The device and inode of what `path` names now, or `nil` if nothing.
+    private static func identity(of path: String) -> [UInt64]? {
+        var info = stat()
+        return unsafe stat(path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
+    }
 
     private static func fileSize(_ path: String) -> Int64 {
         var info = stat()

@@ -46,6 +46,9 @@ public final class StoreWriter: @unchecked Sendable {
     private let commitWait: Duration
     private let afterCommit: @Sendable (_ bytes: Int) -> Void
     private let failed: @Sendable (StoreError) -> Void
+    // Set once, by `refuseAll`: every commit from then on fails with the reason.
+    private let refusing = Atomic<Bool>(false)
+    private let refusal = LockedValue<String?>(nil)
     // Submitters of the thread's jobs, a caller that cannot commit its own, a caller that ends a commit with the
     // thread's jobs left, and `stop` notify the writer's thread, which waits until it is wanted and no other thread
     // commits.
@@ -85,6 +88,12 @@ public final class StoreWriter: @unchecked Sendable {
         self.commitWait = commitWait
         self.afterCommit = afterCommit
         self.failed = failed
+    }
+
+    /// Fails every commit from now on, with `reason`: the file it writes is no longer the store's.
+    public func refuseAll(_ reason: String) {
+        refusal.withLock { $0 = reason }
+        refusing.store(true, ordering: .releasing)
     }
 
     /// Starts the writer thread.
@@ -228,7 +237,8 @@ public final class StoreWriter: @unchecked Sendable {
     private func commit(_ batch: [Job], waiting: Bool) -> Bool {
         let started = ContinuousClock.now
         var failure: StoreError?
-        do {
+        do throws(StoreError) {
+            if refusing.load(ordering: .acquiring), let reason = refusal.withLock({ $0 }) { throw StoreError(code: 14, message: reason) }
             let write = { () throws(StoreError) in
                 for job in batch { try job.write(self.database) }
             }

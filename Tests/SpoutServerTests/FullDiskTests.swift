@@ -4,10 +4,11 @@ import JSON
 import TestSupport
 import Testing
 
-/// The store's disk fills up while the server runs: writes are refused with 503, streams go on, nothing acknowledged is
+/// The store's disk fails under the running server: writes are refused with 503, streams go on, nothing acknowledged is
 /// lost, and it recovers when there is room again. The disk is filled for real, for the server's process only: a
-/// file-size limit (`prlimit --fsize`) makes its writes fail as a full disk would.
-@Suite("Durability: a full disk", .serialized, .timeLimit(.minutes(2)))
+/// file-size limit (`prlimit --fsize`) makes its writes fail as a full disk would. A data directory removed is never
+/// written to as if it were still the store.
+@Suite("Durability: a full disk, a removed data directory", .serialized, .timeLimit(.minutes(2)))
 struct FullDiskTests {
     private func limitFileSize(_ pid: Int32, _ limit: String) throws {
         let process = Process()
@@ -99,5 +100,29 @@ struct FullDiskTests {
         let again = try SpoutProcess(["--data-dir", data.path, "--allow-root", logs.path])
         defer { again.stop() }
         for path in ["/topics/keep", "/tails/app", "/topics/a", "/topics/a.b"] { #expect(try call(again.port, "GET", path).status == 404, "\(path)") }
+    }
+
+    @Test func aDataDirectoryRemovedWhileRunningRefusesWritesInsteadOfAcknowledgingThem() throws {
+        let data = TemporaryDirectory("spout-durable")
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"gone"}"#)
+        _ = try publish(server.port, "gone", "kept")
+        let subscriber = try SSEClient(port: server.port, path: "/topics/gone/events")
+        try FileManager.default.removeItem(atPath: data.path)
+        // Noticed within the checkpointer's second.
+        var refused: TestResponse?
+        let noticed = Monotonic.wait(timeout: 5) {
+            guard
+                let answer = try? request(
+                    port: server.port, "POST", "/topics/gone/messages", headers: [("Content-Type", "text/plain")], body: Array("lost?".utf8))
+            else { return false }
+            refused = answer
+            return answer.status == 503
+        }
+        #expect(noticed, "publishes were still acknowledged into a removed store")
+        #expect(refused?.text.contains("deleted or replaced") == true, "\(refused?.text ?? "")")
+        #expect(try call(server.port, "GET", "/healthz").status == 200)
+        #expect(!subscriber.isClosed, "streams go on")
     }
 }
