@@ -7,7 +7,7 @@ import Testing
 import Topics
 
 /// ``MultiFeed`` on its own: frames pass whole, in each source's order, whatever the read sizes.
-@Suite("MultiFeed: several feeds as one stream", .serialized, .timeLimit(.minutes(1)))
+@Suite("MultiFeed: several feeds as one stream", .serialized, .timeLimit(.minutes(3)))
 struct MultiFeedTests {
     private func withSources(_ body: (Hub, TailRegistry, TemporaryDirectory) throws -> Void) throws {
         let hub = Hub()

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("Daemon: requests and plain responses over loopback", .timeLimit(.minutes(1)))
+@Suite("Daemon: requests and plain responses over loopback", .timeLimit(.minutes(3)))
 struct DaemonTests {
     @Test func servesBytesWithStatusAndHeaders() throws {
         try withDaemon(

@@ -7,7 +7,7 @@ import Threading
 
 /// A connection must send a request's line and headers within the head timeout (slowloris); once they are in, a
 /// request or a stream may take as long as it needs.
-@Suite("Daemon: request heads are due within the head timeout", .serialized, .timeLimit(.minutes(1)))
+@Suite("Daemon: request heads are due within the head timeout", .serialized, .timeLimit(.minutes(3)))
 struct HeadDeadlineTests {
     /// Answers `/stream` with a stream of `channel` and anything else with a short text.
     private func daemon(_ channel: Channel, headTimeout: Int, _ body: (Daemon) throws -> Void) throws {

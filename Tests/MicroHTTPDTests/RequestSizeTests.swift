@@ -3,7 +3,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Daemon: requests too large for the connection memory", .timeLimit(.minutes(1)))
+@Suite("Daemon: requests too large for the connection memory", .timeLimit(.minutes(3)))
 struct RequestSizeTests {
     /// Runs `body` against a daemon with the default connection memory (8 KiB) that counts its refusals for size and
     /// the requests its handler saw.

@@ -6,7 +6,7 @@ import Threading
 
 /// A deferred response with a `settle`: the connection waits a pass of its event thread instead of being suspended,
 /// and the settle, run there, may answer it.
-@Suite("Daemon: deferred responses settled on the event thread's next pass", .timeLimit(.minutes(1)))
+@Suite("Daemon: deferred responses settled on the event thread's next pass", .timeLimit(.minutes(3)))
 struct SettleTests {
     /// What one settle call saw.
     private struct Call: Sendable {

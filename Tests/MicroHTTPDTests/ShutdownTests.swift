@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("Daemon: stopping with connections open", .serialized, .timeLimit(.minutes(1)))
+@Suite("Daemon: stopping with connections open", .serialized, .timeLimit(.minutes(3)))
 struct ShutdownTests {
     private func start(_ handler: @escaping @Sendable (Request) -> Response) throws -> Daemon {
         let daemon = Daemon(configuration: DaemonConfiguration(), handler: TestHandler(handler))

@@ -9,7 +9,7 @@ import Threading
 ///
 /// libmicrohttpd 0.9.75 leaves the socket of a stream that ends with an error after it was parked open while an older
 /// connection sits idle (see `ResponseStream`), so these count the daemon's sockets rather than its streams.
-@Suite("Daemon: a finished stream gives its socket back", .serialized, .timeLimit(.minutes(1)))
+@Suite("Daemon: a finished stream gives its socket back", .serialized, .timeLimit(.minutes(3)))
 struct SocketReleaseTests {
     /// What else is connected while streams come and go.
     enum Company: Sendable, CaseIterable, CustomTestStringConvertible {

@@ -12,7 +12,7 @@ private final class Idle: StreamSource {
     func closed(_ reason: StreamCloseReason) {}
 }
 
-@Suite("StreamWaker: what a producer holds to wake a stream", .timeLimit(.minutes(1)))
+@Suite("StreamWaker: what a producer holds to wake a stream", .timeLimit(.minutes(3)))
 struct StreamWakerTests {
     @Test func aWakerKeepsNeitherTheStreamNorItsSourceAlive() {
         weak var stream: ResponseStream?

@@ -10,7 +10,7 @@ import Testing
 
 /// Tokens on every route, over real sockets: which token gets in, which gets 401 and which 403, where a token may come
 /// from, and a stream that ends when its token expires.
-@Suite("Auth: tokens and grants", .serialized, .timeLimit(.minutes(1)))
+@Suite("Auth: tokens and grants", .serialized, .timeLimit(.minutes(3)))
 struct AuthTests {
     private static let secret = Array("a-test-secret-of-more-than-thirty-two-bytes".utf8)
 
@@ -269,7 +269,7 @@ struct AuthTests {
 }
 
 /// The real binary's flags for tokens and protected mode.
-@Suite("Auth: the command line", .timeLimit(.minutes(1)))
+@Suite("Auth: the command line", .timeLimit(.minutes(3)))
 struct AuthCommandLineTests {
     @Test func everyInterfaceWithoutAKeyRefusesToStartAndSaysHowToGoOn() throws {
         let server = try SpoutProcess(["--host", "0.0.0.0", "--in-memory"], waitForListening: false)

@@ -6,7 +6,7 @@ import Testing
 /// What a web page cannot make a user's browser do to a local Spout: read it through DNS rebinding (a foreign `Host`)
 /// or publish, create and delete through it (a foreign `Origin` or `Sec-Fetch-Site: cross-site`). Real sockets, the
 /// server in process.
-@Suite("Browser guard: Host and Origin", .serialized, .timeLimit(.minutes(1)))
+@Suite("Browser guard: Host and Origin", .serialized, .timeLimit(.minutes(3)))
 struct BrowserGuardTests {
     /// One request with exactly these header lines (no `Host` unless given), on HTTP/1.1 or 1.0.
     private func raw(_ port: Int, _ method: String, _ path: String, _ headers: [String], body: String = "", version: String = "1.1") throws

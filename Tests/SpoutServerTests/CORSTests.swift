@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Cross-origin access: off by default; for configured origins, preflight answered and every answer marked.
-@Suite("CORS", .serialized, .timeLimit(.minutes(1)))
+@Suite("CORS", .serialized, .timeLimit(.minutes(3)))
 struct CORSTests {
     private let viewer = "http://viewer.example:3000"
 

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Details of `API.md` that a black-box run against the contract found the server did not keep.
-@Suite("Contract details: subtree figures, gap fields, whole numbers", .timeLimit(.minutes(1)))
+@Suite("Contract details: subtree figures, gap fields, whole numbers", .timeLimit(.minutes(3)))
 struct ContractDetailTests {
     @Test func aTopicShowsItsSubtreesFigures() throws {
         try withServer { port in

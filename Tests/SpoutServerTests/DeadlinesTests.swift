@@ -5,7 +5,7 @@ import Threading
 @testable import SpoutServer
 
 /// The one thread that keeps every long-poll's deadline.
-@Suite("Deadlines", .timeLimit(.minutes(1)))
+@Suite("Deadlines", .timeLimit(.minutes(3)))
 struct DeadlinesTests {
     @Test func actionsRunInDeadlineOrderAndCancelledOnesNever() {
         let deadlines = Deadlines()

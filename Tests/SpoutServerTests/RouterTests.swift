@@ -5,7 +5,7 @@ import SpoutServer
 import TestSupport
 import Testing
 
-@Suite("Routing, errors and static files", .timeLimit(.minutes(1)))
+@Suite("Routing, errors and static files", .timeLimit(.minutes(3)))
 struct RouterTests {
     /// Runs a server on a free port with a fresh public directory holding `index.html`, `app.js` and a symlink that
     /// points outside it.

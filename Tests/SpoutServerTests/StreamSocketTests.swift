@@ -5,7 +5,7 @@ import Testing
 
 /// The real `spout` closes the socket of every stream whose client leaves, with an idle keep-alive client connected
 /// (libmicrohttpd 0.9.75 leaves such sockets open otherwise; see `ResponseStream`). Counted from `/proc/PID/fd`.
-@Suite("spout closes the sockets of streams whose clients leave", .serialized, .timeLimit(.minutes(1)))
+@Suite("spout closes the sockets of streams whose clients leave", .serialized, .timeLimit(.minutes(3)))
 struct StreamSocketTests {
     @Test func topicTailAndMergedStreamsCloseTheirSocketsBesideAnIdleKeepAliveClient() throws {
         let directory = TemporaryDirectory("spout-stream-sockets")

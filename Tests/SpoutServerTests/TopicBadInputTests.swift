@@ -3,7 +3,7 @@ import SpoutServer
 import TestSupport
 import Testing
 
-@Suite("Topics: every bad input gets its status and error body", .serialized, .timeLimit(.minutes(1)))
+@Suite("Topics: every bad input gets its status and error body", .serialized, .timeLimit(.minutes(3)))
 struct TopicBadInputTests {
     private func expectError(
         _ reply: JSONReply,

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("DataStore: messages kept and forgotten", .timeLimit(.minutes(1)))
+@Suite("DataStore: messages kept and forgotten", .timeLimit(.minutes(3)))
 struct DataStoreTests {
     private func record(_ sequence: UInt64, _ data: String = "x") -> MessageRecord {
         MessageRecord(sequence: sequence, topic: "t\(sequence % 3)", time: 1_700_000_000_000 + Int64(sequence), event: nil, isJSON: false, data: data)

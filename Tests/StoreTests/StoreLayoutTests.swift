@@ -5,7 +5,7 @@ import Threading
 
 /// A data directory of an earlier layout opens and is brought up to this one; a tail's published cursor is committed
 /// with the messages that carry its lines.
-@Suite("DataStore: layouts and tails into topics", .timeLimit(.minutes(1)))
+@Suite("DataStore: layouts and tails into topics", .timeLimit(.minutes(3)))
 struct StoreLayoutTests {
     /// Writes a data directory as layout 1 wrote it: one tail, the epoch, no topic columns.
     private func writeLayoutOne(_ folder: TemporaryDirectory, file: String) throws {

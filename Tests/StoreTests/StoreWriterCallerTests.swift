@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("StoreWriter: callers commit their own jobs", .timeLimit(.minutes(1)))
+@Suite("StoreWriter: callers commit their own jobs", .timeLimit(.minutes(3)))
 struct StoreWriterCallerTests {
     private func open(
         _ directory: TemporaryDirectory, commitsOnCaller: Bool = true, quietCommits: Int = 30, quietWindow: Duration = .seconds(60),

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import Threading
 
-@Suite("StoreWriter: one writer, group commit", .timeLimit(.minutes(1)))
+@Suite("StoreWriter: one writer, group commit", .timeLimit(.minutes(3)))
 struct StoreWriterTests {
     private func open(_ directory: TemporaryDirectory, _ policy: FsyncPolicy = .interval) throws -> (StoreWriter, Database) {
         let database = try Database(path: directory.file("w.db"))

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// What lines look like on the stream, whatever the file holds.
-@Suite("Tails: lines, whatever the file holds", .serialized, .timeLimit(.minutes(1)))
+@Suite("Tails: lines, whatever the file holds", .serialized, .timeLimit(.minutes(3)))
 struct TailContentTests {
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Only regular files under the allowed roots, checked on real paths.
-@Suite("Tails: registering, and the allowed roots", .serialized, .timeLimit(.minutes(1)))
+@Suite("Tails: registering, and the allowed roots", .serialized, .timeLimit(.minutes(3)))
 struct TailRegistrationTests {
     private func refusal(_ body: () throws(TailError) -> Void) -> TailError? {
         do {

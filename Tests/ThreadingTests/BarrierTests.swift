@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.BarrierTests`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct BarrierTests {
     private static let parties = 5
 

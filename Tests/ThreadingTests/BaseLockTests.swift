@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.BaseLockTests`, run against every lock kind: what recursive and non-recursive locks share.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct BaseLockTests {
     private struct Failure: Error {}
 

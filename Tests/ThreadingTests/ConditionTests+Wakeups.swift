@@ -3,7 +3,7 @@ import Threading
 
 extension ConditionTests {
     /// Who `notify` wakes, in what order, and how `wait` hands the lock back: guarantees beyond CPython's suite.
-    @Suite(.timeLimit(.minutes(1)))
+    @Suite(.timeLimit(.minutes(3)))
     struct Wakeups {
         @Test(arguments: ConditionLockKind.allCases)
         func waitForDoesNotWaitWhenThePredicateAlreadyHolds(kind: ConditionLockKind) {

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.ConditionTests`, run against conditions over each kind of lock.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct ConditionTests {
     /// What one `wait` returned, and the phase the main thread was in when the waiter went on.
     private struct Wake: Equatable, Sendable {

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.EventTests`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct EventTests {
     @Test func isSetFollowsSetAndClear() {
         let event = Event()

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.LockTests`: non-recursive locks, which any thread may release.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct LockTests {
     @Test(arguments: LockKind.releasableByAnyThread)
     func reacquireBlocksUntilReleased(kind: LockKind) throws {
@@ -74,7 +74,7 @@ struct LockTests {
 }
 
 /// CPython's `lock_tests.RLockTests`: recursive locks, which only their owner releases.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct RLockTests {
     @Test(arguments: LockKind.reentrant)
     func reacquireByTheOwnerDoesNotBlock(kind: LockKind) {

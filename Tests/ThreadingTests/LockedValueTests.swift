@@ -3,7 +3,7 @@ import Testing
 import Threading
 
 /// `LockedValue`, which has no counterpart in Python: exclusion under many threads, errors, and values it guards.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct LockedValueTests {
     private enum Failure: Error, Equatable {
         case first

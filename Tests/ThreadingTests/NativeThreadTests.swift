@@ -3,7 +3,7 @@ import Testing
 import Threading
 
 /// CPython's `test_threading.ThreadTests` cases that apply to `NativeThread`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct NativeThreadTests {
     /// The calling thread's name as the kernel keeps it.
     private static func kernelThreadName() -> String {
@@ -117,7 +117,7 @@ struct NativeThreadTests {
 }
 
 /// CPython's `test_threading.TimerTests`, and the behaviour `threading.Timer` documents.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct TimerTests {
     @Test func actionRunsAfterTheInterval() throws {
         let interval = Duration.milliseconds(100)

@@ -3,7 +3,7 @@ import Threading
 
 /// The misuses where Python raises `RuntimeError` or `ValueError` and this module traps, because they can only be
 /// bugs. Each runs in a child process, which must die of the right precondition.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct PreconditionTests {
     @Test func releasingAnUnlockedLockTraps() async {
         // CPython's test_releasing_unacquired_lock.

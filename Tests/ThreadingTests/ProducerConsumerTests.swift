@@ -3,7 +3,7 @@ import Threading
 
 /// The classic producer/consumer designs: a producer thread sends 0..<10,000 to a consumer thread, and every message
 /// must arrive exactly once and in order. Every wait is bounded by the watchdog, so a lost wakeup fails the test.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct ProducerConsumerTests {
     private static let messageCount = 10_000
 

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `test_queue` task accounting cases: `task_done` and `join`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct QueueJoinTests {
     @Test(arguments: QueueKind.allCases)
     func taskDoneOnAFreshQueueThrows(kind: QueueKind) {

@@ -3,7 +3,7 @@ import Threading
 
 extension QueueShutdownTests {
     /// Shutdown seen from other threads: blocked calls wake, and a many-thread run ends cleanly.
-    @Suite(.timeLimit(.minutes(1)))
+    @Suite(.timeLimit(.minutes(3)))
     struct Threads {
         @Test(arguments: QueueKind.allCases)
         func shutdownWakesAPendingGet(kind: QueueKind) {

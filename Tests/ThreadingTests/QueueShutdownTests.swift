@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython 3.13's `test_queue` shutdown cases, run against all three queue kinds.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct QueueShutdownTests {
     @Test(arguments: QueueKind.allCases)
     func shutdownEmptyQueueRefusesPutAndGet(kind: QueueKind) {

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `test_queue.BaseQueueTestMixin`, run against `Queue`, `LifoQueue` and `PriorityQueue`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct QueueTests {
     private static let queueSize = 5
 

@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// CPython's `lock_tests.BaseSemaphoreTests`, run against `Semaphore` and `BoundedSemaphore`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct BaseSemaphoreTests {
     @Test(arguments: SemaphoreKind.allCases)
     func acquireAndRelease(kind: SemaphoreKind) throws {
@@ -144,7 +144,7 @@ struct BaseSemaphoreTests {
 }
 
 /// CPython's `lock_tests.SemaphoreTests`: what only unbounded semaphores do.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct SemaphoreTests {
     private struct Failure: Error {}
 
@@ -196,7 +196,7 @@ struct SemaphoreTests {
 }
 
 /// CPython's `lock_tests.BoundedSemaphoreTests` and `test_threading.test_BoundedSemaphore_limit`.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct BoundedSemaphoreTests {
     @Test func releaseBeyondTheInitialValueThrows() throws {
         let semaphore = BoundedSemaphore()

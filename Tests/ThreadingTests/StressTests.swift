@@ -2,7 +2,7 @@ import Testing
 import Threading
 
 /// Many threads hammering one primitive, checking its invariant on every step and exact totals at the end.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct StressTests {
     @Test(arguments: LockKind.allCases)
     func lockGivesMutualExclusion(kind: LockKind) throws {

@@ -7,7 +7,7 @@ import Testing
 import Threading
 import Topics
 
-@Suite("Backpressure policies, without sockets", .timeLimit(.minutes(1)))
+@Suite("Backpressure policies, without sockets", .timeLimit(.minutes(3)))
 struct PolicyTests {
     private func hub(policy: BackpressurePolicy, queue: Int, retention: Int = 100) throws -> Hub {
         let hub = Hub()
