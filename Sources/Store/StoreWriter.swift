@@ -17,25 +17,6 @@ public final class StoreWriter: @unchecked Sendable {
     // Unchecked: `database` is used by whoever set `committing` (under `work`'s lock) until it clears it, so by one
     // thread at a time; the other stored variables are guarded by `work`'s lock, but `thread`, touched only by `start`
     // and `stop`, which the owner calls in order; the metrics are thread-safe.
-    /// One write, and what to tell its owner once it is committed.
-    public struct Job: Sendable {
-        let write: @Sendable (Database) throws(StoreError) -> Void
-        let done: @Sendable (StoreError?) -> Void
-        let bytes: Int
-        let byCaller: Bool
-    }
-
-    /// How a caller commits its own jobs with ``commitQueued(_:)``.
-    public enum CallerCommit: Sendable {
-        /// Right after handing them in: only if the store is quiet; otherwise they wait for a later call.
-        case ifQuiet
-        /// Commit them; if a commit under way began less than `commitWait` ago and callers may commit, answer `false`:
-        /// call again shortly, rather than wake the writer's thread for them.
-        case mayWait
-        /// Commit them, or leave them to the writer's thread.
-        case now
-    }
-
     /// The figures for `/metrics`.
     public let metrics = StoreMetrics()
     private let database: Database
