@@ -12,10 +12,12 @@ public enum TokenMinter {
         case privateKey(String)
     }
 
-    /// A token granting `grants`, valid for `lifetime` from now (or for ever when `nil`), and only after `delay` from
-    /// now if given (its `nbf`).
+    /// A token granting `grants`, valid for `lifetime` from now (or for ever when `nil`), only after `delay` from now if
+    /// given (its `nbf`), and for `audience` if given (its `aud`).
     /// - Throws: ``AuthSetupError`` if the key cannot sign.
-    public static func mint(_ grants: Grants, lifetime: Duration?, key: Key, delay: Duration? = nil) throws(AuthSetupError) -> String {
+    public static func mint(
+        _ grants: Grants, lifetime: Duration?, key: Key, delay: Duration? = nil, audience: String? = nil
+    ) throws(AuthSetupError) -> String {
         let keys = JWTKeyCollection()
         do {
             switch key {
@@ -34,7 +36,9 @@ public enum TokenMinter {
             let now = Date().timeIntervalSince1970.rounded(.down)
             let expires = lifetime.map { Date(timeIntervalSince1970: now + Double($0.components.seconds)) }
             let notBefore = delay.map { Date(timeIntervalSince1970: now + Double($0.components.seconds)) }
-            let claims = SpoutClaims(exp: expires.map { ExpirationClaim(value: $0) }, nbf: notBefore.map { NotBeforeClaim(value: $0) }, spout: grants)
+            let claims = SpoutClaims(
+                exp: expires.map { ExpirationClaim(value: $0) }, aud: audience.map { AudienceClaim(value: [$0]) },
+                nbf: notBefore.map { NotBeforeClaim(value: $0) }, spout: grants)
             return try Blocking.run { try await keys.sign(claims) }
         } catch let error as AuthSetupError {
             throw error

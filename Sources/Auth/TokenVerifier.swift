@@ -22,20 +22,24 @@ public struct VerifiedToken: Sendable, Equatable {
 public final class TokenVerifier: Sendable {
     /// The one algorithm accepted: `HS256`, `RS256` or `ES256`.
     public let algorithm: String
+    /// The name a token's `aud` must include, if one is required (`--auth-audience`).
+    public let audience: String?
     private let keys: JWTKeyCollection
     private let accepted = LockedValue<[String: VerifiedToken]>([:])
 
     /// How many accepted tokens are remembered.
     public static let cacheLimit = 4096
 
-    private init(algorithm: String, keys: JWTKeyCollection) {
+    private init(algorithm: String, keys: JWTKeyCollection, audience: String?) {
         self.algorithm = algorithm
         self.keys = keys
+        self.audience = audience
     }
 
-    /// A verifier of HS256 tokens signed with `secret` (at least 32 bytes).
+    /// A verifier of HS256 tokens signed with `secret` (at least 32 bytes); with an `audience`, only of tokens whose
+    /// `aud` includes it.
     /// - Throws: ``AuthSetupError`` if the secret is too short.
-    public static func hmac(secret: [UInt8]) throws(AuthSetupError) -> TokenVerifier {
+    public static func hmac(secret: [UInt8], audience: String? = nil) throws(AuthSetupError) -> TokenVerifier {
         guard secret.count >= 32 else {
             throw AuthSetupError("the secret has \(secret.count) bytes; HS256 needs at least 32 (for example: openssl rand -base64 48)")
         }
@@ -45,20 +49,21 @@ public final class TokenVerifier: Sendable {
         } catch {
             throw AuthSetupError("the secret could not be used: \(error)")
         }
-        return TokenVerifier(algorithm: "HS256", keys: keys)
+        return TokenVerifier(algorithm: "HS256", keys: keys, audience: audience)
     }
 
-    /// A verifier of RS256 or ES256 tokens, as the PEM public key is RSA or P-256.
+    /// A verifier of RS256 or ES256 tokens, as the PEM public key is RSA or P-256; with an `audience`, only of tokens
+    /// whose `aud` includes it (an identity provider's key signs tokens for many services).
     /// - Throws: ``AuthSetupError`` if the PEM is neither.
-    public static func publicKey(pem: String) throws(AuthSetupError) -> TokenVerifier {
+    public static func publicKey(pem: String, audience: String? = nil) throws(AuthSetupError) -> TokenVerifier {
         let keys = JWTKeyCollection()
         if let key = try? ES256PublicKey(pem: pem) {
             _ = try? Blocking.run { await keys.add(ecdsa: key) }
-            return TokenVerifier(algorithm: "ES256", keys: keys)
+            return TokenVerifier(algorithm: "ES256", keys: keys, audience: audience)
         }
         if let key = try? Insecure.RSA.PublicKey(pem: pem) {
             _ = try? Blocking.run { await keys.add(rsa: key, digestAlgorithm: .sha256) }
-            return TokenVerifier(algorithm: "RS256", keys: keys)
+            return TokenVerifier(algorithm: "RS256", keys: keys, audience: audience)
         }
         throw AuthSetupError("the public key is neither an RSA nor a P-256 (ES256) key in PEM form")
     }
@@ -104,6 +109,11 @@ public final class TokenVerifier: Sendable {
             throw .invalid("its claims could not be read (\(error.reason ?? "\(error.errorType)"))")
         } catch {
             throw .invalid("it could not be read (\(error))")
+        }
+        if let audience, !(claims.aud?.value.contains(audience) ?? false) {
+            throw .invalid(
+                claims.aud == nil ? "it names no audience (aud); this server requires \(audience)" : "its audience (aud) does not include \(audience)"
+            )
         }
         return VerifiedToken(
             grants: claims.spout ?? Grants(), expires: claims.exp.map { Self.seconds($0.value) },

@@ -33,6 +33,12 @@ struct Serve: ParsableCommand {
             "A PEM file with the RSA (RS256) or P-256 (ES256) public key that tokens are signed for: every route but /healthz and the viewer's files needs a token."
     )
     var authPublicKey: String?
+    @Option(
+        name: .customLong("auth-audience"),
+        help:
+            "A name a token's aud claim must include (with --auth-secret or --auth-public-key): tokens that a shared key signed for other services are refused."
+    )
+    var authAudience: String?
     @Flag(name: .customLong("no-auth"), help: "Serve without tokens on an address other than loopback, on purpose.")
     var noAuth = false
     @Option(name: .customLong("tls-cert"), help: "A PEM certificate (chain) to serve HTTPS with; needs --tls-key.")

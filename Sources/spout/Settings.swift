@@ -90,7 +90,14 @@ struct Settings {
     private mutating func readAuth(_ flags: Serve) throws {
         let secret = flags.authSecret ?? Self.environment("AUTH_SECRET")
         let publicKey = flags.authPublicKey ?? Self.environment("AUTH_PUBLIC_KEY")
+        let audience = flags.authAudience ?? Self.environment("AUTH_AUDIENCE")
         server.noAuth = try flags.noAuth || Self.switchedOn("NO_AUTH")
+        if audience != nil && secret == nil && publicKey == nil {
+            throw ValidationError("--auth-audience names whom tokens are for: it needs --auth-secret or --auth-public-key")
+        }
+        if let audience, audience.isEmpty || audience.contains(where: \.isWhitespace) {
+            throw ValidationError("--auth-audience takes a name without spaces, such as spout.example.com")
+        }
         if secret != nil && publicKey != nil { throw ValidationError("give --auth-secret or --auth-public-key, not both") }
         if server.noAuth && (secret != nil || publicKey != nil) {
             throw ValidationError("--no-auth serves without tokens: give it or --auth-secret/--auth-public-key, not both")
@@ -99,10 +106,10 @@ struct Settings {
             if let secret {
                 var bytes = try Self.contents(of: secret, "--auth-secret")
                 while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
-                server.tokens = try TokenVerifier.hmac(secret: bytes)
+                server.tokens = try TokenVerifier.hmac(secret: bytes, audience: audience)
             } else if let publicKey {
                 server.tokens = try TokenVerifier.publicKey(
-                    pem: String(decoding: try Self.contents(of: publicKey, "--auth-public-key"), as: UTF8.self))
+                    pem: String(decoding: try Self.contents(of: publicKey, "--auth-public-key"), as: UTF8.self), audience: audience)
             }
         } catch let error as AuthSetupError {
             throw ValidationError("\(secret != nil ? "--auth-secret" : "--auth-public-key"): \(error.description)")
@@ -152,7 +159,7 @@ struct Settings {
         [
             "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
             "CONNECTION_MEMORY", "HEADER_TIMEOUT", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
-            "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
+            "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "AUTH_AUDIENCE", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
             "SERVER", "TOKEN",
         ].map { "SPOUT_" + $0 })
 

@@ -27,6 +27,8 @@ struct Token: ParsableCommand {
     var admin = false
     @Option(help: "How long the token is valid: 90s, 30m, 12h, 7d, or never (default 1h).")
     var ttl = "1h"
+    @Option(help: "Whom the token is for (its aud claim), for a server started with --auth-audience.")
+    var audience: String?
 
     func validate() throws {
         guard (secret == nil) != (privateKey == nil) else { throw ValidationError("give --secret FILE or --private-key FILE") }
@@ -49,7 +51,7 @@ struct Token: ParsableCommand {
         let grants = Grants(publish: publish, subscribe: subscribe, tails: tail, admin: admin)
         let lifetime = try lifetime()
         do throws(AuthSetupError) {
-            print(try TokenMinter.mint(grants, lifetime: lifetime, key: key))
+            print(try TokenMinter.mint(grants, lifetime: lifetime, key: key, audience: audience))
         } catch {
             // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
             FileHandle.standardError("spout token: \(error.description)")

@@ -140,3 +140,21 @@ def test_the_viewer_asks_for_a_token_and_its_cookie_authorizes_the_event_source(
         context.close()
     finally:
         server.stop()
+
+
+def test_an_audience_refuses_tokens_made_for_other_services(secret_file):
+    server = Server("--auth-secret", str(secret_file), "--auth-audience", "spout.test")
+    try:
+        ours = mint(secret_file, "--admin", "--audience", "spout.test")
+        assert request(server, "GET", "/topics", token=ours)[0] == 200
+        # Signed with the same key, for another service, or for no one in particular: refused.
+        for token, said in ((mint(secret_file, "--admin", "--audience", "billing.test"), "does not include spout.test"),
+                            (mint(secret_file, "--admin"), "names no audience")):
+            status, body = request(server, "GET", "/topics", token=token)
+            assert status == 401 and said in body["error"]["message"], body
+    finally:
+        server.stop()
+    # Without a key to check tokens with, an audience means nothing: refused before anything starts.
+    refused = subprocess.run([SPOUT, "serve", "--in-memory", "--port", "0", "--auth-audience", "spout.test"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 64 and "--auth-audience" in refused.stderr, refused.stderr
