@@ -46,9 +46,21 @@ public final class DataStore: @unchecked Sendable {
             )
         }
         try database.useWriteAheadLog(fsync)
-        let recovered = try Self.recover(database, path: path, logBytes: logBytes)
-        recovery = recovered?.sentence
+        var recovered = try Self.recover(database, path: path, logBytes: logBytes)
         try Self.migrate(database, epoch: newEpoch())
+        // Marked open until a clean close: a store that was not closed cleanly always leaves its log behind, so one
+        // without a log lost it (deleted while the server was down), and with it what it held since its last checkpoint.
+        if logBytes == 0, try database.value("SELECT value FROM meta WHERE key = 'open'") == "1" {
+            recovered = Recovery(
+                sentence:
+                    "the store was not closed cleanly (a crash or kill -9) and its log \(path)-wal is gone: what was committed since its last checkpoint is lost; a new epoch begins, so that clients resuming from before are told",
+                mayHaveLost: true)
+        }
+        try database.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
+        // Into the file itself at once (the log keeps its frames, so a crash still leaves it behind): a log lost later
+        // is then told, and the epoch is there to keep.
+        _ = try database.prepare("PRAGMA wal_checkpoint(PASSIVE)").step()
+        recovery = recovered?.sentence
         if recovered?.mayHaveLost == true {
             let renewed = try database.prepare("UPDATE meta SET value = ? WHERE key = 'epoch'")
             renewed.bind(1, newEpoch())
@@ -80,11 +92,19 @@ public final class DataStore: @unchecked Sendable {
     public func start() {
         let path = directory.file(Self.fileName)
         let identity = Self.identity(of: path)
-        // Removed or replaced while running (rm -rf of the data directory): commits would go to a file no restart
-        // reads, so every one is refused (503) rather than acknowledged.
+        let logSeen = LockedValue(Self.identity(of: path + "-wal"))
+        // Removed or replaced while running (rm -rf of the data directory, or of the log alone): commits would go to a
+        // file no restart reads, so every one is refused (503) rather than acknowledged. SQLite only ever truncates the
+        // log while it is open, so once seen it keeps its identity.
         checkpointer.start { [writer] in
-            guard Self.identity(of: path) != identity else { return }
-            writer.refuseAll("the store's file \(path) was deleted or replaced while the server ran: nothing more can be kept; restart the server")
+            let log = Self.identity(of: path + "-wal")
+            let logLost = logSeen.withLock { seen in
+                defer { if log != nil { seen = log } }
+                return seen != nil && log != seen
+            }
+            guard Self.identity(of: path) != identity || logLost else { return }
+            writer.refuseAll(
+                "the store's file \(path) or its log was deleted or replaced while the server ran: nothing more can be kept; restart the server")
         }
         writer.start()
     }
@@ -93,6 +113,7 @@ public final class DataStore: @unchecked Sendable {
     public func close() {
         delete(evictions.drain())
         writer.stop()
+        try? database.execute("UPDATE meta SET value = '0' WHERE key = 'open'")
         checkpointer.stop()
         database.close()
     }

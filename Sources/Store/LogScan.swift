@@ -31,12 +31,13 @@ struct LogScan {
         var salts = headerIsValid ? [Self.word(header, 16), Self.word(header, 20)] : nil
         var commits: [Int] = []
         var index = 0
+        // Every frame is looked at: one garbled in the middle (its salts unreadable too) must not hide the commits after
+        // it, and frames of earlier cycles, past the current one's end, carry other salts.
         while 32 + (index + 1) * (page + 24) <= size {
             let frame = Self.read(fd, at: 32 + index * (page + 24), count: 24)
             let frameSalts = [Self.word(frame, 8), Self.word(frame, 12)]
             if salts == nil { salts = frameSalts }
-            guard frameSalts == salts else { break }
-            if Self.word(frame, 4) != 0 { commits.append(index) }
+            if frameSalts == salts, Self.word(frame, 4) != 0 { commits.append(index) }
             index += 1
         }
         commitFrames = commits

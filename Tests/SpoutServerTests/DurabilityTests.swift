@@ -208,16 +208,36 @@ struct DurabilityTests {
         #expect(try call(server.port, "POST", "/topics/torn/messages", json: #"{"data":"after"}"#).status == 201)
     }
 
-    @Test func aLogWhoseHeaderIsDamagedIsNotSaidToBeKeptAndANewEpochBegins() throws {
+    /// How a test damages the log left by a `kill -9`, and what the start must then say.
+    enum LogDamage: String, CaseIterable, Sendable {
+        case headerZeroed = "its header was damaged"
+        case frameOverwritten = "it was damaged after its first"
+        case fileDeleted = "-wal is gone"
+    }
+
+    @Test(arguments: LogDamage.allCases)
+    func aDamagedLogIsNotSaidToBeKeptAndANewEpochBegins(_ damage: LogDamage) throws {
         let data = TemporaryDirectory("spout-durable")
         let ids = try publishThenKill(data, "garbled")
-        // Zeros over the log's header: SQLite then reads none of it.
-        let handle = try #require(FileHandle(forWritingAtPath: data.file(DataStore.fileName + "-wal")))
-        try handle.write(contentsOf: Data(count: 32))
-        try handle.close()
+        let log = data.file(DataStore.fileName + "-wal")
+        switch damage {
+        case .headerZeroed:
+            // SQLite then reads none of it.
+            let handle = try #require(FileHandle(forWritingAtPath: log))
+            try handle.write(contentsOf: Data(count: 32))
+            try handle.close()
+        case .frameOverwritten:
+            // A whole frame, its header too, in the middle: SQLite keeps the frames before it.
+            let handle = try #require(FileHandle(forWritingAtPath: log))
+            try handle.seek(toOffset: UInt64(32 + 5 * (4096 + 24)))
+            try handle.write(contentsOf: Data(repeating: 0xAB, count: 4096 + 24))
+            try handle.close()
+        case .fileDeleted:
+            try FileManager.default.removeItem(atPath: log)
+        }
         let server = try SpoutProcess(["--data-dir", data.path])
         defer { server.stop() }
-        #expect(server.log.contains("its header was damaged") && !server.log.contains("keeping every committed"), "\(server.log)")
+        #expect(server.log.contains(damage.rawValue) && !server.log.contains("keeping every committed"), "\(server.log)")
         // Ids of the new epoch: none is given out again for another message, and a resume from before is told. (The
         // topic itself may be among what was lost.)
         #expect([200, 201].contains(try call(server.port, "POST", "/topics", json: #"{"name":"garbled"}"#).status))
