@@ -31,11 +31,14 @@ struct StreamOptions {
     }
 
     /// Whether an `Accept` header prefers NDJSON (`application/x-ndjson`, or `application/ndjson`): it names it with a
-    /// `q` above 0 and not below that of `text/event-stream`. On a tie NDJSON wins: the client named it on purpose.
+    /// `q` above 0 and not below that of `text/event-stream` (or, when that is not named, of `text/*`, else of `*/*`:
+    /// the most specific range decides). On a tie NDJSON wins: the client named it on purpose.
     static func acceptsNDJSON(_ header: String?) -> Bool {
         guard let header else { return false }
         var ndjson = 0.0
-        var eventStream = 0.0
+        var eventStream: Double?
+        var anyText: Double?
+        var anything: Double?
         for range in header.split(separator: ",") {
             let parts = range.split(separator: ";").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
             guard let type = parts.first else { continue }
@@ -43,11 +46,13 @@ struct StreamOptions {
             let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }.map { min(max($0, 0), 1) } ?? 1
             switch type {
             case "application/x-ndjson", "application/ndjson": ndjson = max(ndjson, q)
-            case "text/event-stream": eventStream = max(eventStream, q)
+            case "text/event-stream": eventStream = max(eventStream ?? 0, q)
+            case "text/*": anyText = max(anyText ?? 0, q)
+            case "*/*": anything = max(anything ?? 0, q)
             default: break
             }
         }
-        return ndjson > 0 && ndjson >= eventStream
+        return ndjson > 0 && ndjson >= eventStream ?? anyText ?? anything ?? 0
     }
 
     /// `?backlog=N`, 0 to 1,000,000.

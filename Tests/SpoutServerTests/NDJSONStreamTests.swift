@@ -110,6 +110,8 @@ struct NDJSONStreamTests {
             let preferences = [
                 "text/event-stream, application/x-ndjson;q=0.5": false, "application/ndjson;q=0.8, text/event-stream;q=0.8": true,
                 "application/x-ndjson;q=0.000": false, "*/*, application/x-ndjson": true, "text/event-stream": false,
+                "application/x-ndjson;q=0.5, */*;q=0.9": false, "application/x-ndjson;q=0.5, text/*;q=0.9": false,
+                "application/x-ndjson;q=0.5, text/event-stream;q=0.1, */*;q=0.9": true,
             ]
             for (accept, ndjson) in preferences { #expect(StreamOptions.acceptsNDJSON(accept) == ndjson, "\(accept)") }
             let wrong = try call(port, "GET", "/topics/quiet/events?format=xml")
