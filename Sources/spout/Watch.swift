@@ -96,7 +96,8 @@ struct Watch: ParsableCommand {
                     continue
                 }
             }
-            let path = "/events?" + (present + ["format=json"] + (appeared ? ["backlog=1000"] : [])).joined(separator: "&")
+            // A source that appeared starts as a new one would, a tail with its last lines: those written since it came.
+            let path = "/events?" + (present + ["format=json"] + (appeared ? ["backlog=1000", "lines=10"] : [])).joined(separator: "&")
             var parser = SSEParser()
             let answer: HTTPConnection.Answer?
             do throws(HTTPConnection.Failure) {

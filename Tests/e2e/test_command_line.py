@@ -170,6 +170,21 @@ def test_publish_batch_sends_a_batch_that_is_not_full_once_its_input_goes_quiet(
             publisher.kill()
 
 
+def test_publish_batch_larger_than_the_body_limit_goes_in_halves_in_order():
+    server = Server("--in-memory", "--max-body-bytes", "100000")
+    try:
+        assert call(server, "POST", "/topics", {"name": "big"})[0] == 201
+        lines = [f"{i:03d}" + "x" * 12000 for i in range(100)]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+        done = subprocess.run([SPOUT, "publish", "--server", server.url, "--batch", "100", "big"],
+                              input="\n".join(lines) + "\n", capture_output=True, text=True, env=clean, timeout=60)
+        assert done.returncode == 0, done.stderr
+        messages = call(server, "GET", "/topics/big/messages?limit=1000")[1]["messages"]
+        assert [m["data"] for m in messages] == lines
+    finally:
+        server.stop()
+
+
 def test_watch_stops_with_the_servers_word_when_its_token_expires(tmp_path):
     secret = tmp_path / "secret"
     secret.write_bytes(os.urandom(40))
