@@ -8,16 +8,6 @@ import Testing
 /// refused with 503 for the time being, a tail keeps the file it has, and everything comes back once descriptors free up.
 @Suite("Descriptors: the open-file limit reached", .serialized, .timeLimit(.minutes(2)))
 struct DescriptorLimitTests {
-    /// Sets the server's soft open-file limit, leaving the hard one.
-    private func limitOpenFiles(_ server: SpoutProcess, _ soft: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        process.arguments = ["--pid", "\(server.pid)", "--nofile=\(soft):"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("prlimit failed") }
-    }
-
     /// The lowest descriptor number the server does not use: a limit there leaves it none to open.
     private func lowestFree(_ server: SpoutProcess) throws -> Int {
         let used = Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").compactMap(Int.init))
@@ -39,7 +29,7 @@ struct DescriptorLimitTests {
         #expect(try admin.response().status == 200)
         let hard = try String(contentsOfFile: "/proc/\(server.pid)/limits", encoding: .utf8)
             .split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ", omittingEmptySubsequences: true)[4]
-        try limitOpenFiles(server, "\(try lowestFree(server))")
+        try server.limit("nofile", soft: "\(try lowestFree(server))")
 
         try admin.send("POST", "/tails", headers: [("Content-Type", "application/json")], body: Array(#"{"path":"\#(logs.file("other.log"))"}"#.utf8))
         let refused = try admin.response()
@@ -63,7 +53,7 @@ struct DescriptorLimitTests {
         #expect(viewer.events.allSatisfy { $0.event != "removed" }, "\(viewer.events.compactMap(\.event))")
 
         // Descriptors again: the new file is found (rotated), and the tail that was refused is made.
-        try limitOpenFiles(server, String(hard ?? "20000"))
+        try server.limit("nofile", soft: String(hard ?? "20000"))
         try viewer.read(timeout: 5) { client in client.events.contains { $0.data == "new one" } }
         #expect(viewer.events.compactMap(\.event).contains("rotated"))
         #expect(try call(server.port, "POST", "/tails", json: #"{"path":"\#(logs.file("other.log"))"}"#).status == 201)

@@ -11,16 +11,6 @@ import Testing
 /// written to as if it were still the store.
 @Suite("Durability: a full disk, a removed data directory", .serialized, .timeLimit(.minutes(2)))
 struct FullDiskTests {
-    private func limitFileSize(_ pid: Int32, _ limit: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        // The soft limit only (`soft:`), which may be raised again without privileges.
-        process.arguments = ["--pid", "\(pid)", "--fsize=\(limit):"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("prlimit failed") }
-    }
-
     /// Publishes 8 KB messages to `topic` until one is refused; returns the ids of those acknowledged.
     private func fill(_ port: Int, _ topic: String, over publisher: TestConnection) throws -> (acknowledged: [String], refusal: TestResponse) {
         var acknowledged: [String] = []
@@ -46,7 +36,7 @@ struct FullDiskTests {
         let payload = String(repeating: "x", count: 8000)
         for index in 0..<5 { acknowledged.append(try publish(server.port, "full", "\(index):\(payload)", connection: publisher)) }
         // No more room: every file of the server may grow by no more than it has now.
-        try limitFileSize(server.pid, "\(8 * 1024)")
+        try server.limit("fsize", soft: "\(8 * 1024)")
         let (more, answer) = try fill(server.port, "full", over: publisher)
         acknowledged += more
         #expect(answer.status == 503)
@@ -56,7 +46,7 @@ struct FullDiskTests {
         #expect(try call(server.port, "GET", "/healthz").status == 200, "the server goes on")
         #expect(server.log.contains("could not commit"), "the log is told: \(server.log)")
         // Room again: publishing goes on, and the open stream gets it.
-        try limitFileSize(server.pid, "unlimited")
+        try server.limit("fsize", soft: "unlimited")
         let after = try publish(server.port, "full", "after", connection: publisher)
         acknowledged.append(after)
         try subscriber.read(timeout: 10) { client in client.events.contains { $0.id == after } }
@@ -79,7 +69,7 @@ struct FullDiskTests {
         try createTopic(server.port, #"{"name":"keep"}"#)
         #expect(try call(server.port, "POST", "/tails", json: #"{"path":"\#(logs.file("app.log"))","name":"app"}"#).status == 201)
         let subscriber = try SSEClient(port: server.port, path: "/topics/keep/events")
-        try limitFileSize(server.pid, "\(8 * 1024)")
+        try server.limit("fsize", soft: "\(8 * 1024)")
         #expect(try fill(server.port, "keep", over: TestConnection(port: server.port)).refusal.status == 503)
 
         // A nested create: neither it nor the ancestors made for it stay, to take publishes a restart would lose.
@@ -94,7 +84,7 @@ struct FullDiskTests {
         #expect(!subscriber.events.contains { $0.event == "end" })
 
         // Room again: the retried deletes are kept, and a restart agrees with what was answered.
-        try limitFileSize(server.pid, "unlimited")
+        try server.limit("fsize", soft: "unlimited")
         #expect(try call(server.port, "DELETE", "/topics/keep").status == 204)
         #expect(try call(server.port, "DELETE", "/tails/app").status == 204)
         server.signal(SIGKILL)

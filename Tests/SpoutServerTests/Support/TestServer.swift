@@ -81,3 +81,16 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension SpoutProcess {
+    /// Sets the server's soft limit of `resource` (`fsize`, `nofile`, as `prlimit` names them) to `soft`, a number or
+    /// `unlimited`, leaving the hard one: the soft limit may be raised again without privileges.
+    func limit(_ resource: String, soft: String) throws {
+        let prlimit = Process()
+        prlimit.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        prlimit.arguments = ["--pid", "\(pid)", "--\(resource)=\(soft):"]
+        try prlimit.run()
+        prlimit.waitUntilExit()
+        guard prlimit.terminationStatus == 0 else { throw TestFailure("prlimit --\(resource) failed") }
+    }
+}
