@@ -26,10 +26,14 @@ public final class OpenFile: Sendable {
 
     /// Opens `path` read-only, following symlinks, and checks that it is a regular file.
     ///
+    /// A FIFO or a device is opened without blocking and without becoming the controlling terminal, then refused:
+    /// opening a FIFO for reading otherwise waits for a writer, and would hold the event thread that asked.
+    ///
     /// The corresponding C functions are `open` and `fstat`.
     /// - Throws: ``Failure`` when the file cannot be opened or is not a regular file.
     public init(path: String) throws(Failure) {
-        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
+        // `O_NONBLOCK` changes nothing for a regular file's reads; it only keeps the open itself from waiting.
+        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else {
             switch errno {
             case ENOENT, ENOTDIR: throw .notFound

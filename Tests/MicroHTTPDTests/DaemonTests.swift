@@ -127,9 +127,14 @@ struct DaemonTests {
         }
     }
 
-    @Test func openFileRefusesDirectoriesAndMissingFiles() {
+    @Test func openFileRefusesDirectoriesFIFOsAndMissingFiles() {
         #expect(Self.openFailure("/tmp") == .notRegularFile)
         #expect(Self.openFailure("/tmp/no/such/file") == .notFound)
+        // A FIFO with no writer: opening it for reading would wait for one, holding the event thread that asked.
+        let fifo = "/tmp/microhttpd-test-\(getpid()).fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        #expect(Self.openFailure(fifo) == .notRegularFile)
     }
 
     private static func openFailure(_ path: String) -> OpenFile.Failure? {
