@@ -100,6 +100,10 @@ public final class TokenVerifier: Sendable {
         }
         guard case .string(let alg)? = members.first(where: { $0.0 == "alg" })?.1 else { throw .invalid("its header names no algorithm") }
         guard alg == algorithm else { throw .invalid("it is signed with \(alg); this server accepts only \(algorithm)") }
+        // RFC 7515 4.1.11: a token that names extensions its reader must understand is refused by one that knows none.
+        if members.contains(where: { $0.0 == "crit" }) {
+            throw .invalid("its header names extensions this server must understand (crit), and it understands none")
+        }
         let claims: SpoutClaims
         do {
             claims = try Blocking.run { [keys] in try await keys.verify(token, as: SpoutClaims.self) }
@@ -112,7 +116,10 @@ public final class TokenVerifier: Sendable {
         }
         if let audience, !(claims.aud?.value.contains(audience) ?? false) {
             throw .invalid(
-                claims.aud == nil ? "it names no audience (aud); this server requires \(audience)" : "its audience (aud) does not include \(audience)"
+                claims.audienceUnreadable
+                    ? "its audience (aud) is neither a string nor an array of strings"
+                    : claims.aud == nil
+                        ? "it names no audience (aud); this server requires \(audience)" : "its audience (aud) does not include \(audience)"
             )
         }
         return VerifiedToken(

@@ -1,10 +1,16 @@
 """Security in a real Chromium against a real server: a page of another origin tries to use the user's browser against
-a local Spout (and gets nothing), and the viewer signs in with a token whose cookie authorizes its EventSource.
+a local Spout (and gets nothing), and the viewer signs in with a token whose cookie authorizes its EventSource; and
+tokens signed here with headers and claims `spout token` never makes.
 """
 
+import base64
+import hashlib
+import hmac
 import http.server
+import json
 import subprocess
 import threading
+import time
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -158,3 +164,37 @@ def test_an_audience_refuses_tokens_made_for_other_services(secret_file):
     refused = subprocess.run([SPOUT, "serve", "--in-memory", "--port", "0", "--auth-audience", "spout.test"],
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 64 and "--auth-audience" in refused.stderr, refused.stderr
+
+
+def hs256(secret_file, header, claims):
+    """A token signed here with the server's secret, with whatever header and claims a test wants."""
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    signing_input = part(header) + "." + part(claims)
+    key = secret_file.read_text().strip().encode()
+    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+def test_a_token_is_read_as_rfc_7515_and_7519_say(secret_file):
+    admin = {"spout": {"admin": True}, "exp": int(time.time()) + 600}
+    plain = Server("--auth-secret", str(secret_file))
+    audience = Server("--auth-secret", str(secret_file), "--auth-audience", "spout.test")
+    try:
+        # The same claims signed here are let in, so what follows is refused for what it adds, not for the signature.
+        assert request(plain, "GET", "/topics", token=hs256(secret_file, {"alg": "HS256"}, admin))[0] == 200
+        # RFC 7515 4.1.11: a token naming extensions its reader must understand (crit) is refused by one knowing none.
+        status, body = request(plain, "GET", "/topics", token=hs256(secret_file, {"alg": "HS256", "crit": ["x-must"]}, admin))
+        assert status == 401 and "crit" in body["error"]["message"], body
+        # Without --auth-audience, aud is not read, whatever its form.
+        for aud in (42, {"x": 1}, "someone.else", ["a", "b"]):
+            assert request(plain, "GET", "/topics", token=hs256(secret_file, {"alg": "HS256"}, {**admin, "aud": aud}))[0] == 200, aud
+        # With it, aud must be a string or an array of strings that includes the name.
+        for aud, allowed in (("spout.test", True), (["x", "spout.test"], True), (42, False), ({"x": 1}, False)):
+            status, body = request(audience, "GET", "/topics", token=hs256(secret_file, {"alg": "HS256"}, {**admin, "aud": aud}))
+            assert (status == 200) == allowed, (aud, status, body)
+            if not allowed:
+                assert "audience" in body["error"]["message"] and "Decoding" not in body["error"]["message"], body
+    finally:
+        plain.stop()
+        audience.stop()
