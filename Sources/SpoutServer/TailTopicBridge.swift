@@ -40,13 +40,42 @@ final class TailTopicBridge: Sendable {
         var needsStart: Bool
         /// Whether the tail ended (deleted) or the server is stopping.
         var closed = false
+        /// What holding batches back for the topic's subscribers remembers.
+        var pacing = Pacing()
     }
 
-    /// Lines ready to publish, and the cursor after the last of them.
+    /// Lines ready to publish, and the cursor after each of them.
     struct Batch {
         var publications: [Publication] = []
-        var cursor: String?
+        var cursors: [String] = []
+
+        /// The cursor after its last line.
+        var cursor: String? { cursors.last }
+
+        /// Its first `count` lines.
+        func prefix(_ count: Int) -> Batch {
+            Batch(publications: Array(publications.prefix(count)), cursors: Array(cursors.prefix(count)))
+        }
+
+        /// What is left after its first `count` lines; `nil` when nothing is.
+        func dropping(_ count: Int) -> Batch? {
+            count >= publications.count ? nil : Batch(publications: Array(publications.dropFirst(count)), cursors: Array(cursors.dropFirst(count)))
+        }
     }
+
+    /// How long the pending batch has been held back, and when each subscriber last made room.
+    struct Pacing {
+        var holdingSince: ContinuousClock.Instant?
+        /// By subscriber: its room at the last look, and when it last grew (or the subscriber was caught up).
+        var subscribers: [ObjectIdentifier: (room: SubscriberRoom, moved: ContinuousClock.Instant)] = [:]
+    }
+
+    /// How often a held-back batch looks for room again.
+    static let pacingStep = Duration.milliseconds(5)
+    /// How long a subscriber may make no room before it holds no line back: it is not reading, so it is slow.
+    static let stalledAfter = Duration.milliseconds(100)
+    /// The longest a batch is held back for subscribers that read, but slower than the file grows: they are slow too.
+    static let longestHold = Duration.seconds(1)
 
     /// The most lines one message batch carries.
     static let batchLines = 1000
@@ -79,18 +108,70 @@ final class TailTopicBridge: Sendable {
                 state.pending = nil
                 return nil
             }
-            state.publishing = true
             return batch
         }
-        guard let ready, let cursor = ready.cursor else { return }
-        publish(ready.publications, mark: (tail: tail, cursor: cursor)) { [self] failure in
+        guard let ready else { return }
+        let count = paced(ready)
+        guard count > 0 else { return again(Self.pacingStep) }
+        let part = ready.prefix(count)
+        guard let cursor = part.cursor else { return }
+        state.withLock { $0.publishing = true }
+        publish(part.publications, mark: (tail: tail, cursor: cursor)) { [self] failure in
             let delay: Duration = state.withLock { state in
                 state.publishing = false
-                if failure == nil { state.pending = nil }
+                if failure == nil { state.pending = state.pending?.dropping(count) }
                 return failure == nil ? .zero : .seconds(1)
             }
             if let failure { context.logger.warning("tail \(tail): publishing to the topic \(topic.text) failed, trying again in 1 s: \(failure)") }
             again(delay)
+        }
+    }
+
+    /// How many of the batch's lines to publish now: as many as every subscriber of the topic that reads has room
+    /// for, so that a burst of lines read at once reaches subscribers that keep up as fast as they read it, rather than
+    /// ending them, or dropping lines for them, as slow. None, to look again in a ``pacingStep``, while they make room.
+    /// A subscriber that made no room for ``stalledAfter`` holds nothing back, and after ``longestHold`` the whole
+    /// batch goes: such subscribers are slow, and their topic's policy applies to them. The file holds the lines
+    /// meanwhile, so holding them back loses nothing. On the pump thread only.
+    private func paced(_ batch: Batch) -> Int {
+        let all = batch.publications.count
+        let rooms = context.hub.rooms(for: topic)
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            var least = (messages: Int.max, bytes: Int.max)
+            var subscribers: [ObjectIdentifier: (room: SubscriberRoom, moved: ContinuousClock.Instant)] = [:]
+            for room in rooms {
+                var moved = now
+                if let before = state.pacing.subscribers[room.subscriber], !room.caughtUp, room.messages <= before.room.messages,
+                    room.bytes <= before.room.bytes
+                {
+                    moved = before.moved
+                }
+                subscribers[room.subscriber] = (room, moved)
+                if now - moved < Self.stalledAfter { least = (min(least.messages, room.messages), min(least.bytes, room.bytes)) }
+            }
+            state.pacing.subscribers = subscribers
+            var fit = 0
+            var bytes = 0
+            for publication in batch.publications {
+                // A message's size in a queue is its SSE frame: the line, its id and the field names.
+                bytes += publication.payload.rawText.utf8.count + 64
+                guard fit < least.messages, bytes <= least.bytes else { break }
+                fit += 1
+            }
+            if fit > 0 {
+                state.pacing.holdingSince = nil
+                return fit
+            }
+            guard let since = state.pacing.holdingSince else {
+                state.pacing.holdingSince = now
+                return 0
+            }
+            guard now - since < Self.longestHold else {
+                state.pacing.holdingSince = nil
+                return all
+            }
+            return 0
         }
     }
 
@@ -131,7 +212,7 @@ final class TailTopicBridge: Sendable {
                 let line = members.first(where: { $0.0 == "line" })?.1.stringValue
             else { return }
             batch.publications.append(Publication(.text(line)))
-            batch.cursor = id
+            batch.cursors.append(id)
         case .control(let name):
             context.logger.info(
                 "tail \(tail), published to \(topic.text): \(name.rawValue) \(String(decoding: frame.event.bytes.dropLast(), as: UTF8.self))")

@@ -28,6 +28,7 @@ extension Hub {
         // Append, and let each log evict what its own retention no longer keeps, before the server-wide budget is
         // looked at; that budget evicts the oldest messages, never refuses.
         for node in lineage {
+            node.log.beginPublish()
             for message in messages { node.log.append(message) }
             node.trim(now: now, into: &evicted)
         }

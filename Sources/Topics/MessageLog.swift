@@ -23,6 +23,8 @@ struct MessageLog {
     private(set) var retainedBytes = 0
     /// The sequence number of the newest message evicted so far; 0 if none was.
     private(set) var lastEvictedSequence: UInt64 = 0
+    /// Where the newest publish's messages begin, once one was delivered (loading from the store is none).
+    private(set) var newestPublishStart = Int.max
 
     /// The position the next message will have.
     var endPosition: Int { startPosition + entries.count }
@@ -51,6 +53,11 @@ struct MessageLog {
         entries.append(Entry(message: message, bytesBefore: bytesAppended))
         bytesAppended += message.size
         retainedBytes += message.size
+    }
+
+    /// Marks the end of the log as where the messages of a publish about to be appended begin.
+    mutating func beginPublish() {
+        newestPublishStart = endPosition
     }
 
     /// What an eviction took away.

@@ -15,13 +15,27 @@ extension Subscription {
         isOverQueue(node.log, node.settings.queue)
     }
 
+    /// How many more messages, and bytes, it can fall behind by before it is over its queue (none once it is, or once
+    /// its place left retention), and whether it has read everything. Under the tree's lock.
+    var room: SubscriberRoom {
+        let log = node.log
+        let limit = node.settings.queue
+        let counted = max(cursor, replayEnd)
+        guard cursor >= log.startPosition else { return SubscriberRoom(subscriber: ObjectIdentifier(self), messages: 0, bytes: 0, caughtUp: false) }
+        return SubscriberRoom(
+            subscriber: ObjectIdentifier(self), messages: max(0, limit.messages - (log.endPosition - counted)),
+            bytes: max(0, limit.bytes - log.bytes(from: counted)), caughtUp: cursor >= log.endPosition)
+    }
+
     /// ``isOverQueue`` against a log and limit the caller has read already (each read of a topic's stored property is
     /// an exclusivity check, and this runs on every read of a stream).
     private func isOverQueue(_ log: MessageLog, _ limit: TopicSettings.QueueLimit) -> Bool {
         let counted = max(cursor, replayEnd)
+        // The newest publish always fits, however large: a subscriber that had read everything before it is not
+        // behind. A queue smaller than one message, or than one batch, would otherwise hold none of it, and every
+        // subscriber would be disconnected (or have it dropped) as soon as it was published.
+        guard counted < log.newestPublishStart else { return false }
         let unread = log.endPosition - counted
-        // The newest message always fits, however large: a queue smaller than one message would otherwise hold none,
-        // and every subscriber would be disconnected (or have it dropped) as soon as it was published.
         return unread > limit.messages || (unread > 1 && log.bytes(from: counted) > limit.bytes)
     }
 

@@ -95,6 +95,21 @@ struct SlowSubscriberTests {
         #expect(metrics.contains(counter))
     }
 
+    /// A subscriber that had read everything is not slow however large the next publish: a batch of more messages
+    /// than its queue holds reaches it whole, under each policy, and a subscriber still behind counts all of it.
+    @Test(arguments: ["disconnect", "drop-oldest"])
+    func aBatchLargerThanTheQueueReachesASubscriberThatKeptUp(policy: String) throws {
+        let server = try SpoutProcess()
+        defer { server.stop() }
+        try createTopic(server.port, #"{"name":"batches","policy":"\#(policy)","queue":{"messages":50}}"#)
+        let subscriber = try NumberedStream(port: server.port, path: "/topics/batches/events")
+        let publisher = try TestConnection(port: server.port)
+        #expect(try Self.publish(publisher, "batches", 0, 100).status == 201)
+        try subscriber.pump { $0.numbers.count >= 100 }
+        #expect(subscriber.scanner.numbers == Array(0..<100))
+        #expect(subscriber.scanner.controls.isEmpty, "\(subscriber.scanner.controls.map(\.name))")
+    }
+
     @Test func blockMakesThePublisherWaitThenRefusesAndLosesNothing() throws {
         let server = try SpoutProcess(["--publish-timeout", "0.5"])
         defer { server.stop() }

@@ -84,6 +84,43 @@ struct TailTopicTests {
         }
     }
 
+    @Test func aBurstReachesSubscribersThatKeepUpWholeAndAStalledOneHoldsItBackOnlyBriefly() throws {
+        try withTailServer { port, directory in
+            directory.write("app.log", "")
+            // A queue of 10 messages: the bridge's batches (up to 1,000 lines) are each far more.
+            let settings = #"{"name":"burst","queue":{"messages":10,"bytes":4194304}}"#
+            #expect(try call(port, "POST", "/topics", json: settings).status == 201)
+            let body = #"{"path":"\#(directory.file("app.log"))","name":"app","topic":"burst"}"#
+            #expect(try call(port, "POST", "/tails", json: body).status == 201)
+            let fast = try SSEClient(port: port, path: "/topics/burst/events")
+            // Five thousand lines in one write, 500 times a subscriber's queue: each batch goes as the subscriber makes
+            // room, so one that keeps up is neither ended as slow nor skips any.
+            directory.append("app.log", (0..<5000).map { "line \($0)\n" }.joined())
+            let events = try fast.waitForEvents(5000)
+            // Compared as one Bool each: a failure says what differs, not thousands of lines.
+            let controls = events.compactMap(\.event)
+            #expect(controls.isEmpty, "control events: \(controls)")
+            let whole = events.map { $0.data ?? "?" } == (0..<5000).map { "line \($0)" }
+            #expect(whole, "got \(events.count) events")
+
+            // A subscriber that stops reading makes no room: after a moment the lines go anyway, its policy (`disconnect`)
+            // ends it, and the one that keeps up gets every line.
+            let stalled = try TestConnection(port: port)
+            try stalled.send("GET", "/topics/burst/events")
+            usleep(200_000)
+            let payload = String(repeating: "x", count: 1000)
+            directory.append("app.log", (0..<10_000).map { "big \($0) \(payload)\n" }.joined())
+            let more = try fast.waitForEvents(15_000, timeout: 60).dropFirst(5000)
+            let moreControls = more.compactMap(\.event)
+            #expect(moreControls.isEmpty, "control events: \(moreControls)")
+            let wholeAgain = more.map { $0.data ?? "?" } == (0..<10_000).map { "big \($0) \(payload)" }
+            #expect(wholeAgain, "got \(more.count) events")
+            let metrics = try request(port: port, "GET", "/metrics").text
+            let disconnects = metrics.split(separator: "\n").first { $0.hasPrefix("spout_slow_disconnects_total ") }
+            #expect(disconnects == "spout_slow_disconnects_total 1")
+        }
+    }
+
     @Test func aTailIntoATopicNeedsAdminAndThePublishGrant() throws {
         let secret = Array("a-test-secret-of-more-than-thirty-two-bytes".utf8)
         let directory = TemporaryDirectory("spout-tail-topic")

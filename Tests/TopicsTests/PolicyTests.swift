@@ -53,7 +53,9 @@ struct PolicyTests {
         let hub = try hub(policy: .dropOldest, queue: 3)
         var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
         _ = reader.drain()
-        _ = try hub.publish((1...10).map { text("m\($0)") }, to: name("p"))
+        // Still behind (m1 unread) when a batch comes, it counts the whole batch.
+        _ = try hub.publish([text("m1")], to: name("p"))
+        _ = try hub.publish((2...10).map { text("m\($0)") }, to: name("p"))
         let events = reader.drain()
         #expect(events.map(\.event) == ["dropped", nil, nil, nil])
         let dropped = try JSONParser.parse(Array((events[0].data ?? "").utf8))
@@ -61,6 +63,10 @@ struct PolicyTests {
         #expect(events.dropFirst().map(\.data) == ["m8", "m9", "m10"])
         #expect(hub.metrics.dropped.load(ordering: .relaxed) == 7)
         #expect(reader.lastResult == .waiting)
+        // Having read everything, it takes the newest publish whole, however many messages it has.
+        _ = try hub.publish((11...20).map { text("m\($0)") }, to: name("p"))
+        #expect(reader.drain().map(\.data) == (11...20).map { "m\($0)" })
+        #expect(hub.metrics.dropped.load(ordering: .relaxed) == 7)
     }
 
     @Test func blockRefusesToPublishPastAFullQueueAndNothingIsPublished() throws {

@@ -1,0 +1,21 @@
+/// How far one subscriber may still fall behind before it is over its queue, as ``Hub/rooms(for:)`` found it.
+///
+/// A subscriber over its queue meets its topic's ``BackpressurePolicy``; a publisher that can wait looks at this first.
+public struct SubscriberRoom: Sendable, Equatable {
+    /// Which subscriber it is, the same from one look to the next while it is subscribed.
+    public let subscriber: ObjectIdentifier
+    /// How many more unread messages its queue takes.
+    public let messages: Int
+    /// How many more unread bytes its queue takes.
+    public let bytes: Int
+    /// Whether it has read every message published so far.
+    public let caughtUp: Bool
+
+    /// A subscriber's room.
+    public init(subscriber: ObjectIdentifier, messages: Int, bytes: Int, caughtUp: Bool) {
+        self.subscriber = subscriber
+        self.messages = messages
+        self.bytes = bytes
+        self.caughtUp = caughtUp
+    }
+}
