@@ -46,6 +46,15 @@ struct Printer {
         return object["topic"]?.stringValue.map { "topic=\($0)" }
     }
 
+    /// Ends the process with SIGPIPE, as a write would, if standard output is a pipe whose reader is gone
+    /// (`spout watch … | head -1` after its line): `tail -F` looks for that too, rather than learn it only at the next
+    /// line, which a quiet source may never send.
+    func endIfOutputGone() {
+        var output = pollfd(fd: 1, events: 0, revents: 0)
+        guard poll(&output, 1, 0) == 1, output.revents & Int16(POLLERR | POLLHUP) != 0 else { return }
+        raise(SIGPIPE)
+    }
+
     /// A sentence on stderr.
     func say(_ sentence: String) {
         write(2, "spout watch: \(sentence)\n")

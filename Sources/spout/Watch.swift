@@ -91,6 +91,7 @@ struct Watch: ParsableCommand {
                 missing = absent
                 present = sources.filter { !missing.contains($0) }
                 if present.isEmpty {
+                    printer.endIfOutputGone()
                     usleep(UInt32(backoff * 1_000_000))
                     backoff = min(5, backoff * 2)
                     continue
@@ -105,6 +106,7 @@ struct Watch: ParsableCommand {
                 answer = try connection.stream(
                     path, headers: [("Accept", "text/event-stream")] + headers + resume,
                     idle: {
+                        printer.endIfOutputGone()
                         // Once every two seconds while some are missing: one that came back means a new stream.
                         guard !missing.isEmpty, ContinuousClock.now - lastLook >= .seconds(2) else { return true }
                         let absent = lookFor(Array(missing))
@@ -154,6 +156,7 @@ struct Watch: ParsableCommand {
             } else {
                 printer.say("connection lost; reconnecting in \(backoff) s")
             }
+            printer.endIfOutputGone()
             usleep(UInt32(backoff * 1_000_000))
             backoff = min(5, backoff * 2)
         }
