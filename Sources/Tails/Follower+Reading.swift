@@ -93,13 +93,13 @@ extension Follower {
 
     /// The file was truncated: deliver the unfinished line, say so, and read it again from the beginning.
     private func truncated(_ following: Following, _ file: TailFile) {
-        if let line = following.splitter.flush() { publish([line], of: following) }
+        if case let lines = following.splitter.flush(), !lines.isEmpty { publish(lines, of: following) }
         startGeneration(following, file: file, event: .truncated, details: [("path", .string(following.tail.path))], status: .following)
     }
 
     /// Ends the current file (its unfinished line delivered) and goes on with `next`, or with no file.
     private func finish(_ following: Following, then next: TailFile?, event: ControlEvent, details: [(String, JSONValue)], status: Tail.Status) {
-        if let line = following.splitter.flush() { publish([line], of: following) }
+        if case let lines = following.splitter.flush(), !lines.isEmpty { publish(lines, of: following) }
         unwatchFile(following)
         startGeneration(following, file: next, event: event, details: details, status: status)
         watchFile(following)

@@ -13,7 +13,7 @@ extension Follower {
     /// event, as it always was), and let go at once.
     func rotate(_ following: Following, to fresh: TailFile, details: [(String, JSONValue)]) {
         guard let file = following.file else { return }
-        if rotateWait == .zero, let line = following.splitter.flush() { publish([line], of: following) }
+        if rotateWait == .zero, case let lines = following.splitter.flush(), !lines.isEmpty { publish(lines, of: following) }
         let old = RotatedFile(
             generation: following.generation, file: file, splitter: following.splitter, fileWatch: following.fileWatch,
             deadline: .now + rotateWait, tail: following.tail.id)
@@ -78,7 +78,7 @@ extension Follower {
             (lines, more) = readLines(old.file, from: old.readOffset, to: (try? old.file.size()) ?? old.readOffset, into: &old.splitter)
             publishLate(lines, of: old, in: following)
         }
-        if let line = old.splitter.flush() { publishLate([line], of: old, in: following) }
+        if case let lines = old.splitter.flush(), !lines.isEmpty { publishLate(lines, of: old, in: following) }
         following.rotated.remove(at: index)
         if following.rotated.isEmpty { rotating.remove(following.tail.id) }
         forget(old.fileWatch, of: following.tail.id)

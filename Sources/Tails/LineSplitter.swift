@@ -7,8 +7,8 @@ import Threading
 /// - An LF ends a line; a CR just before it is dropped (CRLF files).
 /// - A line is held until its LF arrives (a partial last line is not delivered until it is complete, or until the file
 ///   is rotated, truncated or removed, when ``flush()`` delivers it).
-/// - A line longer than `cap` bytes is delivered in pieces of `cap` bytes, each but the last marked as continuing, so
-///   memory stays bounded whatever the file holds.
+/// - A line longer than `cap` bytes (its CR and LF not counted) is delivered in pieces of up to `cap` bytes, each but
+///   the last marked as continuing, so memory stays bounded whatever the file holds.
 ///
 /// Every line carries the offset just after it and the check of the bytes before that offset, for its cursor. The same
 /// bytes from the same offset always split the same way, so a viewer reading the file itself sees what the follower saw.
@@ -66,11 +66,19 @@ struct LineSplitter {
         var lines: [Line] = []
         var start = bytes.startIndex
         while start < bytes.endIndex {
-            // Look for the LF only as far as the cap allows this line to grow.
-            let limit = min(bytes.endIndex, start + (cap - pending.count))
+            // Look for the LF as far as the cap allows this line to grow, and two bytes further: a line of the cap's
+            // length is whole, not a piece, when its CR and LF (or LF) follow.
+            let limit = min(bytes.endIndex, start + (cap + 2 - pending.count))
             if let newline = bytes[start..<limit].firstIndex(of: 0x0A) {
-                let content = take(bytes[start..<newline])
+                var content = take(bytes[start..<newline])
                 start = newline + 1
+                let crlf = content.last == 0x0D
+                if content.count - (crlf ? 1 : 0) > cap {
+                    // One byte over the cap, with no CR to drop: a piece, then that byte as the end of the line.
+                    let first = piece(of: content)
+                    lines.append(first)
+                    content = content.dropFirst(first.bytes.count)
+                }
                 let consumed = content.count + 1
                 let check = advance(past: content, plus: 0x0A)
                 let text = content.last == 0x0D ? content.dropLast() : content
@@ -79,18 +87,24 @@ struct LineSplitter {
             } else {
                 pending.append(contentsOf: bytes[start..<limit])
                 start = limit
-                if pending.count == cap {
-                    // Cut before a character the cap would split, so that each piece is valid UTF-8 when the line is.
-                    let cut = Self.characterBoundary(in: pending)
-                    let content = pending[..<cut]
-                    pending = Array(pending[cut...])
-                    let check = advance(past: content, plus: nil)
-                    lines.append(Line(bytes: content, start: lineStart, end: lineStart + Int64(cut), check: check, continues: true))
-                    lineStart += Int64(cut)
+                if pending.count == cap + 2 {
+                    let first = piece(of: pending[...])
+                    lines.append(first)
+                    pending.removeFirst(first.bytes.count)
                 }
             }
         }
         return lines
+    }
+
+    /// The first piece of a line longer than the cap: up to the cap, cut before a character the cap would split, so that
+    /// each piece is valid UTF-8 when the line is.
+    private mutating func piece(of content: ArraySlice<UInt8>) -> Line {
+        let cut = Self.characterBoundary(in: Array(content.prefix(cap)))
+        let bytes = content.prefix(cut)
+        let check = advance(past: bytes, plus: nil)
+        defer { lineStart += Int64(cut) }
+        return Line(bytes: bytes, start: lineStart, end: lineStart + Int64(cut), check: check, continues: true)
     }
 
     /// Where `bytes` may be cut without splitting a UTF-8 character: before a lead byte among the last three whose
@@ -123,14 +137,22 @@ struct LineSplitter {
         return pending[...]
     }
 
-    /// Delivers the held partial line, if any, as a line of its own (the file ended without a final LF).
-    mutating func flush() -> Line? {
-        guard !pending.isEmpty else { return nil }
-        let content = pending[...]
+    /// Delivers the held partial line, if any, as a line of its own (the file ended without a final LF): in two pieces
+    /// if it is longer than the cap.
+    mutating func flush() -> [Line] {
+        guard !pending.isEmpty else { return [] }
+        var content = pending[...]
         pending = []
+        var lines: [Line] = []
+        if content.count > cap {
+            let first = piece(of: content)
+            lines.append(first)
+            content = content.dropFirst(first.bytes.count)
+        }
         let check = advance(past: content, plus: nil)
-        defer { lineStart += Int64(content.count) }
-        return Line(bytes: content, start: lineStart, end: lineStart + Int64(content.count), check: check, continues: false)
+        lines.append(Line(bytes: content, start: lineStart, end: lineStart + Int64(content.count), check: check, continues: false))
+        lineStart += Int64(content.count)
+        return lines
     }
 
     /// Moves the history past `content` (and `extra`) and returns the check of the window that now ends there. The

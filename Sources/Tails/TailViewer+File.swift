@@ -59,11 +59,13 @@ extension TailViewer {
         let earlier = shared.previous[reading.generation]
         if let earlier, earlier.following {
             entering(reading.generation + 1, after: earlier.next.event, reading: reading)
-        } else if let line = reading.splitter.flush() {
+        } else {
             let time = TailFrames.time(Timestamp.nowMilliseconds())
-            let (frame, cursor) = Self.frame(line, in: reading, format: format, time: time)
-            sink.send(frame, &outbox)
-            delivered(generation: reading.generation, cursor: cursor)
+            for line in reading.splitter.flush() {
+                let (frame, cursor) = Self.frame(line, in: reading, format: format, time: time)
+                sink.send(frame, &outbox)
+                delivered(generation: reading.generation, cursor: cursor)
+            }
         }
         let generation = reading.generation + 1
         if let position = shared.ring.position(startOf: generation) {

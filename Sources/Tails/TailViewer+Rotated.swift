@@ -65,10 +65,12 @@ extension TailViewer {
                 return true
             }
             guard let members = earlier.released, item.readOffset >= earlier.end else { continue }
-            if var reading = item.reading, let line = reading.splitter.flush() {
-                let (frame, cursor) = Self.frame(line, in: reading, format: format, time: TailFrames.time(Timestamp.nowMilliseconds()))
-                sink.send(frame, &outbox)
-                resume = cursor
+            if var reading = item.reading {
+                for line in reading.splitter.flush() {
+                    let (frame, cursor) = Self.frame(line, in: reading, format: format, time: TailFrames.time(Timestamp.nowMilliseconds()))
+                    sink.send(frame, &outbox)
+                    resume = cursor
+                }
             }
             owed.remove(at: index)
             sink.send(TailFrames.control(.released, id: mainCursor.description, tail: tailID, members, wire: format.wire), &outbox)

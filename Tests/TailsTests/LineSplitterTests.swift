@@ -32,7 +32,7 @@ struct LineSplitterTests {
         #expect(texts(lines) == ["abcdef"])
         #expect(lines[0].end == 17)
         let last = splitter.flush()
-        #expect(last.map { Array($0.bytes) } == Array("x".utf8))
+        #expect(last.map { Array($0.bytes) } == [Array("x".utf8)])
         #expect(splitter.committed == 18)
     }
 
@@ -42,6 +42,37 @@ struct LineSplitterTests {
         #expect(texts(lines) == ["abcd", "efgh", "ij", "xy"])
         #expect(lines.map(\.continues) == [true, true, false, false])
         #expect(lines.map(\.end) == [4, 8, 11, 14])
+    }
+
+    /// A line of the cap's length, or one byte less with its CR, is whole: it was delivered as a piece marked as
+    /// continuing, then an empty line (with its CR kept in the piece).
+    @Test func aLineOfTheCapsLengthIsWholeWhateverEndsIt() {
+        for (input, expected, ends) in [
+            ("abcd\n", ["abcd"], [false]),
+            ("abcd\r\n", ["abcd"], [false]),
+            ("abc\r\n", ["abc"], [false]),
+            ("abcde\n", ["abcd", "e"], [true, false]),
+            ("abcde\r\n", ["abcd", "e"], [true, false]),
+            ("abcdef\n", ["abcd", "ef"], [true, false]),
+        ] {
+            // Fed whole, and a byte at a time: the same lines.
+            var whole = LineSplitter(cap: 4, offset: 0)
+            let lines = whole.feed(Array(input.utf8)[...])
+            var bytewise = LineSplitter(cap: 4, offset: 0)
+            let pieces = Array(input.utf8).flatMap { bytewise.feed([$0][...]) }
+            #expect(texts(lines) == expected, "\(input.debugDescription)")
+            #expect(texts(pieces) == expected, "\(input.debugDescription) a byte at a time")
+            #expect(lines.map(\.continues) == ends)
+            #expect(lines.last?.end == Int64(input.utf8.count) && whole.committed == Int64(input.utf8.count))
+            #expect(zip(lines.dropLast(), lines.dropFirst()).allSatisfy { $0.end == $1.start })
+        }
+        // A partial last line one byte over the cap, flushed: a piece and its last byte.
+        var splitter = LineSplitter(cap: 4, offset: 0)
+        #expect(splitter.feed(Array("abcde".utf8)[...]).isEmpty)
+        let flushed = splitter.flush()
+        #expect(texts(flushed) == ["abcd", "e"])
+        #expect(flushed.map(\.continues) == [true, false])
+        #expect(splitter.committed == 5)
     }
 
     /// Cut at the cap exactly, a three-byte `€` came out as three U+FFFD, a piece on each side of the cut.
