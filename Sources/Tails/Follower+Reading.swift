@@ -74,14 +74,14 @@ extension Follower {
             default: reason = "unreadable"
             }
             if following.file != nil || currentStatus(following) != .refused(reason) {
-                finish(following, then: nil, event: .removed, details: [("reason", .string(reason))], status: .refused(reason))
+                finish(following, then: nil, event: .removed, details: [("reason", .string(reason))], status: .refused(reason), remember: true)
             }
             return
         }
         if let file = following.file, file.device == fresh.device, file.inode == fresh.inode { return }
         let details: [(String, JSONValue)] = [("path", .string(following.tail.path))]
         guard let old = following.file else {
-            finish(following, then: fresh, event: .appeared, details: details, status: .following)
+            finish(following, then: fresh, event: .appeared, details: details, status: .following, at: resumable(following.left, in: fresh))
             return
         }
         rotate(following, to: fresh, details: details + [("previous", .string(old.identity))])
@@ -97,31 +97,55 @@ extension Follower {
         startGeneration(following, file: file, event: .truncated, details: [("path", .string(following.tail.path))], status: .following)
     }
 
-    /// Ends the current file (its unfinished line delivered) and goes on with `next`, or with no file.
-    private func finish(_ following: Following, then next: TailFile?, event: ControlEvent, details: [(String, JSONValue)], status: Tail.Status) {
+    /// Ends the current file (its unfinished line delivered) and goes on with `next` from `offset`, or with no file.
+    /// With `remember`, where the current file was left is kept, for ``resumable(_:in:)``.
+    private func finish(
+        _ following: Following, then next: TailFile?, event: ControlEvent, details: [(String, JSONValue)], status: Tail.Status,
+        at offset: Int64 = 0, remember: Bool = false
+    ) {
         if case let lines = following.splitter.flush(), !lines.isEmpty { publish(lines, of: following) }
+        let splitter = following.splitter
+        following.left =
+            remember
+            ? following.file.map { FileCursor(device: $0.device, inode: $0.inode, offset: splitter.committed, check: splitter.committedCheck) }
+            : nil
         unwatchFile(following)
-        startGeneration(following, file: next, event: event, details: details, status: status)
+        startGeneration(following, file: next, event: event, details: details, status: status, at: offset)
         watchFile(following)
     }
 
-    /// A new generation: the tail now reads `file` (or none) from its beginning, after a control event. With
-    /// `keepsReading`, the old file is a rotated one the follower still reads.
+    /// Where to read `file` from when its name leads to it again: where the tail left it, if it is the file the tail
+    /// stopped reading when the name was refused (its permissions taken away and given back, or a symlink turned
+    /// outside the roots and back) and still holds the same bytes before that point; else its start, as for any
+    /// file that appears. Without this its lines were sent, and published to a topic, a second time.
+    private func resumable(_ left: FileCursor?, in file: TailFile) -> Int64 {
+        guard let left, left.device == file.device, left.inode == file.inode, let size = try? file.size(), size >= left.offset,
+            FileCursor.check(of: file.window(before: left.offset)) == left.check
+        else { return 0 }
+        return left.offset
+    }
+
+    /// A new generation: the tail now reads `file` (or none) from `offset` (its beginning, but for a file it left and
+    /// comes back to), after a control event whose id is that point. With `keepsReading`, the old file is a rotated one
+    /// the follower still reads.
     func startGeneration(
         _ following: Following,
         file: TailFile?,
         event: ControlEvent,
         details: [(String, JSONValue)],
         status: Tail.Status,
-        keepsReading: Bool = false
+        keepsReading: Bool = false,
+        at offset: Int64 = 0
     ) {
         let previousGeneration = following.generation
         following.generation += 1
         following.file = file
-        following.splitter = LineSplitter(cap: lineCap, offset: 0)
+        let before = offset > 0 ? file?.window(before: offset) ?? [] : []
+        following.splitter = LineSplitter(cap: lineCap, offset: offset, before: before)
         let generation = following.generation
         let tail = following.tail
-        let cursor = Tail.startCursor(file) ?? TailViewer.noFile
+        let cursor =
+            file.map { FileCursor(device: $0.device, inode: $0.inode, offset: offset, check: FileCursor.check(of: before)) } ?? TailViewer.noFile
         let reason = details.first { $0.0 == "reason" }?.1.stringValue
         let message = TailFrames.message(event, reason: reason, path: tail.path, rotateWait: rotateWait)
         let frames = TailFrames.controls(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
@@ -138,7 +162,7 @@ extension Follower {
             }
             shared.generation = generation
             shared.file = file
-            shared.committed = 0
+            shared.committed = offset
             shared.status = status
             if !shared.viewers.isEmpty {
                 shared.ring.append(control: frames, generation: generation, cursor: cursor)

@@ -13,6 +13,9 @@ final class Following {
     /// Files renamed away from the name, still read for their grace period, oldest first.
     var rotated: [RotatedFile] = []
     var directoryWatched = false
+    /// Where the tail stopped reading a file whose name it was refused (unreadable, outside the roots): if the name
+    /// leads to that same file again, its lines go on from there rather than from its start.
+    var left: FileCursor?
     /// What the current file's lines share, made once per file.
     private var cachedContext: (generation: Int, context: TailFrames.LineContext)?
 

@@ -72,12 +72,14 @@ extension TailViewer {
             source = .ring(position)
         } else if let next = earlier?.next, generation == shared.generation || shared.previous[generation]?.file != nil {
             // The ring no longer holds (or never held, with nobody viewing then) the event that started the next file:
-            // it was kept for this, and the next file is read from its start.
+            // it was kept for this, and the next file is read from where that event says (its start, but for a file
+            // the tail left and came back to).
             sink.send(next.frames[format], &outbox)
             entering(generation, after: next.event)
             delivered(generation: generation, cursor: next.cursor)
             let file = generation == shared.generation ? shared.file : shared.previous[generation]?.file
-            source = file.map { .file(Self.reading(generation, $0, at: 0, cap: lineCap, tail: tailID)) } ?? .ring(shared.ring.endPosition)
+            source =
+                file.map { .file(Self.reading(generation, $0, at: next.cursor.offset, cap: lineCap, tail: tailID)) } ?? .ring(shared.ring.endPosition)
         } else {
             gap(
                 &shared, &outbox, reason: "rotated",

@@ -67,6 +67,43 @@ struct TailRotationTests {
         #expect(logs.isEmpty, "the old file is closed once let go: \(logs)")
     }
 
+    /// A symlink turned outside the roots and back (or a file's permissions taken away and given back): the same file,
+    /// so its lines go on where the tail left it, in the stream and in the tail's topic, rather than from its start.
+    @Test func aFileWhoseNameWasRefusedAndGivenBackGoesOnWhereItWasLeft() throws {
+        let directory = TemporaryDirectory("spout-refused")
+        let outside = TemporaryDirectory("spout-outside")
+        directory.write("real.log", "r0\n")
+        outside.write("other.log", "elsewhere\n")
+        let point = { (target: String) in
+            _ = unlink(directory.file("next"))
+            #expect(symlink(target, directory.file("next")) == 0)
+            #expect(rename(directory.file("next"), directory.file("cur.log")) == 0)
+        }
+        point(directory.file("real.log"))
+        let server = try SpoutProcess(["--allow-root", directory.path])
+        defer { server.stop() }
+        let body = #"{"path":"\#(directory.file("cur.log"))","name":"cur","topic":"cur"}"#
+        #expect(try call(server.port, "POST", "/tails", json: body).status == 201)
+        let client = try SSEClient(port: server.port, path: "/tails/cur/events?lines=0")
+        directory.append("real.log", "r1\n")
+        try client.read { $0.events.contains { $0.data == "r1" } }
+        point(outside.file("other.log"))
+        try client.read { $0.events.contains { $0.event == "removed" } }
+        directory.append("real.log", "r2\n")
+        point(directory.file("real.log"))
+        try client.read { $0.events.contains { $0.event == "appeared" } && $0.events.contains { $0.data == "r2" } }
+        #expect(client.events.compactMap(\.event) == ["removed", "appeared"])
+        #expect(client.events.filter { $0.event == nil }.compactMap(\.data) == ["r1", "r2"])
+        var published: [String] = []
+        let deadline = Monotonic.now + 5
+        while Monotonic.now < deadline, published.count < 2 {
+            usleep(50_000)
+            guard case .array(let messages)? = try call(server.port, "GET", "/topics/cur/messages")["messages"] else { continue }
+            published = messages.compactMap { $0["data"]?.stringValue }
+        }
+        #expect(published == ["r1", "r2"])
+    }
+
     @Test func refusesARotateWaitOutOfBounds() throws {
         let server = try SpoutProcess(["--rotate-wait", "3601"], waitForListening: false)
         let status = server.waitForExit(timeout: 10)
