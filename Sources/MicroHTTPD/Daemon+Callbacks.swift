@@ -26,11 +26,16 @@ nonisolated func accessHandler(
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
     let exchange = unsafe Exchange(daemon: daemon, connection: connection, url: url, method: method, version: version)
 
-    guard let raw = unsafe requestContext.pointee else {
+    guard let raw = unsafe requestContext.pointee, unsafe raw != tooManyArguments else {
+        let cutShort = unsafe requestContext.pointee != nil
         daemon.heads?.arrived(unsafe CMicroHTTPD_connection_fd(connection))
         daemon.requestBegan()
         let state = RequestState()
         unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
+        if cutShort {
+            state.tooManyArguments = true
+            return exchange.answer(state: state)
+        }
         // Refuse a request whose body could be read two ways before reading it; libmicrohttpd then closes the connection.
         if exchange.hasAmbiguousFraming {
             state.ambiguousFraming = true
@@ -60,6 +65,31 @@ nonisolated func accessHandler(
     return exchange.answer(state: state)
 }
 
+/// The request context `uriLogged` gives a request whose query it cut off; the access handler then answers 414.
+nonisolated(unsafe) let tooManyArguments = unsafe UnsafeMutableRawPointer(bitPattern: 1)!
+
+/// Sees a request's target before libmicrohttpd splits its query (`MHD_OPTION_URI_LOG_CALLBACK`), and cuts off a query
+/// with more arguments than ``DaemonConfiguration/maxQueryArguments``.
+///
+/// libmicrohttpd 0.9.75 keeps each argument in the connection's memory; when they outgrow it, it sets out to answer
+/// 431 but then goes on with the request as if nothing happened and never answers (connection.c overwrites the error's
+/// state), so the connection hung until its head was overdue. The target lies in libmicrohttpd's own read buffer, which
+/// it writes into itself right after this call (it ends the path at the `?`): ending the query at its first byte too
+/// leaves it nothing to split, and the returned mark has the handler answer 414.
+nonisolated func uriLogged(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?, _ connection: OpaquePointer?) -> UnsafeMutableRawPointer? {
+    guard let cls = unsafe cls, let uri = unsafe uri, let question = unsafe strchr(uri, Int32(UInt8(ascii: "?"))) else { return nil }
+    let limit = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue().configuration.maxQueryArguments
+    var arguments = 1
+    var cursor = unsafe question + 1
+    while unsafe cursor.pointee != 0 {
+        if unsafe cursor.pointee == CChar(UInt8(ascii: "&")) { arguments += 1 }
+        unsafe cursor += 1
+    }
+    guard arguments > limit else { return nil }
+    unsafe UnsafeMutablePointer(mutating: question + 1).pointee = 0
+    return unsafe tooManyArguments
+}
+
 /// Called once per request that reached the access handler, however it ended.
 nonisolated func requestCompleted(
     _ cls: UnsafeMutableRawPointer?,
@@ -67,7 +97,9 @@ nonisolated func requestCompleted(
     _ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
     _ termination: MHD_RequestTerminationCode
 ) {
-    guard let cls = unsafe cls, let requestContext = unsafe requestContext, let raw = unsafe requestContext.pointee else { return }
+    guard let cls = unsafe cls, let requestContext = unsafe requestContext, let raw = unsafe requestContext.pointee,
+        unsafe raw != tooManyArguments
+    else { return }
     unsafe requestContext.pointee = nil
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
     if let connection = unsafe connection { daemon.heads?.ended(unsafe CMicroHTTPD_connection_fd(connection)) }

@@ -45,6 +45,11 @@ public struct DaemonConfiguration: Sendable {
     /// Creates the default configuration.
     public init() {}
 
+    /// The most query arguments a request may have: each takes room of its own in ``connectionMemoryLimit`` (64 at
+    /// 8 KiB). libmicrohttpd 0.9.75 gives up on a request whose query outgrows that room without answering it, so a
+    /// request with more is answered by ``HTTPHandler/tooManyQueryArguments(_:limit:)`` instead.
+    public var maxQueryArguments: Int { max(8, connectionMemoryLimit / 128) }
+
     /// The timeout, in seconds, that a stream's connection gets as it aborts: any but ``connectionTimeout``, so that
     /// libmicrohttpd moves it to its list of connections with their own timeout (see `ResponseStream`).
     var closingTimeout: UInt32 {

@@ -86,6 +86,13 @@ struct DaemonStarter {
             ),
             unsafe MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: sockaddr)),
             unsafe MHD_OptionItem(
+                option: .URI_LOG_CALLBACK,
+                value: unsafe unsafeBitCast(
+                    uriLogged as @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer?,
+                    to: Int.self),
+                ptr_value: context
+            ),
+            unsafe MHD_OptionItem(
                 option: .UNESCAPE_CALLBACK,
                 value: unsafe unsafeBitCast(
                     unescapeKeepingNUL as @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int, to: Int.self

@@ -54,6 +54,8 @@ struct Exchange {
         let response: Response
         if state.ambiguousFraming {
             response = daemon.handler.ambiguousFraming(request)
+        } else if state.tooManyArguments {
+            response = daemon.handler.tooManyQueryArguments(request, limit: daemon.configuration.maxQueryArguments)
         } else if state.tooLarge {
             response = daemon.handler.bodyTooLarge(request, limit: daemon.configuration.maxBodyBytes)
         } else {

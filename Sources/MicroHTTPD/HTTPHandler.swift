@@ -13,6 +13,10 @@ public protocol HTTPHandler: Sendable {
     /// different `Content-Length`s), before its body is read; the connection is closed after it.
     func ambiguousFraming(_ request: Request) -> Response
 
+    /// Answers a request whose query had more than `limit` arguments, before its body is read; the connection is closed
+    /// after it. The request has no query arguments.
+    func tooManyQueryArguments(_ request: Request, limit: Int) -> Response
+
     /// Answers a request that the daemon cannot serve because it is stopping.
     func serviceUnavailable() -> Response
 }
@@ -27,6 +31,13 @@ extension HTTPHandler {
     public func ambiguousFraming(_ request: Request) -> Response {
         Response(
             status: 400, contentType: "text/plain; charset=utf-8", text: "ambiguous request framing\n", headers: ["Connection": "close"])
+    }
+
+    /// A plain-text 414 that closes the connection.
+    public func tooManyQueryArguments(_ request: Request, limit: Int) -> Response {
+        Response(
+            status: 414, contentType: "text/plain; charset=utf-8", text: "more than \(limit) query arguments\n",
+            headers: ["Connection": "close"])
     }
 
     /// A plain-text 503 that closes the connection.

@@ -9,6 +9,8 @@ final class RequestState {
     var tooLarge = false
     /// Whether the request's framing is ambiguous (see `Exchange.hasAmbiguousFraming`): answered 400 at once.
     var ambiguousFraming = false
+    /// Whether its query had more arguments than the daemon takes (see `uriLogged`): answered 414 at once.
+    var tooManyArguments = false
     /// The stream that answers this request, once queued.
     var stream: ResponseStream?
     /// The stream's socket, as the hang-up watch knows it.

@@ -111,6 +111,16 @@ struct Router: HTTPHandler {
         return response
     }
 
+    func tooManyQueryArguments(_ request: Request, limit: Int) -> Response {
+        var response = HTTPError(
+            414, "too_many_arguments",
+            "the request's query has more than \(limit) arguments, more than --connection-memory holds; none was read",
+            headers: ["Connection": "close"]
+        ).response
+        cors?.apply(to: &response, for: request)
+        return response
+    }
+
     func serviceUnavailable() -> Response {
         HTTPError.shuttingDown.response
     }

@@ -58,6 +58,26 @@ struct ContractDetailTests {
         }
     }
 
+    /// More query arguments than the connection's memory holds: libmicrohttpd never answered, and the client waited for
+    /// its head to be overdue (30 s). Now 414 with the JSON error at once, and the connection closed after it.
+    @Test func aQueryWithMoreArgumentsThanTheServerTakesIs414AtOnce() throws {
+        try withServer { port in
+            try createTopic(port, #"{"name":"t"}"#)
+            for count in [65, 120, 1000] {
+                let query = (0..<count).map { _ in "t" }.joined(separator: "&")
+                let connection = try TestConnection(port: port)
+                try connection.send("GET", "/events?" + query)
+                let answer = try connection.response(timeout: 5)
+                #expect(answer.status == 414, "\(count) arguments")
+                #expect((try? JSONParser.parse(answer.body))?["error"]?["code"] == .string("too_many_arguments"))
+                try connection.waitForClose()
+            }
+            // As many as it takes are read as ever.
+            let query = (0..<64).map { "a\($0)=1" }.joined(separator: "&")
+            #expect(try call(port, "GET", "/topics?" + query).status == 200)
+        }
+    }
+
     @Test(arguments: ["/topics/t/events?backlog=+5", "/topics/t/events?backlog=-0", "/tails/app/events?lines=+1", "/tails/app/events?lines= 1"])
     func numbersAreWholeNumbersWrittenWithDigits(path: String) throws {
         let directory = TemporaryDirectory("spout-contract")
