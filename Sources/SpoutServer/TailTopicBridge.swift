@@ -20,8 +20,8 @@ final class TailTopicBridge: Sendable {
     /// Where its lines go.
     let topic: TopicName
     private let viewer: TailViewer
-    private let context: Context
-    private let state: LockedValue<State>
+    let context: Context
+    let state: LockedValue<State>
 
     /// What every bridge publishes through.
     struct Context: Sendable {
@@ -43,39 +43,6 @@ final class TailTopicBridge: Sendable {
         /// What holding batches back for the topic's subscribers remembers.
         var pacing = Pacing()
     }
-
-    /// Lines ready to publish, and the cursor after each of them.
-    struct Batch {
-        var publications: [Publication] = []
-        var cursors: [String] = []
-
-        /// The cursor after its last line.
-        var cursor: String? { cursors.last }
-
-        /// Its first `count` lines.
-        func prefix(_ count: Int) -> Batch {
-            Batch(publications: Array(publications.prefix(count)), cursors: Array(cursors.prefix(count)))
-        }
-
-        /// What is left after its first `count` lines; `nil` when nothing is.
-        func dropping(_ count: Int) -> Batch? {
-            count >= publications.count ? nil : Batch(publications: Array(publications.dropFirst(count)), cursors: Array(cursors.dropFirst(count)))
-        }
-    }
-
-    /// How long the pending batch has been held back, and when each subscriber last made room.
-    struct Pacing {
-        var holdingSince: ContinuousClock.Instant?
-        /// By subscriber: its room at the last look, and when it last grew (or the subscriber was caught up).
-        var subscribers: [ObjectIdentifier: (room: SubscriberRoom, moved: ContinuousClock.Instant)] = [:]
-    }
-
-    /// How often a held-back batch looks for room again.
-    static let pacingStep = Duration.milliseconds(5)
-    /// How long a subscriber may make no room before it holds no line back: it is not reading, so it is slow.
-    static let stalledAfter = Duration.milliseconds(100)
-    /// The longest a batch is held back for subscribers that read, but slower than the file grows: they are slow too.
-    static let longestHold = Duration.seconds(1)
 
     /// The most lines one message batch carries.
     static let batchLines = 1000
@@ -124,54 +91,6 @@ final class TailTopicBridge: Sendable {
             }
             if let failure { context.logger.warning("tail \(tail): publishing to the topic \(topic.text) failed, trying again in 1 s: \(failure)") }
             again(delay)
-        }
-    }
-
-    /// How many of the batch's lines to publish now: as many as every subscriber of the topic that reads has room
-    /// for, so that a burst of lines read at once reaches subscribers that keep up as fast as they read it, rather than
-    /// ending them, or dropping lines for them, as slow. None, to look again in a ``pacingStep``, while they make room.
-    /// A subscriber that made no room for ``stalledAfter`` holds nothing back, and after ``longestHold`` the whole
-    /// batch goes: such subscribers are slow, and their topic's policy applies to them. The file holds the lines
-    /// meanwhile, so holding them back loses nothing. On the pump thread only.
-    private func paced(_ batch: Batch) -> Int {
-        let all = batch.publications.count
-        let rooms = context.hub.rooms(for: topic)
-        let now = ContinuousClock.now
-        return state.withLock { state in
-            var least = (messages: Int.max, bytes: Int.max)
-            var subscribers: [ObjectIdentifier: (room: SubscriberRoom, moved: ContinuousClock.Instant)] = [:]
-            for room in rooms {
-                var moved = now
-                if let before = state.pacing.subscribers[room.subscriber], !room.caughtUp, room.messages <= before.room.messages,
-                    room.bytes <= before.room.bytes
-                {
-                    moved = before.moved
-                }
-                subscribers[room.subscriber] = (room, moved)
-                if now - moved < Self.stalledAfter { least = (min(least.messages, room.messages), min(least.bytes, room.bytes)) }
-            }
-            state.pacing.subscribers = subscribers
-            var fit = 0
-            var bytes = 0
-            for publication in batch.publications {
-                // A message's size in a queue is its SSE frame: the line, its id and the field names.
-                bytes += publication.payload.rawText.utf8.count + 64
-                guard fit < least.messages, bytes <= least.bytes else { break }
-                fit += 1
-            }
-            if fit > 0 {
-                state.pacing.holdingSince = nil
-                return fit
-            }
-            guard let since = state.pacing.holdingSince else {
-                state.pacing.holdingSince = now
-                return 0
-            }
-            guard now - since < Self.longestHold else {
-                state.pacing.holdingSince = nil
-                return all
-            }
-            return 0
         }
     }
 
