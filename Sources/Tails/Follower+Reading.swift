@@ -146,7 +146,7 @@ extension Follower {
         let tail = following.tail
         let cursor =
             file.map { FileCursor(device: $0.device, inode: $0.inode, offset: offset, check: FileCursor.check(of: before)) } ?? TailViewer.noFile
-        let reason = details.first { $0.0 == "reason" }?.1.stringValue
+        let reason = event == .appeared && offset > 0 ? "resumed" : details.first { $0.0 == "reason" }?.1.stringValue
         let message = TailFrames.message(event, reason: reason, path: tail.path, rotateWait: rotateWait)
         let frames = TailFrames.controls(event, id: cursor.description, tail: tail.id, details + [("message", .string(message))])
         let next = (frames: frames, cursor: cursor, event: event)

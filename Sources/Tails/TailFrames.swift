@@ -131,6 +131,7 @@ enum TailFrames {
             "the file rotated away from \(path) is no longer read: it was the oldest of more than \(Follower.maxRotatedFiles) rotated "
                 + "files, and \(gave)"
         case (.released, _): "the file rotated away from \(path) is no longer read: its grace period is over, and \(gave)"
+        case (.appeared, "resumed"): "\(path) leads to the file it left again; following it on from where it was left"
         case (.appeared, _): "\(path) appeared; following it from its start"
         case (.removed, "deleted"): "\(path) was deleted; waiting for it to appear again"
         case (.removed, "outside_roots"): "\(path) now resolves outside the allowed roots; nothing is read until it is back"

@@ -78,7 +78,15 @@ extension TailRegistry {
                     }
                 }
                 source = .file(TailViewer.reading(shared.generation, file, at: offset, cap: cap, tail: id))
-            } else if case .after(let text) = start, FileCursor(parsing: text) != TailViewer.noFile {
+            } else if case .after(let text) = start, let cursor = FileCursor(parsing: text), cursor != TailViewer.noFile {
+                if let left = Self.left(cursor, in: shared, cap: cap, tail: id) {
+                    // The file the tail left when its name was refused: its lines up to there follow, then the file
+                    // again from there if the name leads back to it.
+                    (source, generation, resume) = (.file(left), left.generation, cursor)
+                } else {
+                    gap = ("removed", "the file is not there now; its lines come when it appears")
+                }
+            } else if case .after(let text) = start, FileCursor(parsing: text) == nil {
                 gap = ("removed", "the file is not there now; its lines come when it appears")
             }
             // Lines written from now on to a rotated file still read come among the current file's, to every viewer.
@@ -139,6 +147,17 @@ extension TailRegistry {
                     reading: TailViewer.reading(generation, file, at: earlier.endAtChange, cap: cap, tail: tail))
                 : TailViewer.Owed(generation: generation, mark: earlier.end, reading: nil)
         }
+    }
+
+    /// A reading from `cursor` of the file the tail read last, when it now has none (the name was refused or removed)
+    /// and still holds that file open: `nil` if `cursor` is not in it, or does not match the bytes there.
+    private static func left(_ cursor: FileCursor, in shared: Tail.Shared, cap: Int, tail: String) -> TailViewer.FileReading? {
+        let generation = shared.generation - 1
+        guard shared.file == nil, let earlier = shared.previous[generation], !earlier.following, let file = earlier.file,
+            file.device == cursor.device, file.inode == cursor.inode, cursor.offset <= earlier.end,
+            FileCursor.check(of: file.window(before: cursor.offset)) == cursor.check
+        else { return nil }
+        return TailViewer.reading(generation, file, at: cursor.offset, cap: cap, tail: tail)
     }
 
     /// The rotated file still read that `cursor` points into, where it ended at the rotation, and a reading of it from

@@ -61,7 +61,10 @@ extension Subscription {
         let settings = node.settings
         let expired = cursor < log.startPosition
         guard expired || (settings.policy != .block && isOverQueue(log, settings.queue)) else { return false }
-        switch settings.policy {
+        // A publish larger than retention evicted its own first messages: a subscriber that had read everything before
+        // it is not slow, and is told of the gap as under `block`.
+        let outgrown = expired && cursor >= log.newestPublishStart
+        switch outgrown ? .block : settings.policy {
         case .disconnect:
             tree.metrics.slowDisconnects.add(1, ordering: .relaxed)
             if outbox.lifecycle.isLive {

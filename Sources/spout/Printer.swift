@@ -53,6 +53,8 @@ struct Printer {
         var output = pollfd(fd: 1, events: 0, revents: 0)
         guard poll(&output, 1, 0) == 1, output.revents & Int16(POLLERR | POLLHUP) != 0 else { return }
         raise(SIGPIPE)
+        // SIGPIPE ignored (systemd's `IgnoreSIGPIPE=yes`, `trap '' PIPE`): end as a failed write would, as `tail -F` does.
+        exit(1)
     }
 
     /// A sentence on stderr.

@@ -108,6 +108,17 @@ struct SlowSubscriberTests {
         try subscriber.pump { $0.numbers.count >= 100 }
         #expect(subscriber.scanner.numbers == Array(0..<100))
         #expect(subscriber.scanner.controls.isEmpty, "\(subscriber.scanner.controls.map(\.name))")
+
+        // A batch larger than retention too: what retention keeps of it comes after a gap, as under `block`.
+        let settings = #"{"name":"small","policy":"\#(policy)","retention":{"messages":100},"queue":{"messages":25}}"#
+        try createTopic(server.port, settings)
+        let small = try NumberedStream(port: server.port, path: "/topics/small/events")
+        #expect(try Self.publish(publisher, "small", 0, 300).status == 201)
+        try small.pump { $0.numbers.count >= 100 }
+        #expect(small.scanner.numbers == Array(200..<300))
+        #expect(small.scanner.controls.map(\.name) == ["gap"])
+        let gap = try small.scanner.controls.first.map { try JSONParser.parse(Array($0.data.utf8)) }
+        #expect(gap?["reason"] == .string("expired") && gap?["missed"] == .integer(200))
     }
 
     @Test func blockMakesThePublisherWaitThenRefusesAndLosesNothing() throws {

@@ -87,21 +87,32 @@ struct TailRotationTests {
         let client = try SSEClient(port: server.port, path: "/tails/cur/events?lines=0")
         directory.append("real.log", "r1\n")
         try client.read { $0.events.contains { $0.data == "r1" } }
+        let seen = try #require(client.events.first { $0.data == "r1" }?.id)
+        directory.append("real.log", "r1b\n")
+        try client.read { $0.events.contains { $0.data == "r1b" } }
         point(outside.file("other.log"))
         try client.read { $0.events.contains { $0.event == "removed" } }
+        // A client that saw only r1 comes back meanwhile: the rest of the file the tail left comes, with no gap.
+        let late = try SSEClient(port: server.port, path: "/tails/cur/events", headers: [("Last-Event-ID", seen)])
+        try late.read { $0.events.contains { $0.data == "r1b" } }
         directory.append("real.log", "r2\n")
         point(directory.file("real.log"))
         try client.read { $0.events.contains { $0.event == "appeared" } && $0.events.contains { $0.data == "r2" } }
         #expect(client.events.compactMap(\.event) == ["removed", "appeared"])
-        #expect(client.events.filter { $0.event == nil }.compactMap(\.data) == ["r1", "r2"])
+        #expect(client.events.filter { $0.event == nil }.compactMap(\.data) == ["r1", "r1b", "r2"])
+        let appeared = client.events.first { $0.event == "appeared" }
+        #expect(appeared?.data?.contains("where it was left") == true, "\(appeared?.data ?? "")")
+        try late.read { $0.events.contains { $0.data == "r2" } }
+        #expect(!late.events.contains { $0.event == "gap" })
+        #expect(late.events.filter { $0.event == nil }.compactMap(\.data) == ["r1b", "r2"])
         var published: [String] = []
         let deadline = Monotonic.now + 5
-        while Monotonic.now < deadline, published.count < 2 {
+        while Monotonic.now < deadline, published.count < 3 {
             usleep(50_000)
             guard case .array(let messages)? = try call(server.port, "GET", "/topics/cur/messages")["messages"] else { continue }
             published = messages.compactMap { $0["data"]?.stringValue }
         }
-        #expect(published == ["r1", "r2"])
+        #expect(published == ["r1", "r1b", "r2"])
     }
 
     @Test func refusesARotateWaitOutOfBounds() throws {
