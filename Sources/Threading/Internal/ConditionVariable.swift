@@ -6,6 +6,7 @@ import Glibc
 /// absolute ``Deadline`` computed once by the caller, so a loop that re-waits after a spurious wakeup never extends
 /// the total time it waits.
 @safe
+@usableFromInline
 final class ConditionVariable: @unchecked Sendable {  // The pthread condition is itself the synchronization.
     private let pointer: UnsafeMutablePointer<pthread_cond_t>
 
@@ -52,6 +53,7 @@ final class ConditionVariable: @unchecked Sendable {  // The pthread condition i
     }
 
     /// Wakes at least one thread waiting on this condition, if any. The corresponding C function is `pthread_cond_signal`.
+    @usableFromInline
     func signal() {
         let err = unsafe pthread_cond_signal(pointer)
         precondition(err == 0, "\(#function) failed in pthread_cond_signal with error \(err)")

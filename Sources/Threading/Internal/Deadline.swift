@@ -4,6 +4,7 @@ import Glibc
 ///
 /// Callers compute a deadline once, from the timeout they were given, and pass the same deadline to every wait in
 /// their loop: Python's `endtime = time() + timeout` in `queue.py`. The wall clock is never read.
+@usableFromInline
 struct Deadline: Sendable {
     /// The absolute time, as `pthread_cond_timedwait` wants it.
     let time: timespec

@@ -27,21 +27,23 @@ public final class BlockingQueue<Storage: QueueStorage>: @unchecked Sendable {  
     public typealias Element = Storage.Element
 
     // `mutex` must be held whenever the queue is read or mutated. It is shared by the three conditions below, as in
-    // queue.py, where they are three `Condition`s over one `Lock`.
-    let mutex = Mutex()
+    // queue.py, where they are three `Condition`s over one `Lock`. The state is usable from inline code so that `put`
+    // and `get` are specialized for the caller's storage and element: generic code spent a quarter of its time
+    // fetching type metadata.
+    @usableFromInline let mutex = Mutex()
     /// `notEmpty` is signalled whenever an item is added to the queue; a thread blocked in `get` wakes then.
     /// `shutdown` broadcasts it, so every blocked `get` re-checks whether it must throw.
-    let notEmpty = ConditionVariable()
+    @usableFromInline let notEmpty = ConditionVariable()
     /// `notFull` is signalled whenever an item is removed from the queue; a thread blocked in `put` wakes then.
     /// `shutdown` and a change of `maxsize` broadcast it, so every blocked `put` re-checks.
-    let notFull = ConditionVariable()
+    @usableFromInline let notFull = ConditionVariable()
     /// `allTasksDone` is broadcast whenever the number of unfinished tasks drops to zero; every thread blocked in
     /// `join` wakes then.
-    let allTasksDone = ConditionVariable()
-    var storage: Storage
-    var limit: Int
-    var unfinished = 0
-    var shutDown = false
+    @usableFromInline let allTasksDone = ConditionVariable()
+    @usableFromInline var storage: Storage
+    @usableFromInline var limit: Int
+    @usableFromInline var unfinished = 0
+    @usableFromInline var shutDown = false
 
     /// Creates an empty queue that holds at most `maxsize` items.
     ///
@@ -82,6 +84,7 @@ public final class BlockingQueue<Storage: QueueStorage>: @unchecked Sendable {  
     ///   the call waits.
     ///
     /// Mirrors Python's `queue.Queue.put`.
+    @inlinable
     public func put(_ item: Element, block: Bool = true, timeout: Duration? = nil) throws(QueueError) {
         let deadline = block ? Self.deadline(after: timeout) : nil
         mutex.lock()
@@ -89,22 +92,8 @@ public final class BlockingQueue<Storage: QueueStorage>: @unchecked Sendable {  
         if shutDown {
             throw .shutDown
         }
-        if limit > 0 {
-            if !block {
-                if storage.count >= limit {
-                    throw .full
-                }
-            } else {
-                while storage.count >= limit {
-                    if let deadline, deadline.hasPassed {
-                        throw .full
-                    }
-                    notFull.wait(on: mutex, until: deadline)
-                    if shutDown {
-                        throw .shutDown
-                    }
-                }
-            }
+        if limit > 0 && storage.count >= limit {
+            try waitForRoom(block: block, until: deadline)
         }
         storage.put(item)
         unfinished += 1
@@ -125,31 +114,56 @@ public final class BlockingQueue<Storage: QueueStorage>: @unchecked Sendable {  
     ///   including when that happens while the call waits.
     ///
     /// Mirrors Python's `queue.Queue.get`.
+    @inlinable
     public func get(block: Bool = true, timeout: Duration? = nil) throws(QueueError) -> Element {
         let deadline = block ? Self.deadline(after: timeout) : nil
         mutex.lock()
         defer { mutex.unlock() }
-        if shutDown && storage.count == 0 {
-            throw .shutDown
-        }
-        if !block {
-            if storage.count == 0 {
-                throw .empty
-            }
-        } else {
-            while storage.count == 0 {
-                if let deadline, deadline.hasPassed {
-                    throw .empty
-                }
-                notEmpty.wait(on: mutex, until: deadline)
-                if shutDown && storage.count == 0 {
-                    throw .shutDown
-                }
-            }
+        if storage.count == 0 {
+            try waitForItem(block: block, until: deadline)
         }
         let item = storage.get()
         notFull.signal()
         return item
+    }
+
+    /// Waits until the full queue has a free slot, as ``put(_:block:timeout:)`` says; under `mutex`. Out of line: only
+    /// a full queue comes here.
+    @usableFromInline
+    func waitForRoom(block: Bool, until deadline: Deadline?) throws(QueueError) {
+        guard block else {
+            throw .full
+        }
+        while storage.count >= limit {
+            if let deadline, deadline.hasPassed {
+                throw .full
+            }
+            notFull.wait(on: mutex, until: deadline)
+            if shutDown {
+                throw .shutDown
+            }
+        }
+    }
+
+    /// Waits until the empty queue has an item, as ``get(block:timeout:)`` says; under `mutex`. Out of line: only an
+    /// empty queue comes here.
+    @usableFromInline
+    func waitForItem(block: Bool, until deadline: Deadline?) throws(QueueError) {
+        if shutDown {
+            throw .shutDown
+        }
+        guard block else {
+            throw .empty
+        }
+        while storage.count == 0 {
+            if let deadline, deadline.hasPassed {
+                throw .empty
+            }
+            notEmpty.wait(on: mutex, until: deadline)
+            if shutDown && storage.count == 0 {
+                throw .shutDown
+            }
+        }
     }
 
     /// Puts an item into the queue only if a free slot is available right now.
@@ -200,7 +214,8 @@ public final class BlockingQueue<Storage: QueueStorage>: @unchecked Sendable {  
         mutex.withLock { limit > 0 && storage.count >= limit }
     }
 
-    private static func deadline(after timeout: Duration?) -> Deadline? {
+    @usableFromInline
+    static func deadline(after timeout: Duration?) -> Deadline? {
         guard let timeout else { return nil }
         precondition(timeout >= .zero, "'timeout' must be a non-negative duration")
         return Deadline(after: timeout)

@@ -14,14 +14,16 @@ public typealias Queue<Element: Sendable> = BlockingQueue<FifoStorage<Element>>
 /// Mirrors Python's `queue.Queue` storage, a `collections.deque`.
 public struct FifoStorage<Element: Sendable>: QueueStorage {
     // A slot is nil when empty, so an item taken out is released at once. The capacity is zero or a power of two,
-    // so an index wraps with a mask.
-    private var slots: [Element?] = []
-    private var head = 0
+    // so an index wraps with a mask. Usable from inline code, with `put` and `get`, so that a client's queue is
+    // specialized for its element type: generic code fetched type metadata on every call, a quarter of its time.
+    @usableFromInline var slots: [Element?] = []
+    @usableFromInline var head = 0
+    @usableFromInline var stored = 0
 
     /// The number of items stored.
     ///
     /// Mirrors Python's `queue.Queue._qsize`.
-    public private(set) var count = 0
+    @inlinable public var count: Int { stored }
 
     /// Creates empty storage; space is allocated as items arrive.
     ///
@@ -35,12 +37,13 @@ public struct FifoStorage<Element: Sendable>: QueueStorage {
     /// - Parameter item: The item to store.
     ///
     /// Mirrors Python's `queue.Queue._put` (`deque.append`).
+    @inlinable
     public mutating func put(_ item: Element) {
-        if count == slots.count {
+        if stored == slots.count {
             grow()
         }
-        slots[(head + count) & (slots.count - 1)] = item
-        count += 1
+        slots[(head + stored) & (slots.count - 1)] = item
+        stored += 1
     }
 
     /// Removes and returns the item at the front, the oldest.
@@ -48,19 +51,21 @@ public struct FifoStorage<Element: Sendable>: QueueStorage {
     /// - Returns: The oldest item.
     ///
     /// Mirrors Python's `queue.Queue._get` (`deque.popleft`).
+    @inlinable
     public mutating func get() -> Element {
-        precondition(count > 0, "get from empty storage")
+        precondition(stored > 0, "get from empty storage")
         guard let item = slots[head] else { preconditionFailure("ring buffer slot \(head) is empty") }
         slots[head] = nil
         head = (head + 1) & (slots.count - 1)
-        count -= 1
+        stored -= 1
         return item
     }
 
-    private mutating func grow() {
+    @usableFromInline
+    mutating func grow() {
         let capacity = max(16, slots.count * 2)
         var grown = [Element?](repeating: nil, count: capacity)
-        for offset in 0..<count {
+        for offset in 0..<stored {
             grown[offset] = slots[(head + offset) & (slots.count - 1)]
         }
         slots = grown
