@@ -38,7 +38,9 @@ final class TailTopicBridge: Sendable {
         var publishing = false
         /// Whether the store holds no published cursor for this tail yet (the stream's first id is saved then).
         var needsStart: Bool
-        /// Whether the tail ended (deleted) or the server is stopping.
+        /// Whether the viewer's stream ended: the tail was deleted. The viewer is still held until ``close()``.
+        var ended = false
+        /// Whether ``close()`` let the viewer go: the tail ended, was replaced, or the server is stopping.
         var closed = false
         /// What holding batches back for the topic's subscribers remembers.
         var pacing = Pacing()
@@ -56,7 +58,7 @@ final class TailTopicBridge: Sendable {
     }
 
     /// Whether it is done: its tail was deleted, or the server stops.
-    var isClosed: Bool { state.withLock { $0.closed } }
+    var isClosed: Bool { state.withLock { $0.ended || $0.closed } }
 
     /// Wires the viewer's wake-ups to `schedule`, which runs ``pump()`` on the pump thread.
     func start(_ schedule: @escaping @Sendable () -> Void) {
@@ -69,7 +71,7 @@ final class TailTopicBridge: Sendable {
     /// - Parameter again: schedules another pump, from any thread, after `delay`.
     func pump(again: @escaping @Sendable (Duration) -> Void) {
         let ready: Batch? = state.withLock { state in
-            guard !state.publishing, !state.closed else { return nil }
+            guard !state.publishing, !state.ended, !state.closed else { return nil }
             if state.pending == nil { state.pending = read(&state) }
             guard let batch = state.pending, !batch.publications.isEmpty else {
                 state.pending = nil
@@ -94,7 +96,7 @@ final class TailTopicBridge: Sendable {
         }
     }
 
-    /// Ends the bridge: its viewer is let go.
+    /// Ends the bridge: its viewer is let go, and with it the file it reads. Call it once ``isClosed`` says so too.
     func close() {
         let first = state.withLock { state in
             defer { state.closed = true }
@@ -115,7 +117,9 @@ final class TailTopicBridge: Sendable {
                 take: { frame in take(frame, into: &batch, &state) },
                 read: { sink in viewer.read(into: &sink) })
         }
-        if result == .end { state.closed = true }
+        // Ended, not closed: the viewer still holds its file until `close` lets it go (setting `closed` here kept
+        // `close` from doing so, and each deleted tail that published to a topic left its file open).
+        if result == .end { state.ended = true }
         return batch
     }
 

@@ -51,6 +51,20 @@ struct TailLifecycleTests {
         }
     }
 
+    @Test func deletingATailThatPublishesToATopicClosesItsFile() throws {
+        let directory = TemporaryDirectory("spout-tail-topic-life")
+        let server = try SpoutProcess(["--allow-root", directory.path, "--in-memory"])
+        directory.write("x.log", "hello\n")
+        let body = #"{"path":"\#(directory.file("x.log"))","name":"t","topic":"logs.x"}"#
+        for _ in 0..<20 {
+            #expect(try call(server.port, "POST", "/tails", json: body).status == 201)
+            #expect(try call(server.port, "DELETE", "/tails/t").status == 204)
+        }
+        // Each tail's reader of the file for its topic held the file open after the delete.
+        #expect(Monotonic.wait(timeout: 5) { server.openFiles.filter { $0.hasPrefix(directory.path) }.isEmpty })
+        #expect(server.signal(SIGTERM, timeout: 10) == 0)
+    }
+
     private func detailOf(_ event: ServerSentEvent, _ key: String) -> String? {
         guard let data = event.data, let value = try? JSONParser.parse(Array(data.utf8)) else { return nil }
         return value[key]?.stringValue
