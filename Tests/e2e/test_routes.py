@@ -137,6 +137,8 @@ def test_a_viewer_file_answers_get_and_head_like_slash(routes_server, target):
     get, head = send(routes_server, "GET", target), send(routes_server, "HEAD", target)
     assert get.status in successes("GET", FILES) and get.body, f"GET {target}: {get.status}"
     assert "no-cache" in get.headers.get("Cache-Control", ""), f"GET {target}"
+    assert "frame-ancestors 'none'" in get.headers.get("Content-Security-Policy", ""), f"GET {target}"
+    assert get.headers.get("X-Frame-Options") == "DENY", f"GET {target}"
     assert (head.status, head.media_type, head.body) == (get.status, get.media_type, b""), f"HEAD {target}"
 
 
