@@ -29,6 +29,7 @@ const STATE_TEXT = {
   live: "live",
   reconnecting: "reconnecting…",
   closed: "closed",
+  refused: "refused",
 };
 
 /** What the reader chose: sources (in order), their colours, muted sources. The URL hash mirrors it. */
@@ -38,6 +39,8 @@ const state = {
   hidden: new Set(), // source keys whose rows are not shown
   known: new Set(), // source keys the server has, from the last list
   listed: false, // whether `known` has been filled once
+  refused: new Map(), // source key -> why the server refuses it to this browser (403): left out of the stream
+  refusal: null, // {keys, error}: the server refused the stream of these sources as a whole; asked again when they change
 };
 
 const logView = new LogView({ log: $("log"), jump: $("jump"), onChange: updateCounters });
@@ -60,8 +63,7 @@ function select(source, apply = true) {
   const key = sourceKey(source);
   if (state.colors.has(key)) return;
   if (state.selected.length >= MAX_SOURCES) {
-    const text = `One view takes at most ${MAX_SOURCES} sources; close one to open ${key}.`;
-    logView.push({ kind: "notice", type: "limit", key: "view", color: "x", label: "view", time: new Date().toISOString(), plain: text });
+    notice("limit", `One view takes at most ${MAX_SOURCES} sources; close one to open ${key}.`, "view");
     sidebar.render(sidebar.tails, sidebar.topics);
     return;
   }
@@ -80,14 +82,17 @@ function deselect(source, apply = true) {
   state.colors.delete(key);
   state.hidden.delete(key);
   state.selected = state.selected.filter((s) => sourceKey(s) !== key);
-  stream.forget(key);
+  state.refused.delete(key);
+  const under = source.kind === "topic" ? state.selected.filter((s) => s.kind === "topic" && s.name.startsWith(source.name + ".")) : [];
+  stream.forget(key, under.map(sourceKey));
   if (apply) sourcesChanged();
 }
 
 /** The selected sources the server has: those go into the stream; the others wait, as `tail -F` waits for a file. */
 function streamable() {
-  if (!state.listed) return state.selected;
-  return state.selected.filter((s) => state.known.has(sourceKey(s)));
+  const allowed = state.selected.filter((s) => !state.refused.has(sourceKey(s)));
+  if (!state.listed) return allowed;
+  return allowed.filter((s) => state.known.has(sourceKey(s)));
 }
 
 function sourcesChanged() {
@@ -101,20 +106,64 @@ function sourcesChanged() {
 /** Opens the stream again if the set of streamable sources changed, or if the browser gave up on it. */
 function reopenIfNeeded() {
   const wanted = streamable();
-  const same = wanted.map(sourceKey).join() === stream.sources.map(sourceKey).join();
-  if (same && stream.state !== "closed") return;
+  const keys = wanted.map(sourceKey).join();
+  // Refused as a whole: the same request would get the same answer.
+  if (state.refusal?.keys === keys) return;
+  state.refusal = null;
+  if (keys === stream.sources.map(sourceKey).join() && stream.state !== "closed") return;
   stream.open(wanted);
 }
 
 let refreshTimer = 0;
 
 /**
- * The browser gave up on the stream: the server refused it (a source that is gone after a restart answers 404), not
- * a dropped connection, which the browser retries by itself. Look at the lists soon; `refresh` opens it again.
+ * The browser gave up on the stream: the server refused it, not a dropped connection, which the browser retries by
+ * itself. An EventSource cannot see why, so ask the same again. A source gone after a restart (404) or a server away:
+ * look at the lists soon; `refresh` opens it again. A source this browser may not read (403): leave it out, say so,
+ * and go on with the others. Any other refusal (a request too large, say) is shown and not asked again.
  */
-function onClosed() {
+async function onClosed() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, 1000);
+  const { url, sources } = stream;
+  const error = await api.streamRefusal(url, stream.lastId);
+  if (stream.url !== url || stream.state !== "closed") return; // the reader changed the sources meanwhile
+  if (!error || error.status === 0 || error.status === 404 || error.status >= 500) {
+    refreshTimer = setTimeout(refresh, 1000);
+    return;
+  }
+  if (error.status === 401) return askForToken(error.message);
+  if (error.status === 403 && (await refuseForbidden(sources)) > 0) return sourcesChanged();
+  state.refusal = { keys: sources.map(sourceKey).join(), error };
+  notice("refused", refusalSentence(error));
+  showState(stream.state);
+}
+
+/** Looks for the sources the server refuses to this browser; returns how many it found. */
+async function refuseForbidden(sources) {
+  let found = 0;
+  for (const source of sources) {
+    const key = sourceKey(source);
+    if (state.refused.has(key)) continue;
+    const error = await api.sourceRefusal(source.kind, source.name);
+    if (error?.status !== 403) continue;
+    state.refused.set(key, error.message);
+    notice("refused", `${key} is left out of this view: ${error.message}`, key, source.name);
+    found++;
+  }
+  return found;
+}
+
+function refusalSentence(error) {
+  if (error.status === 414 || error.status === 431) {
+    return `The server refused the stream (${error.status}): its request is larger than the server accepts. ` +
+      "Close some sources, or start the server with a larger --connection-memory.";
+  }
+  return `The server refused the stream (${error.status} ${error.code}): ${error.message}`;
+}
+
+/** Adds a notice row of the view itself, or of one source. */
+function notice(type, plain, key = "stream", label = "view") {
+  logView.push({ kind: "notice", type, key, color: colorOf(key), label, time: new Date().toISOString(), plain });
 }
 
 /** Reloads the lists of tails and topics; a source that appears or vanishes changes the stream. */
@@ -124,6 +173,8 @@ async function refresh() {
     const [tails, topics] = await Promise.all([api.listTails(), api.listTopics()]);
     state.known = new Set([...tails.map((t) => `tail:${t.id}`), ...topics.map((t) => `topic:${t.name}`)]);
     state.listed = true;
+    // A list shows only what the token may see: a source missing from it may be one this browser may not read.
+    await refuseForbidden(state.selected.filter((s) => !state.known.has(sourceKey(s))));
     sidebar.render(tails, topics);
     renderLegend();
     reopenIfNeeded();
@@ -152,6 +203,9 @@ $("token-form").addEventListener("submit", async (event) => {
   try {
     await api.openSession(input.value.trim());
     input.value = "";
+    // Another token may grant what the last one did not.
+    state.refused.clear();
+    state.refusal = null;
     $("token-dialog").close();
     await refresh();
   } catch (error) {
@@ -164,7 +218,8 @@ function renderLegend() {
   const legend = $("legend");
   legend.replaceChildren(...state.selected.map((source) => {
     const key = sourceKey(source);
-    const waiting = state.listed && !state.known.has(key);
+    const refused = state.refused.get(key);
+    const waiting = !refused && state.listed && !state.known.has(key);
     const chip = document.createElement("span");
     chip.className = `chip c${state.colors.get(key)}`;
     chip.dataset.source = key;
@@ -173,9 +228,10 @@ function renderLegend() {
     toggle.type = "button";
     toggle.className = "chip-label";
     toggle.setAttribute("aria-pressed", String(!state.hidden.has(key)));
-    toggle.title = waiting ? `${key} does not exist (yet); waiting for it` : `Show or hide ${key}`;
+    toggle.title = refused ? `${key} is refused: ${refused}` : waiting ? `${key} does not exist (yet); waiting for it` : `Show or hide ${key}`;
     toggle.textContent = source.name;
     if (waiting) toggle.append(Object.assign(document.createElement("span"), { className: "chip-wait", textContent: " waiting" }));
+    if (refused) toggle.append(Object.assign(document.createElement("span"), { className: "chip-wait", textContent: " refused" }));
     toggle.addEventListener("click", () => {
       if (state.hidden.has(key)) state.hidden.delete(key);
       else state.hidden.add(key);
@@ -296,6 +352,7 @@ function updateCounters() {
 function showState(connection) {
   // Sources chosen but none on the server (yet): waiting, as `tail -F` waits for a file.
   if (connection === "idle" && state.selected.length > 0) connection = "waiting";
+  if (state.refusal) connection = "refused";
   const conn = $("conn");
   conn.dataset.state = connection;
   conn.querySelector(".conn-text").textContent = STATE_TEXT[connection] ?? connection;

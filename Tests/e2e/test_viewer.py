@@ -4,66 +4,14 @@ Debian's chromium drives the page through Playwright; nothing is downloaded. Eac
 `server` fixture) and its own browser context; a screenshot of every page goes to Tests/e2e/artifacts/.
 """
 
-import pathlib
 import re
 import time
 
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from conftest import Server, call
 from screenshot import stage
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = pathlib.Path(__file__).resolve().parent / "artifacts"
-ROWS = "#log .row:not(.notice)"
-
-
-def follow(server, name, lines=()):
-    """Creates server.root/<name>.log with these lines and tails it as <name>; returns the file's path."""
-    path = server.root / f"{name}.log"
-    path.write_text("".join(f"{line}\n" for line in lines))
-    status, body = call(server, "POST", "/tails", {"path": str(path), "name": name})
-    assert status == 201, body
-    return path
-
-
-def append(path, lines):
-    with open(path, "a") as f:
-        f.write("".join(f"{line}\n" for line in lines))
-
-
-def row_texts(page, source=None):
-    """The message text of every line row in the DOM (notices left out), optionally of one source."""
-    selector = ROWS if source is None else f'{ROWS}[data-source="{source}"]'
-    return page.eval_on_selector_all(selector, "rows => rows.map(r => r.querySelector('.msg').textContent)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    """A fresh page; it fails the test on any uncaught script error, and leaves a screenshot behind."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="dark")
-    opened = context.new_page()
-    errors = []
-    opened.on("pageerror", lambda error: errors.append(error))
-    yield opened
-    opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-    context.close()
-    assert not errors, errors
-
-
-def open_viewer(page: Page, server, hash_=""):
-    page.goto(f"{server.url}/#{hash_}")
-    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live" if hash_ else "idle")
+from viewer_support import ARTIFACTS, ROWS, append, browser, follow, open_viewer, page, row_texts  # noqa: F401 (fixtures)
 
 
 def test_lines_appended_to_a_tailed_file_show_within_a_second(server, page):
@@ -73,9 +21,8 @@ def test_lines_appended_to_a_tailed_file_show_within_a_second(server, page):
     for i in range(3):
         append(log, [f"fresh line {i}"])
         started = time.monotonic()
-        page.wait_for_function(
-            "text => [...document.querySelectorAll('#log .msg')].some(m => m.textContent === text)",
-            arg=f"fresh line {i}", timeout=1000)
+        fresh = page.locator("#log .msg").filter(has_text=re.compile(f"^fresh line {i}$"))
+        expect(fresh).to_have_count(1, timeout=1000)
         assert time.monotonic() - started < 1.0
     last = page.locator(ROWS).last
     expect(last.locator(".src")).to_have_text("app")

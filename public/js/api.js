@@ -52,3 +52,28 @@ export function publish(topic, data, event) {
   const target = `${path("topics", topic)}/messages`;
   return event ? request("POST", target, { json: { data, event } }) : request("POST", target, { text: data });
 }
+
+/** The server's answer to a GET, as an ApiError, or null when it is 2xx; a stream's body is not read. */
+async function refusal(path, headers = {}) {
+  const controller = new AbortController();
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: "text/event-stream", ...headers }, signal: controller.signal, cache: "no-store" });
+  } catch {
+    return new ApiError(0, "network", "The server does not answer. Is it running?");
+  }
+  if (response.ok) {
+    controller.abort();
+    return null;
+  }
+  const error = (await response.json().catch(() => null))?.error;
+  return new ApiError(response.status, error?.code ?? "http_" + response.status,
+    error?.message ?? `The server answered ${response.status} ${response.statusText}.`);
+}
+
+/** Why the server refuses the stream at `url` now (an EventSource cannot tell), or null if it would serve it. */
+export const streamRefusal = (url, lastEventId) => refusal(url, lastEventId ? { "Last-Event-ID": lastEventId } : {});
+
+/** Why the server refuses a source's own stream to this browser, or null if it would serve it. */
+export const sourceRefusal = (kind, name) =>
+  refusal(kind === "tail" ? `${path("tails", name)}/events?lines=0` : `${path("topics", name)}/events`);

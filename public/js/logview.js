@@ -8,6 +8,11 @@ import { buildRow } from "./rows.js";
 export const STORE_LIMIT = 50_000;
 /** Rows kept in the DOM; older rows are removed as new ones come. */
 export const DOM_LIMIT = 5_000;
+/** Characters kept in memory and in the DOM: the counts alone would let lines of 64 KiB take gigabytes. */
+export const STORE_CHARS = 16 * 1024 * 1024;
+export const DOM_CHARS = 4 * 1024 * 1024;
+/** What a row costs beside its text, in characters, for the budgets above. */
+const ROW_CHARS = 64;
 /** How close to the bottom (px) still counts as "at the bottom". */
 const BOTTOM_SLACK = 40;
 
@@ -21,8 +26,11 @@ export class LogView {
     this.jump = jump;
     this.onChange = onChange;
     this.entries = [];
+    this.chars = 0; // the sizes of `entries`
+    this.domChars = 0; // the sizes of the rows in the DOM (each row carries its entry's as `spoutSize`)
     this.nextSeq = 0;
     this.renderedSeq = -1; // every entry up to this seq has been considered for the DOM
+    this.pausedAt = -1; // the last entry received before the pause: while paused, the list shows up to it
     this.received = 0;
     this.pausedCount = 0;
     this.unseen = 0; // rows added while the reader is scrolled up
@@ -43,9 +51,11 @@ export class LogView {
   /** Adds one entry; the DOM follows at the next frame. */
   push(entry) {
     entry.seq = this.nextSeq++;
+    entry.size = entry.plain.length + ROW_CHARS;
     this.entries.push(entry);
+    this.chars += entry.size;
     // Trim in chunks so that the array is not shifted on every line.
-    if (this.entries.length > STORE_LIMIT + STORE_LIMIT / 4) this.entries.splice(0, this.entries.length - STORE_LIMIT);
+    if (this.entries.length > STORE_LIMIT + STORE_LIMIT / 4 || this.chars > STORE_CHARS + STORE_CHARS / 4) this.trimStore();
     this.received++;
     if (this.paused) this.pausedCount++;
     this.schedule();
@@ -66,19 +76,41 @@ export class LogView {
     return entry.kind === "notice" || this.view.matcher.test(entry.plain);
   }
 
-  /** Renders every entry not yet considered: at most DOM_LIMIT of them, then trims the oldest rows. */
-  flush() {
+  /** Drops the oldest entries down to both budgets, keeping the newest. */
+  trimStore() {
+    let drop = 0;
+    let chars = this.chars;
+    const entries = this.entries;
+    while (drop < entries.length - 1 && (entries.length - drop > STORE_LIMIT || chars > STORE_CHARS)) chars -= entries[drop++].size;
+    entries.splice(0, drop);
+    this.chars = chars;
+  }
+
+  /**
+   * Renders the entries not yet considered, up to seq `through`: at most DOM_LIMIT of them and DOM_CHARS of text, then
+   * trims the oldest rows.
+   */
+  flush(through = Infinity) {
     const entries = this.entries;
     if (entries.length === 0) return this.changed();
     const first = Math.max(0, this.renderedSeq + 1 - entries[0].seq);
+    const last = Math.min(entries.length - 1, through - entries[0].seq);
     const fresh = [];
-    for (let i = entries.length - 1; i >= first && fresh.length < DOM_LIMIT; i--) {
-      if (this.visible(entries[i])) fresh.push(entries[i]);
+    let chars = 0;
+    for (let i = last; i >= first && fresh.length < DOM_LIMIT && chars < DOM_CHARS; i--) {
+      if (!this.visible(entries[i])) continue;
+      fresh.push(entries[i]);
+      chars += entries[i].size;
     }
-    this.renderedSeq = entries[entries.length - 1].seq;
+    if (last >= 0) this.renderedSeq = Math.max(this.renderedSeq, entries[last].seq);
     if (fresh.length > 0) {
       const fragment = document.createDocumentFragment();
-      for (let i = fresh.length - 1; i >= 0; i--) fragment.appendChild(buildRow(fresh[i], this.view));
+      for (let i = fresh.length - 1; i >= 0; i--) {
+        const row = buildRow(fresh[i], this.view);
+        row.spoutSize = fresh[i].size;
+        fragment.appendChild(row);
+      }
+      this.domChars += chars;
       this.log.appendChild(fragment);
       this.trim();
       if (this.follow) this.log.scrollTop = this.log.scrollHeight;
@@ -87,9 +119,16 @@ export class LogView {
     this.changed();
   }
 
+  /** Removes the oldest rows down to both budgets, keeping the newest. */
   trim() {
-    const excess = this.log.childElementCount - DOM_LIMIT;
-    if (excess <= 0) return;
+    const count = this.log.childElementCount;
+    let excess = 0;
+    for (let row = this.log.firstElementChild; row && count - excess > 1; row = row.nextElementSibling) {
+      if (count - excess <= DOM_LIMIT && this.domChars <= DOM_CHARS) break;
+      this.domChars -= row.spoutSize ?? 0;
+      excess++;
+    }
+    if (excess === 0) return;
     const range = document.createRange();
     range.setStartBefore(this.log.firstElementChild);
     range.setEndAfter(this.log.children[excess - 1]);
@@ -99,11 +138,12 @@ export class LogView {
   /** Rebuilds the DOM from the store, for a new filter, ANSI setting or set of hidden sources. */
   rerender() {
     this.log.replaceChildren();
+    this.domChars = 0;
     this.renderedSeq = -1;
     this.unseen = 0;
     this.follow = true;
-    if (!this.paused) this.flush();
-    else this.changed();
+    // Paused, the list shows what had come before the pause, through the new filter; the rest waits for the resume.
+    this.flush(this.paused ? this.pausedAt : Infinity);
   }
 
   /** @param {{ansi?: boolean, matcher?: Matcher, hidden?: Set<string>}} changes */
@@ -116,12 +156,14 @@ export class LogView {
     if (paused === this.paused) return;
     this.paused = paused;
     this.pausedCount = 0;
+    this.pausedAt = this.nextSeq - 1;
     if (!paused) this.flush();
     this.changed();
   }
 
   clear() {
     this.entries = [];
+    this.chars = 0;
     this.received = 0;
     this.pausedCount = 0;
     this.rerender();

@@ -34,6 +34,14 @@ export function streamUrl(sources, { lastEventId = "", history = 10 } = {}) {
   return `events?${query}`;
 }
 
+/** Whether topic id `a` (`<epoch>-<sequence>`, the sequence counting every topic's messages) comes after `b`; an id of
+ * another epoch counts as later, since it was seen more recently. */
+function later(a, b) {
+  const [ea, sa] = [a.slice(0, a.lastIndexOf("-")), Number(a.slice(a.lastIndexOf("-") + 1))];
+  const [eb, sb] = [b.slice(0, b.lastIndexOf("-")), Number(b.slice(b.lastIndexOf("-") + 1))];
+  return ea !== eb || sa > sb;
+}
+
 export class Stream {
   /**
    * @param {object} handlers
@@ -48,6 +56,8 @@ export class Stream {
     this.es = null;
     this.sources = [];
     this.cursors = new Map(); // source key -> that source's own id of the last event seen
+    this.url = ""; // the open stream's URL
+    this.lastId = ""; // the last id it delivered: the browser's reconnect sends it as Last-Event-ID
     this.history = 10;
     this.state = "idle";
   }
@@ -66,7 +76,9 @@ export class Stream {
     this.close();
     this.sources = sources;
     if (sources.length === 0) return;
-    const es = new EventSource(streamUrl(sources, { lastEventId: this.resumeId(sources), history: this.history }));
+    this.url = streamUrl(sources, { lastEventId: this.resumeId(sources), history: this.history });
+    this.lastId = "";
+    const es = new EventSource(this.url);
     this.es = es;
     this.setState("connecting");
     es.onopen = () => this.setState("live");
@@ -103,12 +115,24 @@ export class Stream {
   }
 
   remember(id) {
+    if (id) this.lastId = id;
     for (const [key, value] of parseMultiplexId(id ?? "")) this.cursors.set(key, value);
   }
 
-  /** Drops what is known of a source the reader closed: opened again, it starts fresh. */
-  forget(key) {
+  /**
+   * Drops what is known of a source the reader closed: opened again, it starts fresh. Open descendants of a closed
+   * topic take its cursor where it is further on: while both were open, their messages came under the ancestor.
+   * @param {string} key the closed source
+   * @param {string[]} descendants keys of the open topics under it
+   */
+  forget(key, descendants = []) {
+    const id = this.cursors.get(key);
     this.cursors.delete(key);
+    if (id === undefined) return;
+    for (const other of descendants) {
+      const own = this.cursors.get(other);
+      if (own === undefined || later(id, own)) this.cursors.set(other, id);
+    }
   }
 
   /** Closes the stream; the cursors stay, so `open` resumes. */

@@ -1,0 +1,154 @@
+"""The viewer where a user meets limits: refusals the server gives, framing by other sites, long lines, pausing, small
+windows. Found by trying the viewer from outside in Chromium; each test failed before its fix.
+"""
+
+import os
+import re
+import subprocess
+
+from playwright.sync_api import expect
+
+from conftest import REPO, Server, call
+from viewer_support import ROWS, append, browser, follow, open_viewer, page, row_texts  # noqa: F401 (fixtures)
+
+SECRET = "v" * 40
+
+
+def token(secret_file, *grants):
+    binary = os.environ.get("SPOUT_BIN", str(REPO / ".build" / "debug" / "spout"))
+    command = [binary, "token", "--secret", str(secret_file), *grants]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def authenticated_server(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET)
+    return Server("--auth-secret", str(secret)), secret
+
+
+def sign_in(page, value):
+    expect(page.locator("#token-dialog")).to_be_visible()
+    page.get_by_test_id("token-input").fill(value)
+    page.get_by_test_id("token-submit").click()
+    expect(page.locator("#token-dialog")).to_be_hidden()
+
+
+def test_another_site_cannot_frame_the_viewer(server, page):
+    # Clickjacking: a page of another site lays the viewer under its own and has the user click "Delete".
+    answer = page.request.get(f"{server.url}/")
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-frame-options"] == "DENY"
+    # A page of another origin frames it; the page's load waits for its frames, blocked or not.
+    page.set_content(f'<iframe id="viewer" src="{server.url}/" width="900" height="600"></iframe>')
+    framed = [frame for frame in page.frames if frame != page.main_frame]
+    assert len(framed) == 1
+    expect(page.frame_locator("#viewer").locator("#log")).to_have_count(0)
+    assert "Spout" not in framed[0].content()
+
+
+def test_changing_the_filter_while_paused_shows_what_came_before_the_pause(server, page):
+    log = follow(server, "web", ["GET /a 200", "POST /b 500", "GET /c 200", "GET /d 404"])
+    open_viewer(page, server, "tail=web")
+    expect(page.locator(ROWS)).to_have_count(4)
+    page.get_by_test_id("log").focus()
+    page.keyboard.press("p")
+    expect(page.get_by_test_id("pause")).to_have_attribute("aria-pressed", "true")
+    append(log, ["GET /e 200"])
+    expect(page.get_by_test_id("pause")).to_have_text("Resume (1)")
+    page.get_by_test_id("filter").fill("GET")
+    expect(page.locator(ROWS)).to_have_count(3)
+    assert row_texts(page) == ["GET /a 200", "GET /c 200", "GET /d 404"]
+    page.get_by_test_id("filter").fill("")
+    expect(page.locator(ROWS)).to_have_count(4)
+    page.get_by_test_id("log").focus()
+    page.keyboard.press("p")
+    expect(page.locator(ROWS)).to_have_count(5)
+    assert row_texts(page)[-1] == "GET /e 200"
+
+
+def test_closing_a_parent_topic_does_not_repeat_its_childs_messages(server, page):
+    assert call(server, "POST", "/topics", {"name": "orders.eu"})[0] == 201
+    open_viewer(page, server, "topic=orders&topic=orders.eu")
+    for i in range(3):
+        call(server, "POST", "/topics/orders.eu/messages", text=f"eu {i}")
+    expect(page.locator(ROWS)).to_have_count(3)
+    page.locator('#legend [aria-label="Close topic:orders"]').click()
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+    call(server, "POST", "/topics/orders.eu/messages", text="eu 3")
+    expect(page.locator(ROWS)).to_have_count(4)
+    page.wait_for_timeout(500)
+    assert row_texts(page) == ["eu 0", "eu 1", "eu 2", "eu 3"]
+
+
+def test_a_source_the_token_may_not_read_is_left_out_and_the_page_says_why(tmp_path, page):
+    server, secret = authenticated_server(tmp_path)
+    try:
+        admin = {"Authorization": "Bearer " + token(secret, "--admin", "--publish", "*")}
+        assert call(server, "POST", "/topics", {"name": "orders.eu"}, headers=admin)[0] == 201
+        path = server.root / "app.log"
+        path.write_text("one\n")
+        assert call(server, "POST", "/tails", {"path": str(path), "name": "app"}, headers=admin)[0] == 201
+        # The list offers `orders`, the granted topic's ancestor, which this token may not read; the tail is not listed.
+        page.goto(f"{server.url}/#topic=orders&topic=orders.eu&tail=app")
+        sign_in(page, token(secret, "--subscribe", "orders.eu"))
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+        assert call(server, "POST", "/topics/orders.eu/messages", text="for eu", headers=admin)[0] == 201
+        expect(page.locator(ROWS)).to_have_count(1)
+        notices = page.locator("#log .notice-refused .msg")
+        expect(notices.filter(has_text="topic:orders is left out of this view")).to_have_count(1)
+        expect(notices.filter(has_text="tail:app is left out of this view")).to_have_count(1)
+        expect(page.locator('#legend [data-source="tail:app"] .chip-label')).to_have_attribute(
+            "title", re.compile("^tail:app is refused: .*does not grant"))
+    finally:
+        server.stop()
+
+
+def test_a_stream_larger_than_the_server_takes_is_explained_not_retried(page):
+    server = Server("--in-memory", "--connection-memory", "4096")
+    try:
+        names = [f"t{i:02d}." + "n" * 120 for i in range(30)]
+        for name in names:
+            assert call(server, "POST", "/topics", {"name": name})[0] == 201
+        streams = []
+        page.on("request", lambda request: streams.append(request.url) if "/events?" in request.url else None)
+        page.goto(f"{server.url}/#" + "&".join(f"topic={name}" for name in names))
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "refused")
+        expect(page.locator("#log .notice-refused .msg")).to_contain_text("--connection-memory")
+        page.wait_for_timeout(4000)
+        assert len(streams) <= 2, streams  # the EventSource, and the request that asked why
+    finally:
+        server.stop()
+
+
+def test_long_lines_stay_within_the_pages_memory_budget(server, page):
+    log = follow(server, "big")
+    open_viewer(page, server, "tail=big")
+    line = "x" * 65_000
+    for start in range(0, 400, 100):
+        append(log, [f"{i:03d} {line}" for i in range(start, start + 100)])
+    expect(page.locator("#stat-received")).to_have_text("400 received", timeout=30_000)
+    kept = page.evaluate("({entries: spout.logView.entries.length, chars: spout.logView.chars})")
+    # 400 lines of 65 KB are 26 MB: the page keeps 16-20 MB of them, and 4 MB in the DOM.
+    assert kept["entries"] < 330 and kept["chars"] <= 20 * 1024 * 1024, kept
+    assert 50 <= page.locator(ROWS).count() <= 70
+    assert row_texts(page)[-1].startswith("399 ")
+
+
+def test_the_closed_drawer_of_a_small_window_is_out_of_the_tab_order(server, page):
+    follow(server, "app", ["one"])
+    page.set_viewport_size({"width": 600, "height": 800})
+    page.goto(f"{server.url}/")
+    expect(page.locator("#tail-list li[data-source=\"tail:app\"]")).to_have_count(1)
+    off_screen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement, r = e.getBoundingClientRect();
+            return {name: e.id || e.getAttribute('aria-label') || e.tagName, off: r.right <= 0 || r.left >= innerWidth,
+                    body: e === document.body}; }""")
+        if focused["body"]:
+            break
+        if focused["off"]:
+            off_screen.append(focused["name"])
+    assert off_screen == []
+    page.get_by_test_id("drawer-toggle").click()
+    expect(page.locator('#tail-list [data-source="tail:app"] input')).to_be_visible()
