@@ -10,6 +10,8 @@ import MicroHTTPD
 struct SessionRoute: Sendable {
     let access: Access
     let secure: Bool
+    /// `--connection-memory`: a connection's request and the head of its answer share that many bytes.
+    let connectionMemory: Int
 
     func install(into router: inout Router) {
         // Open: the route checks the token it is given, not a session it does not have yet.
@@ -26,7 +28,28 @@ struct SessionRoute: Sendable {
         }
         let verified = try access.verify(token)
         let lifetime = verified?.expires.map { max(0, $0 - Int64(time(nil))) }
-        return Response(status: 204, headers: ["Set-Cookie": cookie(token, maxAge: lifetime)])
+        let value = cookie(token, maxAge: lifetime)
+        try checkRoom(for: value, token: token, in: request)
+        return Response(status: 204, headers: ["Set-Cookie": value])
+    }
+
+    /// Refuses a token too large to live in the cookie: libmicrohttpd builds the answer's head in the memory that still
+    /// holds the request, and drops the connection without a word when it does not fit; and every later request of
+    /// the browser carries the cookie, which libmicrohttpd keeps twice (the header and its parsed copy).
+    private func checkRoom(for cookie: String, token: String, in request: Request) throws {
+        // The request as it came (each header a line), and about 64 bytes of libmicrohttpd's record per header.
+        let headers = request.headers.fields
+        let requestBytes =
+            request.method.utf8.count + request.path.utf8.count + 16 + headers.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        let answer = requestBytes + 64 * headers.count + "Set-Cookie: ".utf8.count + cookie.utf8.count + 128
+        // A browser's stream request carries about 2 KB besides the cookie (its headers, the /events query).
+        let later = 2 * token.utf8.count + 2048
+        guard answer > connectionMemory || later > connectionMemory else { return }
+        throw HTTPError(
+            431, "token_too_large",
+            "this token (\(token.utf8.count) bytes) does not fit in a cookie with --connection-memory \(connectionMemory): "
+                + "each byte of it takes about two of each request's room; start the server with a larger --connection-memory, "
+                + "or use a token with fewer grants")
     }
 
     private func close() -> Response {

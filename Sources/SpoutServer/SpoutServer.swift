@@ -183,7 +183,8 @@ public final class SpoutServer: Sendable {
             bind: configuration.host, allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins,
             tls: configuration.tls != nil)
         router.access = Access(verifier: configuration.tokens)
-        SessionRoute(access: router.access, secure: configuration.tls != nil).install(into: &router)
+        SessionRoute(access: router.access, secure: configuration.tls != nil, connectionMemory: configuration.connectionMemory)
+            .install(into: &router)
         router.observe = { request, status in
             logger.debug("\(request.method) \(Self.loggable(request)) \(status)")
         }

@@ -1,0 +1,50 @@
+import Auth
+import Foundation
+import JSON
+import SpoutServer
+import TestSupport
+import Testing
+
+/// `POST /session` with tokens of every size, over real sockets: a token the cookie can carry is kept, and one too
+/// large for `--connection-memory` is refused with a JSON 431 that says so, where libmicrohttpd dropped the connection
+/// without a word (the viewer then said the server did not answer).
+@Suite("Sessions: tokens too large for their cookie", .serialized, .timeLimit(.minutes(2)))
+struct SessionCookieTests {
+    private static let secret = Array("a-test-secret-of-more-than-thirty-two-bytes".utf8)
+
+    /// What Chromium sends with a `fetch` besides the token: about 700 bytes in 12 headers.
+    private static let browserHeaders: [(String, String)] = [
+        ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br, zstd"), ("Accept-Language", "en-US,en;q=0.9"),
+        ("Origin", "http://127.0.0.1"), ("Referer", "http://127.0.0.1/"), ("Sec-Fetch-Dest", "empty"), ("Sec-Fetch-Mode", "cors"),
+        ("Sec-Fetch-Site", "same-origin"), ("sec-ch-ua", #""Chromium";v="156", "Not)A;Brand";v="24""#), ("sec-ch-ua-mobile", "?0"),
+        ("sec-ch-ua-platform", #""Linux""#),
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+    ]
+
+    /// A token that may subscribe to `count` topics: about 13 bytes a grant.
+    private func token(grants count: Int) throws -> String {
+        try TokenMinter.mint(Grants(subscribe: (0..<count).map { "team\($0)" }), lifetime: .seconds(600), key: .secret(Self.secret), delay: nil)
+    }
+
+    @Test func aTokenTooLargeForItsCookieIsRefusedWith431() throws {
+        let verifier = try TokenVerifier.hmac(secret: Self.secret)
+        try withServer(.testing { $0.tokens = verifier }) { port in
+            let fits = try token(grants: 150)
+            let session = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(fits)")] + Self.browserHeaders)
+            #expect(session.status == 204, "\(fits.utf8.count) bytes")
+            let cookie = try #require(session.response.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+            #expect(try call(port, "GET", "/topics", headers: [("Cookie", cookie)] + Self.browserHeaders).status == 200)
+
+            // 3.4 KB: the answer would fit beside the request, but not the cookie in the browser's later requests.
+            // 4 KB: the answer would not fit either, and libmicrohttpd dropped the connection.
+            for count in [250, 300] {
+                let large = try token(grants: count)
+                #expect(try call(port, "GET", "/topics", headers: [("Authorization", "Bearer \(large)")]).status == 200, "the token is good")
+                let refused = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(large)")] + Self.browserHeaders)
+                #expect(refused.status == 431, "\(large.utf8.count) bytes")
+                #expect(refused["error"]?["code"]?.stringValue == "token_too_large")
+                #expect(refused["error"]?["message"]?.stringValue?.contains("--connection-memory 8192") == true)
+            }
+        }
+    }
+}
