@@ -408,6 +408,8 @@ function native(e) {
 
 function onKey(e) {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  // A modal dialog has the keys: Escape closes it, and nothing acts on the page behind it.
+  if (document.querySelector("dialog[open]")) return;
   if (e.key === "Escape" && typing(e.target)) {
     if (e.target.value) {
       e.target.value = "";

@@ -152,3 +152,43 @@ def test_the_closed_drawer_of_a_small_window_is_out_of_the_tab_order(server, pag
     assert off_screen == []
     page.get_by_test_id("drawer-toggle").click()
     expect(page.locator('#tail-list [data-source="tail:app"] input')).to_be_visible()
+
+
+def test_escape_closes_the_help_and_keys_do_not_act_behind_it(server, page):
+    page.goto(f"{server.url}/")
+    page.get_by_test_id("log").focus()
+    page.keyboard.press("?")
+    expect(page.locator("#help-dialog")).to_be_visible()
+    page.keyboard.press("p")
+    expect(page.get_by_test_id("pause")).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-dialog")).to_be_hidden()
+    page.get_by_test_id("help").click()
+    expect(page.locator("#help-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#help-dialog")).to_be_hidden()
+
+
+def test_long_lines_written_at_once_leave_the_newest_in_view(server, page):
+    log = follow(server, "app")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_viewer(page, server, "tail=app")
+    append(log, [f"{i:03d} " + "word " * 80 for i in range(30)])
+    expect(page.locator("#stat-received")).to_have_text("30 received")
+    page.wait_for_timeout(1000)
+    # Rows start at an estimated height and grow once laid out: the bottom moves with no scroll event.
+    place = page.evaluate("""() => { const log = document.getElementById('log'), rows = log.querySelectorAll('.row');
+        const last = rows[rows.length - 1].getBoundingClientRect(), box = log.getBoundingClientRect();
+        return {visible: last.top < box.bottom && last.bottom > box.top, jump: !document.getElementById('jump').hidden}; }""")
+    assert place == {"visible": True, "jump": False}
+
+
+def test_the_open_drawer_of_a_small_window_leaves_its_button_to_close_it(server, page):
+    page.set_viewport_size({"width": 400, "height": 760})
+    page.goto(f"{server.url}/")
+    toggle = page.get_by_test_id("drawer-toggle")
+    toggle.click()
+    expect(page.get_by_test_id("sidebar")).to_be_visible()
+    toggle.click()  # an actionability check: fails if the drawer lies over the button
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_test_id("sidebar")).to_be_hidden()

@@ -113,10 +113,19 @@ export class LogView {
       this.domChars += chars;
       this.log.appendChild(fragment);
       this.trim();
-      if (this.follow) this.log.scrollTop = this.log.scrollHeight;
+      if (this.follow) this.stickToBottom();
       else this.unseen += fresh.length;
     }
     this.changed();
+  }
+
+  /**
+   * Scrolls to the bottom now and again over the next frames: new rows start at an estimated height
+   * (content-visibility) and grow to their real one after layout, with no scroll event to say the bottom moved.
+   */
+  stickToBottom(frames = 3) {
+    this.log.scrollTop = this.log.scrollHeight;
+    if (frames > 0) requestAnimationFrame(() => this.follow && this.stickToBottom(frames - 1));
   }
 
   /** Removes the oldest rows down to both budgets, keeping the newest. */
