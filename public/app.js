@@ -20,6 +20,8 @@ import { Stream, sourceKey } from "./js/stream.js";
 const $ = (id) => document.getElementById(id);
 const PALETTE_SIZE = 8;
 const REFRESH_MS = 3000;
+/** How often a selected source the lists do not show is asked about while the server says it does not exist. */
+const PROBE_MS = 30000;
 const MAX_SOURCES = 32; // what GET /events takes
 
 const STATE_TEXT = {
@@ -40,6 +42,7 @@ const state = {
   known: new Set(), // source keys the server has, from the last list
   listed: false, // whether `known` has been filled once
   refused: new Map(), // source key -> why the server refuses it to this browser (403): left out of the stream
+  absent: new Map(), // source key -> when the server last said it does not exist (404): asked again after PROBE_MS
   refusal: null, // {keys, error}: the server refused the stream of these sources as a whole; asked again when they change
 };
 
@@ -143,8 +146,10 @@ async function refuseForbidden(sources) {
   let found = 0;
   for (const source of sources) {
     const key = sourceKey(source);
-    if (state.refused.has(key)) continue;
+    if (state.refused.has(key) || performance.now() - (state.absent.get(key) ?? -Infinity) < PROBE_MS) continue;
     const error = await api.sourceRefusal(source.kind, source.name);
+    // Not there (yet): each probe is a 404 in the browser's console, so a source waited for is asked about seldom.
+    if (error?.status === 404) state.absent.set(key, performance.now());
     if (error?.status !== 403) continue;
     state.refused.set(key, error.message);
     notice("refused", `${key} is left out of this view: ${error.message}`, key, source.name);
@@ -205,6 +210,7 @@ $("token-form").addEventListener("submit", async (event) => {
     input.value = "";
     // Another token may grant what the last one did not.
     state.refused.clear();
+    state.absent.clear();
     state.refusal = null;
     $("token-dialog").close();
     await refresh();

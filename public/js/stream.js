@@ -92,8 +92,10 @@ export class Stream {
       }
     };
     es.onmessage = (e) => {
+      const data = JSON.parse(e.data);
+      const seen = this.seen(data);
       this.remember(e.lastEventId);
-      this.handlers.onData(JSON.parse(e.data));
+      if (!seen) this.handlers.onData(data);
     };
     for (const name of CONTROL_EVENTS) es.addEventListener(name, (e) => this.control(es, name, e));
   }
@@ -112,6 +114,20 @@ export class Stream {
       this.setState("closed");
     }
     this.handlers.onControl(name, data);
+  }
+
+  /**
+   * Whether a topic's message was shown before, by that topic's own cursor: a parent topic opened beside an open child
+   * stands in for it on the stream, and its backlog holds the child's latest messages. Moves that cursor on.
+   */
+  seen(data) {
+    if (typeof data?.topic !== "string" || typeof data.id !== "string") return false;
+    const key = `topic:${data.topic}`;
+    const own = this.cursors.get(key);
+    if (own === undefined) return false;
+    if (!later(data.id, own)) return true;
+    this.cursors.set(key, data.id);
+    return false;
   }
 
   remember(id) {
