@@ -43,6 +43,7 @@ const state = {
   listed: false, // whether `known` has been filled once
   refused: new Map(), // source key -> why the server refuses it to this browser (403): left out of the stream
   absent: new Map(), // source key -> when the server last said it does not exist (404): asked again after PROBE_MS
+  carried: new Map(), // tail key -> the ANSI style in force at the end of its last piece marked `continues`
   refusal: null, // {keys, error}: the server refused the stream of these sources as a whole; asked again when they change
 };
 
@@ -276,7 +277,10 @@ function colorOf(key) {
 function toEntry(data) {
   if (data.tail !== undefined) {
     const key = `tail:${data.tail}`;
-    const { plain, runs } = parseAnsi(String(data.line ?? ""));
+    const { plain, runs, end } = parseAnsi(String(data.line ?? ""), state.carried.get(key));
+    // A line longer than the server's cap comes in pieces: its colours go on into the next piece.
+    if (data.continues) state.carried.set(key, end);
+    else state.carried.delete(key);
     return { kind: "line", key, color: colorOf(key), label: data.tail, time: data.time, plain, runs, continues: data.continues };
   }
   const key = topicKey(String(data.topic));

@@ -220,3 +220,14 @@ def test_a_source_waited_for_is_not_asked_about_on_every_refresh(server, page):
     assert len(probes) == 1, probes  # each is a 404 in the console
     assert call(server, "POST", "/topics", {"name": "later"})[0] == 201
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live", timeout=10_000)
+
+
+def test_a_colour_goes_on_into_the_next_piece_of_a_long_line(server, page):
+    log = follow(server, "app")
+    open_viewer(page, server, "tail=app")
+    append(log, ["\x1b[31m" + "r" * 100_000 + "\x1b[0m", "plain"])  # the server cuts lines at 64 KiB
+    expect(page.locator(ROWS)).to_have_count(3)
+    pieces = page.locator(f"{ROWS} .msg")
+    assert pieces.nth(0).locator("span.a-fg1").count() == 1
+    assert pieces.nth(1).locator("span.a-fg1").count() == 1, "the second piece is red too"
+    assert pieces.nth(2).locator("span.a-fg1").count() == 0, "the colour ends with its line"

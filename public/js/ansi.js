@@ -71,13 +71,18 @@ function applySGR(style, params) {
 /**
  * Splits a line into its plain text and the styled runs over it.
  * @param {string} text a line that may hold escape sequences
- * @returns {{plain: string, runs: Array<{start: number, end: number, style: object}>}} runs cover only styled text
+ * @param {object} [start] the style in force where the text begins: a long line comes in pieces, and a colour set
+ *   in one piece goes on in the next
+ * @returns {{plain: string, runs: Array<{start: number, end: number, style: object}>, end: object}} runs cover only
+ *   styled text; `end` is the style in force after it
  */
-export function parseAnsi(text) {
-  if (!text.includes("\x1b")) return { plain: text, runs: [] };
+export function parseAnsi(text, start = plainStyle()) {
+  if (!text.includes("\x1b")) {
+    return { plain: text, runs: isPlain(start) || text === "" ? [] : [{ start: 0, end: text.length, style: { ...start } }], end: start };
+  }
   const runs = [];
   let plain = "";
-  let style = plainStyle();
+  const style = { ...start };
   let last = 0;
   const emit = (chunk) => {
     if (chunk === "") return;
@@ -91,7 +96,7 @@ export function parseAnsi(text) {
     last = ESCAPE.lastIndex;
   }
   emit(text.slice(last));
-  return { plain, runs };
+  return { plain, runs, end: style };
 }
 
 /** Puts a run's style on an element: palette colours as classes (themed), others inline. */
