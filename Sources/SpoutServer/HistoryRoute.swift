@@ -1,5 +1,6 @@
 import Auth
 import Feeds
+import Glibc
 import JSON
 import MicroHTTPD
 import Threading
@@ -9,7 +10,9 @@ import Topics
 /// descendants'), and long-polling for clients that cannot hold a stream.
 ///
 /// An answer that would be empty, with `wait`, waits on a suspended connection, never on an event thread: a subscription
-/// from the page's end wakes it when a message arrives, and ``Deadlines`` answers it empty when the time is up.
+/// from the page's end wakes it when a message arrives, and ``Deadlines`` answers it empty when the time is up. It waits
+/// even when `after` could not be honoured (a `gap`), which the answer still carries, or a client that polls again with
+/// the same `after` would spin; and it ends with 401 `token_expired` when the caller's token expires first.
 struct HistoryRoute: Sendable {
     let hub: Hub
     let deadlines: Deadlines
@@ -21,11 +24,11 @@ struct HistoryRoute: Sendable {
     func install(into router: inout Router) {
         router.on("GET", "/topics/{name}/messages") { request, parameters, caller in
             try Access.require(caller.grants.maySubscribe(parameters[0]), "subscribing to \(parameters[0])")
-            return try answer(request, parameters[0])
+            return try answer(request, parameters[0], until: caller.expires)
         }
     }
 
-    private func answer(_ request: Request, _ text: String) throws -> Response {
+    private func answer(_ request: Request, _ text: String, until expires: Int64?) throws -> Response {
         let name = try TopicRoutes.name(text)
         let after = request.queryValue("after").flatMap { $0.isEmpty ? nil : $0 }
         var limit = 100
@@ -43,12 +46,18 @@ struct HistoryRoute: Sendable {
             wait = seconds
         }
         let page = try hub.history(of: name, after: after, limit: limit)
-        guard page.messages.isEmpty, page.gap == nil, wait > 0 else { return Self.response(page) }
-        return try poll(name, from: page, limit: limit, until: ContinuousClock.now + .milliseconds(Int64(wait * 1000)))
+        guard page.messages.isEmpty, wait > 0 else { return Self.response(page) }
+        var deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        if let expires {
+            deadline = min(deadline, ContinuousClock.now + .seconds(max(0, expires - Int64(time(nil)))))
+        }
+        return try poll(name, from: page, limit: limit, until: deadline, expires: expires)
     }
 
     /// Waits for the first message after an empty page, or the deadline.
-    private func poll(_ name: TopicName, from page: Hub.HistoryPage, limit: Int, until deadline: ContinuousClock.Instant) throws -> Response {
+    private func poll(
+        _ name: TopicName, from page: Hub.HistoryPage, limit: Int, until deadline: ContinuousClock.Instant, expires: Int64?
+    ) throws -> Response {
         let subscription = try hub.subscribe(to: name, format: .json, from: page.next.map { .after($0) } ?? .new)
         let pending = PendingResponse()
         let answered = LockedValue(false)
@@ -64,8 +73,12 @@ struct HistoryRoute: Sendable {
             else { return }
             ticket.withLock { $0 }?.cancel()
             subscription.close()
+            if let expires, Int64(time(nil)) >= expires {
+                pending.complete(with: Access.unauthorized(.expired).response)
+                return
+            }
             do throws(HubError) {
-                pending.complete(with: Self.response(try hub.history(of: name, after: page.next, limit: limit)))
+                pending.complete(with: Self.response(try hub.history(of: name, after: page.next, limit: limit), gap: page.gap))
             } catch {
                 // The topic was deleted while the poll waited: polling again would get the same 404.
                 if case .notFound = error { pending.complete(with: error.http.response) } else { pending.complete(with: Self.response(page)) }
@@ -93,8 +106,9 @@ struct HistoryRoute: Sendable {
         return .deferred(pending)
     }
 
-    /// `{"messages": [...], "next": ..., "gap": ...}`.
-    static func response(_ page: Hub.HistoryPage) -> Response {
+    /// `{"messages": [...], "next": ..., "gap": ...}`; `gap` stands in for the page's own when it has none (the gap
+    /// of the request's `after`, when the page was read again after a wait).
+    static func response(_ page: Hub.HistoryPage, gap: JSONValue? = nil) -> Response {
         var body: [UInt8] = Array(#"{"messages":["#.utf8)
         for (index, message) in page.messages.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
@@ -103,7 +117,7 @@ struct HistoryRoute: Sendable {
         body += Array(#"],"next":"#.utf8)
         body += (page.next.map(JSONValue.string) ?? .null).encoded
         body += Array(#","gap":"#.utf8)
-        body += (page.gap ?? .null).encoded
+        body += (page.gap ?? gap ?? .null).encoded
         body.append(UInt8(ascii: "}"))
         return Response(status: 200, contentType: "application/json; charset=utf-8", bytes: body)
     }
