@@ -136,8 +136,8 @@ public final class SpoutServer: Sendable {
         if tails.roots.isEmpty {
             logger.info("tails are off: no --allow-root given")
         } else {
-            logger.info(
-                "tails allowed under \(tails.roots.paths.joined(separator: ", "))\(tails.usesInotify ? "" : " (polling: inotify unavailable)")")
+            let following = configuration.followByPolling ? " (polling, as --poll asks)" : tails.usesInotify ? "" : " (polling: inotify unavailable)"
+            logger.info("tails allowed under \(tails.roots.paths.joined(separator: ", "))\(following)")
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.notice("listening on \(configuration.tls == nil ? "http" : "https")://\(host):\(daemon.port)")

@@ -228,3 +228,10 @@ def test_header_timeout_closes_a_connection_whose_head_comes_a_byte_at_a_time():
 def test_header_timeout_out_of_range_is_refused():
     code, log = serve_briefly("--in-memory", "--header-timeout", "3601")
     assert code == 64 and "--header-timeout takes whole seconds, 0 to 3600" in log, log
+
+
+def test_the_start_log_says_why_tails_are_polled(tmp_path):
+    code, log = serve_briefly("--in-memory", "--allow-root", str(tmp_path), "--poll")
+    assert code == 0 and "(polling, as --poll asks)" in log and "inotify unavailable" not in log, log
+    code, log = serve_briefly("--in-memory", "--allow-root", str(tmp_path))
+    assert code == 0 and "polling" not in log, log
