@@ -43,6 +43,9 @@ extension HubError: APIError {
             HTTPError(
                 503, "store_unavailable", "the store could not keep this, so nothing was kept (\(reason)); try again later",
                 headers: ["Retry-After": "1"])
+        case .storeBroken(let reason):
+            // Not "try again": only a restart mends it, which /healthz says too.
+            HTTPError(503, "store_unavailable", "the store could not keep this, so nothing was kept (\(reason))")
         }
     }
 }

@@ -110,7 +110,7 @@ public final class SpoutServer: Sendable {
         let registry = tails
         cursors = store.map { TailCursors(registry: registry, store: $0) }
         heartbeats = Heartbeats(interval: configuration.heartbeat)
-        var router = Self.router(configuration: configuration, logger: logger)
+        var router = Self.router(configuration: configuration, store: store, logger: logger)
         TopicRoutes(hub: hub, heartbeats: heartbeats).install(into: &router)
         HistoryRoute(hub: hub, deadlines: deadlines).install(into: &router)
         TailRoutes(registry: tails, heartbeats: heartbeats, store: store, tailTopics: tailTopics).install(into: &router)
@@ -159,12 +159,17 @@ public final class SpoutServer: Sendable {
         logger.notice("stopped")
     }
 
-    private static func router(configuration: ServerConfiguration, logger: Logger) -> Router {
+    private static func router(configuration: ServerConfiguration, store: DataStore?, logger: Logger) -> Router {
         var router = Router()
         let files = StaticFiles(directory: configuration.publicDirectory)
         let openAPIFile = configuration.openAPIFile
         router.on("GET", "/healthz", open: true) { _, _, _ in
-            Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
+            // A store that can keep nothing more is mended only by a restart: a health check should say so.
+            if let reason = store?.brokenReason {
+                let error = JSONValue.object([("code", .string("store_unavailable")), ("message", .string(reason))])
+                return JSONResponse.make(503, .object([("status", .string("failing")), ("error", error)]))
+            }
+            return Response(status: 200, contentType: "application/json; charset=utf-8", text: #"{"status":"ok"}"#)
         }
         // API.md: with tokens, every route but /healthz needs one; the document too (any valid token, no grant).
         router.on("GET", "/openapi.yaml") { _, _, _ in

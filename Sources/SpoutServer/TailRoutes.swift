@@ -84,7 +84,7 @@ struct TailRoutes: Sendable {
                 guard let store else { return bridge() }
                 store.save(record) { error in
                     guard let error else { return bridge() }
-                    undo(.storeUnavailable(error.message))
+                    undo(store.brokenReason == nil ? .storeUnavailable(error.message) : .storeBroken(error.message))
                 }
             }, respond: respond)
     }
@@ -110,7 +110,9 @@ struct TailRoutes: Sendable {
         return try Answer.when(
             { [registry] (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
                 store.deleteTail(id) { error in
-                    if let error { return answer(.failure(.storeUnavailable(error.message))) }
+                    if let error {
+                        return answer(.failure(store.brokenReason == nil ? .storeUnavailable(error.message) : .storeBroken(error.message)))
+                    }
                     // Another delete of it may have been kept meanwhile: gone is gone.
                     try? registry.delete(id)
                     answer(.success(()))

@@ -118,6 +118,10 @@ public final class DataStore: @unchecked Sendable {
         database.close()
     }
 
+    /// Why every write is refused for good, the store's file or its log having been deleted or replaced while the
+    /// server ran, or `nil`. Only a restart mends it.
+    public var brokenReason: String? { writer.permanentRefusal }
+
     /// The bytes the store's files take on disk (the database and its log).
     public var bytesOnDisk: Int64 {
         let path = directory.file(Self.fileName)

@@ -71,6 +71,11 @@ public final class StoreWriter: @unchecked Sendable {
         self.failed = failed
     }
 
+    /// Why every commit is refused for good (see ``refuseAll(_:)``), or `nil`.
+    public var permanentRefusal: String? {
+        refusing.load(ordering: .acquiring) ? refusal.withLock { $0 } : nil
+    }
+
     /// Fails every commit from now on, with `reason`: the file it writes is no longer the store's.
     public func refuseAll(_ reason: String) {
         refusal.withLock { $0 = reason }

@@ -15,7 +15,7 @@ extension Hub {
     ///   quiet, rather than wake its own thread: for a caller that can spend a commit's time (an event thread), which
     ///   then calls ``commitJournal(mayWait:)`` soon, unless `completion` ran. `completion` may run before this returns.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
-    ///   ``HubError/storeUnavailable(_:)`` if the journal could not keep them (then none was published). Not called
+    ///   ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep them (then none was published). Not called
     ///   when the receipt is returned.
     /// - Returns: the receipt, when the messages were published at once (in memory); `nil` when `completion` answers.
     /// - Throws: at once, with nothing published: ``HubError/notFound(_:)``; ``HubError/invalidEventType(_:)``;
@@ -63,7 +63,7 @@ extension Hub {
             }
             journal.append(entries, mark: mark, commitHere: commitHere) { [self] failure in
                 if let failure {
-                    completion(.failure(.storeUnavailable(failure.message)))
+                    completion(.failure(failure.hubError))
                     return
                 }
                 let delivery = tree.withTopics { topics in

@@ -9,7 +9,7 @@ extension Hub {
     /// - Parameters:
     ///   - settings: the settings; `nil` means every default.
     ///   - completion: the topic, and whether it was created (`false`: it existed with the same effective settings),
-    ///     or ``HubError/storeUnavailable(_:)`` if the journal could not keep it (then it was not made). An ancestor
+    ///     or ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep it (then it was not made). An ancestor
     ///     that was only created implicitly is created by the first explicit create, with its settings.
     /// - Throws: at once: ``HubError/conflict(_:)`` if it exists with other settings, ``HubError/invalidSettings(_:)``,
     ///   ``HubError/tooManyTopics(_:)``, ``HubError/stopping``.
@@ -75,7 +75,7 @@ extension Hub {
                 // Not kept, so not made: neither it nor the ancestors made for it, which would otherwise take publishes
                 // that a restart loses with them. A retry makes them again, and this time they are kept.
                 revert(undo, in: name)
-                completion(.failure(.storeUnavailable(failure.message)))
+                completion(.failure(failure.hubError))
             }
             return .success(nil)
         }
@@ -107,7 +107,7 @@ extension Hub {
     /// Deletes a topic, not its descendants, once the journal has kept that, and answers. Its open streams then end with
     /// an `end` event (reason `deleted`).
     ///
-    /// - Parameter completion: done, or ``HubError/storeUnavailable(_:)`` if the journal could not keep the deletion:
+    /// - Parameter completion: done, or ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep the deletion:
     ///   then nothing changed.
     /// - Throws: at once: ``HubError/notFound(_:)``.
     public func deleteTopic(_ name: TopicName, completion: @escaping @Sendable (Result<Void, HubError>) -> Void) throws(HubError) {
@@ -120,7 +120,7 @@ extension Hub {
         // Kept first: a deletion the store refuses must not have happened (503 says nothing changed). Publishes
         // meanwhile are kept after it, and dropped at the next start with the topic.
         journal.delete(topic: name.text) { [self] failure in
-            if let failure { return completion(.failure(.storeUnavailable(failure.message))) }
+            if let failure { return completion(.failure(failure.hubError)) }
             registry.withLock { registry in remove(name, from: &registry) }?()
             completion(.success(()))
         }

@@ -22,4 +22,6 @@ public enum HubError: Error, Equatable, Sendable {
     case stopping
     /// The store could not keep the change (full, read-only, damaged); nothing was kept. It may work later.
     case storeUnavailable(String)
+    /// The store can keep nothing more until the server restarts (its file was deleted or replaced); nothing was kept.
+    case storeBroken(String)
 }

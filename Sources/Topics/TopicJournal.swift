@@ -91,9 +91,15 @@ public struct JournalTopic: Sendable, Equatable {
 public struct JournalFailure: Error, Sendable, Equatable {
     /// What went wrong, in a sentence.
     public let message: String
+    /// Whether nothing can be kept any more until the server restarts.
+    public let permanent: Bool
 
     /// A failure.
-    public init(_ message: String) {
+    public init(_ message: String, permanent: Bool = false) {
         self.message = message
+        self.permanent = permanent
     }
+
+    /// The hub's error for it.
+    var hubError: HubError { permanent ? .storeBroken(message) : .storeUnavailable(message) }
 }

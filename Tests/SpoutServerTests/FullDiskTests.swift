@@ -115,7 +115,14 @@ struct FullDiskTests {
         }
         #expect(noticed, "publishes were still acknowledged into a removed store")
         #expect(refused?.text.contains("deleted or replaced") == true, "\(refused?.text ?? "")")
-        #expect(try call(server.port, "GET", "/healthz").status == 200)
+        // Only a restart mends it: no "try again later", and a health check says so (a container's restarts it).
+        #expect(refused?.header("Retry-After") == nil)
+        #expect(refused?.text.contains("try again") == false, "\(refused?.text ?? "")")
+        let health = try call(server.port, "GET", "/healthz")
+        #expect(health.status == 503)
+        #expect(health["status"]?.stringValue == "failing")
+        #expect(health["error"]?["code"]?.stringValue == "store_unavailable")
+        #expect(health["error"]?["message"]?.stringValue?.contains("restart the server") == true)
         #expect(!subscriber.isClosed, "streams go on")
     }
 }
