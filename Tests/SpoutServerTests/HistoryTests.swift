@@ -86,6 +86,19 @@ struct HistoryTests {
         }
     }
 
+    @Test func aDeletedTopicsMessagesStayInItsAncestorsHistoryNotInAnewTopicOfItsName() throws {
+        try withServer { port in
+            try createTopic(port, #"{"name":"par.kid"}"#)
+            _ = try publish(port, "par.kid", "before")
+            #expect(try call(port, "DELETE", "/topics/par.kid").status == 204)
+            #expect(try call(port, "GET", "/topics/par.kid/messages").status == 404)
+            let parent = try call(port, "GET", "/topics/par/messages")
+            #expect(parent.response.text.contains(#""data":"before""#), "published under par too: \(parent.response.text)")
+            try createTopic(port, #"{"name":"par.kid"}"#)
+            #expect(try call(port, "GET", "/topics/par.kid/messages")["messages"] == .array([]))
+        }
+    }
+
     @Test func aLongPollWakesAtAPublishAndOtherwiseAnswersEmptyAtItsTime() throws {
         try withServer { port in
             try createTopic(port, #"{"name":"orders"}"#)
