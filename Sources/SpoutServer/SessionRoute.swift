@@ -33,24 +33,34 @@ struct SessionRoute: Sendable {
         return Response(status: 204, headers: ["Set-Cookie": value])
     }
 
-    /// Refuses a token too large to live in the cookie: libmicrohttpd builds the answer's head in the memory that still
-    /// holds the request, and drops the connection without a word when it does not fit; and every later request of
-    /// the browser carries the cookie, which libmicrohttpd keeps twice (the header and its parsed copy).
+    /// Refuses a token too large to live in the cookie. Browsers keep no cookie over 4,096 bytes. libmicrohttpd builds
+    /// the answer's head in the memory that still holds the request, and drops the connection without a word when it
+    /// does not fit. And every later request of the browser carries the cookie, which libmicrohttpd keeps twice (the
+    /// header and its parsed copy), beside the viewer's `/events` query of up to 32 sources with their resume ids (each
+    /// query argument takes a 64-byte record too): the cookie may take half the connection's memory, no more.
     private func checkRoom(for cookie: String, token: String, in request: Request) throws {
+        let size = token.utf8.count
+        guard Access.cookieName.utf8.count + 1 + size <= Self.browserCookieLimit else {
+            throw HTTPError(
+                431, "token_too_large",
+                "this token (\(size) bytes) is larger than a browser keeps in a cookie (4,096 bytes): use a token with fewer grants")
+        }
         // The request as it came (each header a line), and about 64 bytes of libmicrohttpd's record per header.
         let headers = request.headers.fields
         let requestBytes =
             request.method.utf8.count + request.path.utf8.count + 16 + headers.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         let answer = requestBytes + 64 * headers.count + "Set-Cookie: ".utf8.count + cookie.utf8.count + 128
-        // A browser's stream request carries about 2 KB besides the cookie (its headers, the /events query).
-        let later = 2 * token.utf8.count + 2048
-        guard answer > connectionMemory || later > connectionMemory else { return }
+        guard answer > connectionMemory || 4 * size > connectionMemory else { return }
         throw HTTPError(
             431, "token_too_large",
-            "this token (\(token.utf8.count) bytes) does not fit in a cookie with --connection-memory \(connectionMemory): "
-                + "each byte of it takes about two of each request's room; start the server with a larger --connection-memory, "
-                + "or use a token with fewer grants")
+            "this token (\(size) bytes) is too large for a cookie with --connection-memory \(connectionMemory), "
+                + "which takes tokens up to a quarter of it: start the server with a larger --connection-memory, or use a token "
+                + "with fewer grants")
     }
+
+    /// The largest cookie (name and value) browsers keep (RFC 6265 section 6.1 asks for at least this much; Chromium and
+    /// Firefox keep no more).
+    static let browserCookieLimit = 4096
 
     private func close() -> Response {
         Response(status: 204, headers: ["Set-Cookie": cookie("", maxAge: 0)])

@@ -29,15 +29,15 @@ struct SessionCookieTests {
     @Test func aTokenTooLargeForItsCookieIsRefusedWith431() throws {
         let verifier = try TokenVerifier.hmac(secret: Self.secret)
         try withServer(.testing { $0.tokens = verifier }) { port in
-            let fits = try token(grants: 150)
+            let fits = try token(grants: 140)
             let session = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(fits)")] + Self.browserHeaders)
             #expect(session.status == 204, "\(fits.utf8.count) bytes")
             let cookie = try #require(session.response.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
             #expect(try call(port, "GET", "/topics", headers: [("Cookie", cookie)] + Self.browserHeaders).status == 200)
 
-            // 3.4 KB: the answer would fit beside the request, but not the cookie in the browser's later requests.
-            // 4 KB: the answer would not fit either, and libmicrohttpd dropped the connection.
-            for count in [250, 300] {
+            // 2.7 KB: the answer would fit beside the request, but the cookie would leave a browser's stream requests
+            // too little room. 4 KB: the answer would not fit either, and libmicrohttpd dropped the connection.
+            for count in [200, 300] {
                 let large = try token(grants: count)
                 #expect(try call(port, "GET", "/topics", headers: [("Authorization", "Bearer \(large)")]).status == 200, "the token is good")
                 let refused = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(large)")] + Self.browserHeaders)
@@ -45,6 +45,24 @@ struct SessionCookieTests {
                 #expect(refused["error"]?["code"]?.stringValue == "token_too_large")
                 #expect(refused["error"]?["message"]?.stringValue?.contains("--connection-memory 8192") == true)
             }
+        }
+    }
+
+    @Test func noConnectionMemoryMakesRoomForACookieLargerThanBrowsersKeep() throws {
+        let verifier = try TokenVerifier.hmac(secret: Self.secret)
+        try withServer(
+            .testing {
+                $0.tokens = verifier
+                $0.connectionMemory = 32768
+            }
+        ) { port in
+            let kept = try token(grants: 280)
+            #expect(try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(kept)")] + Self.browserHeaders).status == 204)
+            // Chromium and Firefox drop a cookie over 4,096 bytes: a 204 would leave the viewer signed out.
+            let dropped = try token(grants: 310)
+            let refused = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(dropped)")] + Self.browserHeaders)
+            #expect(refused.status == 431, "\(dropped.utf8.count) bytes")
+            #expect(refused["error"]?["message"]?.stringValue?.contains("larger than a browser keeps") == true)
         }
     }
 }
