@@ -10,7 +10,7 @@
 //   js/hash.js     the view's state in the URL hash
 
 import * as api from "./js/api.js";
-import { parseAnsi } from "./js/ansi.js";
+import { parseAnsi, parseAnsiPiece } from "./js/ansi.js";
 import { Matcher } from "./js/filter.js";
 import { readHash, writeHash } from "./js/hash.js";
 import { LogView } from "./js/logview.js";
@@ -43,7 +43,7 @@ const state = {
   listed: false, // whether `known` has been filled once
   refused: new Map(), // source key -> why the server refuses it to this browser (403): left out of the stream
   absent: new Map(), // source key -> when the server last said it does not exist (404): asked again after PROBE_MS
-  carried: new Map(), // tail key -> the ANSI style in force at the end of its last piece marked `continues`
+  carried: new Map(), // tail key -> {style, pending}: what its last piece marked `continues` leaves to the next
   refusal: null, // {keys, error}: the server refused the stream of these sources as a whole; asked again when they change
 };
 
@@ -87,6 +87,7 @@ function deselect(source, apply = true) {
   state.hidden.delete(key);
   state.selected = state.selected.filter((s) => sourceKey(s) !== key);
   state.refused.delete(key);
+  state.carried.delete(key);
   const under = source.kind === "topic" ? state.selected.filter((s) => s.kind === "topic" && s.name.startsWith(source.name + ".")) : [];
   stream.forget(key, under.map(sourceKey));
   if (apply) sourcesChanged();
@@ -277,9 +278,9 @@ function colorOf(key) {
 function toEntry(data) {
   if (data.tail !== undefined) {
     const key = `tail:${data.tail}`;
-    const { plain, runs, end } = parseAnsi(String(data.line ?? ""), state.carried.get(key));
-    // A line longer than the server's cap comes in pieces: its colours go on into the next piece.
-    if (data.continues) state.carried.set(key, end);
+    // A line longer than the server's cap comes in pieces: its colours, and an escape cut in two, go on into the next.
+    const { plain, runs, carry } = parseAnsiPiece(String(data.line ?? ""), state.carried.get(key));
+    if (data.continues) state.carried.set(key, carry);
     else state.carried.delete(key);
     return { kind: "line", key, color: colorOf(key), label: data.tail, time: data.time, plain, runs, continues: data.continues };
   }
@@ -307,6 +308,8 @@ function describe(type, data) {
 
 function onControl(type, data) {
   const key = data.tail !== undefined ? `tail:${data.tail}` : data.topic !== undefined ? topicKey(data.topic) : "stream";
+  // Whatever comes next is not the rest of an unfinished line's piece (a gap, a truncation, another file).
+  state.carried.delete(key);
   const label = data.tail ?? data.topic ?? "stream";
   const time = data.time ?? new Date().toISOString();
   logView.push({ kind: "notice", type, key, color: colorOf(key), label, time, plain: describe(type, data) });

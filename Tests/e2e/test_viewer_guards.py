@@ -231,3 +231,22 @@ def test_a_colour_goes_on_into_the_next_piece_of_a_long_line(server, page):
     assert pieces.nth(0).locator("span.a-fg1").count() == 1
     assert pieces.nth(1).locator("span.a-fg1").count() == 1, "the second piece is red too"
     assert pieces.nth(2).locator("span.a-fg1").count() == 0, "the colour ends with its line"
+    # An escape sequence cut in two at the cap: the piece ends with ESC [ 3, the next begins with 1m.
+    append(log, ["A" * 65_533 + "\x1b[31mRED\x1b[0m tail"])
+    expect(page.locator(ROWS)).to_have_count(5)
+    expect(pieces.nth(4)).to_have_text("RED tail")
+    assert pieces.nth(4).locator("span.a-fg1").text_content() == "RED"
+
+
+def test_a_tail_opened_again_does_not_take_the_colour_of_a_piece_shown_before(server, page):
+    log = follow(server, "web", ["start"])
+    open_viewer(page, server, "tail=web")
+    with open(log, "a") as f:
+        f.write("\x1b[32m" + "G" * 70_000)  # a long green line still being written: its first piece comes
+    expect(page.locator(ROWS)).to_have_count(2)
+    page.locator('#legend [aria-label="Close tail:web"]').click()
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "idle")
+    append(log, ["\x1b[0m"] + [f"plain {i}" for i in range(12)])
+    page.locator('#tail-list [data-source="tail:web"] input').check()
+    expect(page.locator(ROWS)).to_have_count(12)
+    assert page.locator(f"{ROWS} .msg span.a-fg2").count() == 1, "only the piece shown before is green"

@@ -68,6 +68,24 @@ function applySGR(style, params) {
   }
 }
 
+/** An escape sequence cut off at the end of a text: a long line's piece may end inside one. */
+const UNFINISHED = /\x1b(?:\[[0-9;:?<=>]*[ -/]*)?$/;
+
+/**
+ * The style in force after a piece of a long line, and any escape sequence it ends inside of, to go on with in the
+ * next piece.
+ * @param {string} text the piece as it came
+ * @param {{style: object, pending: string}} [from] what the piece before left
+ * @returns {{plain: string, runs: Array<{start: number, end: number, style: object}>, carry: {style: object, pending: string}}}
+ */
+export function parseAnsiPiece(text, from) {
+  const whole = (from?.pending ?? "") + text;
+  const cut = UNFINISHED.exec(whole);
+  const pending = cut ? cut[0] : "";
+  const { plain, runs, end } = parseAnsi(cut ? whole.slice(0, cut.index) : whole, from?.style);
+  return { plain, runs, carry: { style: end, pending } };
+}
+
 /**
  * Splits a line into its plain text and the styled runs over it.
  * @param {string} text a line that may hold escape sequences
