@@ -17,7 +17,7 @@ struct StoreJournal: TopicJournal {
                 data: message.payload.rawText)
         }
         store.append(records, published: mark, byCaller: commitHere) { error in
-            committed(error.map { JournalFailure($0.message, permanent: store.brokenReason != nil) })
+            committed(error.map { Self.failure($0, of: store) })
         }
     }
 
@@ -37,13 +37,18 @@ struct StoreJournal: TopicJournal {
                 name: topic.name, settings: Self.settingsJSON(topic.settings).text, implicit: topic.implicit, createdAt: topic.createdAt,
                 since: Int64(clamping: topic.since))
             store.save(record) { error in
-                if index == topics.count - 1 { committed(error.map { JournalFailure($0.message, permanent: store.brokenReason != nil) }) }
+                if index == topics.count - 1 { committed(error.map { Self.failure($0, of: store) }) }
             }
         }
     }
 
     func delete(topic name: String, committed: @escaping @Sendable (JournalFailure?) -> Void) {
-        store.deleteTopic(name) { error in committed(error.map { JournalFailure($0.message, permanent: store.brokenReason != nil) }) }
+        store.deleteTopic(name) { error in committed(error.map { Self.failure($0, of: store) }) }
+    }
+
+    /// A failed write of `store` as the hub sees it: for good once the store can keep nothing more.
+    static func failure(_ error: StoreError, of store: DataStore) -> JournalFailure {
+        JournalFailure(error.message, permanent: store.brokenReason != nil)
     }
 
     func forget(_ sequences: [UInt64]) {

@@ -84,7 +84,7 @@ struct TailRoutes: Sendable {
                 guard let store else { return bridge() }
                 store.save(record) { error in
                     guard let error else { return bridge() }
-                    undo(store.brokenReason == nil ? .storeUnavailable(error.message) : .storeBroken(error.message))
+                    undo(StoreJournal.failure(error, of: store).hubError)
                 }
             }, respond: respond)
     }
@@ -110,9 +110,7 @@ struct TailRoutes: Sendable {
         return try Answer.when(
             { [registry] (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
                 store.deleteTail(id) { error in
-                    if let error {
-                        return answer(.failure(store.brokenReason == nil ? .storeUnavailable(error.message) : .storeBroken(error.message)))
-                    }
+                    if let error { return answer(.failure(StoreJournal.failure(error, of: store).hubError)) }
                     // Another delete of it may have been kept meanwhile: gone is gone.
                     try? registry.delete(id)
                     answer(.success(()))

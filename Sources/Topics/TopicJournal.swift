@@ -101,5 +101,5 @@ public struct JournalFailure: Error, Sendable, Equatable {
     }
 
     /// The hub's error for it.
-    var hubError: HubError { permanent ? .storeBroken(message) : .storeUnavailable(message) }
+    public var hubError: HubError { permanent ? .storeBroken(message) : .storeUnavailable(message) }
 }
