@@ -21,6 +21,7 @@ public final class DataStore: @unchecked Sendable {
     let database: Database
     let writer: StoreWriter
     private let checkpointer: Checkpointer
+    private let files: StoreFiles
     let evictions = Evictions()
     private let failures: LockedValue<(@Sendable (StoreError) -> Void)?>
 
@@ -74,11 +75,14 @@ public final class DataStore: @unchecked Sendable {
         try database.execute("PRAGMA journal_size_limit=\(Self.logSizeLimit)")
         let checkpointer = try Checkpointer(path: path, policy: fsync)
         self.checkpointer = checkpointer
-        // Under `always` a commit waits for the disk: only the writer's own thread may wait that long.
         let failures = LockedValue<(@Sendable (StoreError) -> Void)?>(nil)
         self.failures = failures
+        let files = StoreFiles(path: path)
+        self.files = files
+        // Under `always` a commit waits for the disk: only the writer's own thread may wait that long.
         writer = StoreWriter(
             database: database, commitsOnCaller: fsync != .always, afterCommit: { bytes in checkpointer.committed(bytes: bytes) },
+            verify: { files.lost(afterCommit: true) },
             failed: { error in failures.withLock { $0 }?(error) })
     }
 
@@ -90,21 +94,9 @@ public final class DataStore: @unchecked Sendable {
 
     /// Starts the writer; loading must be done by then.
     public func start() {
-        let path = directory.file(Self.fileName)
-        let identity = Self.identity(of: path)
-        let logSeen = LockedValue(Self.identity(of: path + "-wal"))
-        // Removed or replaced while running (rm -rf of the data directory, or of the log alone): commits would go to a
-        // file no restart reads, so every one is refused (503) rather than acknowledged. SQLite only ever truncates the
-        // log while it is open, so once seen it keeps its identity.
-        checkpointer.start { [writer] in
-            let log = Self.identity(of: path + "-wal")
-            let logLost = logSeen.withLock { seen in
-                defer { if log != nil { seen = log } }
-                return seen != nil && log != seen
-            }
-            guard Self.identity(of: path) != identity || logLost else { return }
-            writer.refuseAll(
-                "the store's file \(path) or its log was deleted or replaced while the server ran: nothing more can be kept; restart the server")
+        // The writer asks after each commit; the checkpointer, once a second, for when nothing is written.
+        checkpointer.start { [writer, files] in
+            if let reason = files.lost(afterCommit: false) { writer.refuseAll(reason) }
         }
         writer.start()
     }
@@ -116,6 +108,7 @@ public final class DataStore: @unchecked Sendable {
         try? database.execute("UPDATE meta SET value = '0' WHERE key = 'open'")
         checkpointer.stop()
         database.close()
+        files.close()
     }
 
     /// Why every write is refused for good, the store's file or its log having been deleted or replaced while the
@@ -239,12 +232,6 @@ public final class DataStore: @unchecked Sendable {
     }
 
     // MARK: - Opening
-
-    /// The device and inode of what `path` names now, or `nil` if nothing.
-    private static func identity(of path: String) -> [UInt64]? {
-        var info = stat()
-        return unsafe stat(path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
-    }
 
     private static func fileSize(_ path: String) -> Int64 {
         var info = stat()

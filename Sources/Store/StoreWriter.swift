@@ -22,10 +22,9 @@ public final class StoreWriter: @unchecked Sendable {
     private let database: Database
     private let maxBatch: Int
     private let commitsOnCaller: Bool
-    private let quietCommits: Int
-    private let quietWindow: Duration
     private let commitWait: Duration
     private let afterCommit: @Sendable (_ bytes: Int) -> Void
+    private let verify: @Sendable () -> String?
     private let failed: @Sendable (StoreError) -> Void
     // Set once, by `refuseAll`: every commit from then on fails with the reason.
     private let refusing = Atomic<Bool>(false)
@@ -41,9 +40,7 @@ public final class StoreWriter: @unchecked Sendable {
     private var writerWanted = false
     /// When the commit under way began.
     private var commitStarted = ContinuousClock.now
-    private var windowStart = ContinuousClock.now
-    private var windowCommits = 0
-    private var lastWindowCommits = 0
+    private var rate: CommitRate
     private var closed = false
     private var thread: NativeThread?
 
@@ -55,19 +52,22 @@ public final class StoreWriter: @unchecked Sendable {
     ///   (``CallerCommit/ifQuiet``): fewer commits than this in the current `quietWindow` and the one before (by
     ///   default under 3,000 a second). Busier than that, each commit carries what one pass of the caller gathered.
     /// - Parameter commitWait: how long a caller with ``CallerCommit/mayWait`` waits for a commit under way.
+    /// - Parameter verify: asked after each commit, before its jobs are told: why what was committed will not be kept
+    ///   (the file is no longer the store's), or `nil`. A reason fails the transaction's jobs, and every commit after.
     /// - Parameter failed: hears each transaction that failed, after its jobs were told.
     public init(
         database: Database, maxBatch: Int = 8192, commitsOnCaller: Bool = true, quietCommits: Int = 30,
         quietWindow: Duration = .milliseconds(10), commitWait: Duration = .milliseconds(1),
-        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }, failed: @escaping @Sendable (StoreError) -> Void = { _ in }
+        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }, verify: @escaping @Sendable () -> String? = { nil },
+        failed: @escaping @Sendable (StoreError) -> Void = { _ in }
     ) {
         self.database = database
         self.maxBatch = maxBatch
         self.commitsOnCaller = commitsOnCaller
-        self.quietCommits = quietCommits
-        self.quietWindow = quietWindow
+        rate = CommitRate(quietCommits: quietCommits, window: quietWindow)
         self.commitWait = commitWait
         self.afterCommit = afterCommit
+        self.verify = verify
         self.failed = failed
     }
 
@@ -134,7 +134,7 @@ public final class StoreWriter: @unchecked Sendable {
             // Only the callers' own jobs, and only those ahead of any other (order is kept): a large job, such as a
             // delete of evicted messages, stays with the writer's thread rather than hold up an event thread.
             let own = queued.prefix { $0.byCaller }.count
-            if own > 0, mode != .ifQuiet || isQuiet() { return (take(min(own, maxBatch)), true) }
+            if own > 0, mode != .ifQuiet || rate.isQuiet { return (take(min(own, maxBatch)), true) }
             if own == 0 { wantWriter() }
             return (nil, true)
         }
@@ -148,7 +148,7 @@ public final class StoreWriter: @unchecked Sendable {
                 writerWanted = true
             }
             committing = false
-            if committed { countCommit() }
+            if committed { rate.count() }
             // The writer's thread may wait for this commit to end: to take what came meanwhile, or to stop.
             if (writerWanted && !queued.isEmpty) || closed { work.notify() }
         }
@@ -178,7 +178,7 @@ public final class StoreWriter: @unchecked Sendable {
             _ = commit(batch, waiting: true)
             work.withLock {
                 committing = false
-                countCommit()
+                rate.count()
             }
         }
     }
@@ -187,23 +187,6 @@ public final class StoreWriter: @unchecked Sendable {
     private func wantWriter() {
         writerWanted = true
         work.notify()
-    }
-
-    /// Whether few enough commits came lately for a caller to commit right after handing in. Under `work`'s lock.
-    private func isQuiet() -> Bool {
-        max(windowCommits, lastWindowCommits) < quietCommits
-    }
-
-    /// Counts a commit in the current window. Under `work`'s lock.
-    private func countCommit() {
-        let now = ContinuousClock.now
-        if now - windowStart >= quietWindow {
-            // A window with no commit at all may have gone by since: then the one before this is quiet.
-            lastWindowCommits = now - windowStart >= quietWindow * 2 ? 0 : windowCommits
-            windowStart = now
-            windowCommits = 0
-        }
-        windowCommits += 1
     }
 
     /// Takes up to `limit` queued jobs from the front, and the right to commit them. Under `work`'s lock, with some
@@ -232,6 +215,10 @@ public final class StoreWriter: @unchecked Sendable {
                 try database.transaction(write)
             } else if try database.transactionWithoutWaiting(write) == nil {
                 return false
+            }
+            if let reason = verify() {
+                refuseAll(reason)
+                throw StoreError(code: 14, message: reason)
             }
             metrics.committed(writes: batch.count, took: ContinuousClock.now - started)
             // Every job wrote something to the log, if only a record of a tail or a topic: each counts for the checkpointer.
