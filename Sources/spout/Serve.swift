@@ -45,7 +45,7 @@ struct Serve: ParsableCommand {
     var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
-    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    @Option(parsing: .unconditional, help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
     @Option(name: .customLong("allow-root"), help: "A directory whose files may be tailed (repeatable).")
     var allowRoots: [String] = []
@@ -53,13 +53,13 @@ struct Serve: ParsableCommand {
     var publicDirectory: String?
     @Option(name: .customLong("openapi-file"), help: "The OpenAPI document served at /openapi.yaml (default: the repo's).")
     var openAPIFile: String?
-    @Option(help: "Seconds of idle time before a stream gets a heartbeat comment (default 15).")
+    @Option(parsing: .unconditional, help: "Seconds of idle time before a stream gets a heartbeat comment (default 15).")
     var heartbeat: Double?
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 1048576).")
+    @Option(name: .customLong("max-body-bytes"), parsing: .unconditional, help: "Largest request body accepted (default 1048576).")
     var maxBodyBytes: Int?
     @Option(name: .customLong("cors-origin"), help: "An origin allowed by CORS (repeatable; default none).")
     var corsOrigins: [String] = []
-    @Option(name: .customLong("max-topics"), help: "The most topics at once (default 10000).")
+    @Option(name: .customLong("max-topics"), parsing: .unconditional, help: "The most topics at once (default 10000).")
     var maxTopics: Int?
     @Option(name: .customLong("data-dir"), help: "Where topics, retained messages and tails are kept across restarts (default ./spout-data).")
     var dataDirectory: String?
@@ -70,34 +70,35 @@ struct Serve: ParsableCommand {
         help: "When commits are also forced to the disk: never, interval (once a second, the default) or always (before each answer).")
     var fsync: String?
     @Option(
-        name: .customLong("max-retained-bytes"),
+        name: .customLong("max-retained-bytes"), parsing: .unconditional,
         help: "The most bytes all topics retain together, each message counted once; past it the oldest go first (default 1073741824)."
     )
     var maxRetainedBytes: Int?
     @Flag(name: .customLong("poll"), help: "Follow files by polling instead of inotify (for NFS and other remote file systems).")
     var poll = false
-    @Option(name: .customLong("max-tails"), help: "The most files followed at once (default 1024).")
+    @Option(name: .customLong("max-tails"), parsing: .unconditional, help: "The most files followed at once (default 1024).")
     var maxTails: Int?
     @Option(
-        name: .customLong("rotate-wait"),
+        name: .customLong("rotate-wait"), parsing: .unconditional,
         help: "Seconds a file renamed away from a tail's name is still read, for lines written to it late (default 5; 0 to 3600)."
     )
     var rotateWait: Double?
-    @Option(name: .customLong("publish-timeout"), help: "Seconds a publisher waits for room under the block policy (default 5).")
+    @Option(
+        name: .customLong("publish-timeout"), parsing: .unconditional, help: "Seconds a publisher waits for room under the block policy (default 5).")
     var publishTimeout: Double?
     @Option(
-        name: .customLong("connection-memory"),
+        name: .customLong("connection-memory"), parsing: .unconditional,
         help:
             "Bytes per connection for the request line and headers and the chunk being written (default 8192, which admits requests of about 7,900 bytes, or about 5,000 for an /events query of 32 sources with its resume id and a 2 KB token; a Cookie header counts about twice, so about 3,800 bytes of cookies; 4096 to 1048576). Raise it for larger cookies or longer /events queries."
     )
     var connectionMemory: Int?
     @Option(
-        name: .customLong("header-timeout"),
+        name: .customLong("header-timeout"), parsing: .unconditional,
         help:
             "Seconds a connection has to send a request's line and headers, from its opening and from the end of its previous request; past them it is closed (default 30; 0 for no limit)."
     )
     var headerTimeout: Int?
-    @Option(help: "Event threads (default 2).")
+    @Option(parsing: .unconditional, help: "Event threads (default 2).")
     var threads: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?

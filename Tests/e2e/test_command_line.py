@@ -230,6 +230,21 @@ def test_header_timeout_out_of_range_is_refused():
     assert code == 64 and "--header-timeout takes whole seconds, 0 to 3600" in log, log
 
 
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--header-timeout", "-1", "--header-timeout takes whole seconds, 0 to 3600"),
+        ("--port", "-1", "--port takes 0…65535"),
+        ("--threads", "-2", "--threads takes 1…64"),
+        ("--rotate-wait", "-0.5", "--rotate-wait takes seconds between 0 and 3600"),
+    ],
+)
+def test_a_negative_number_gets_the_flags_range_not_a_missing_value(flag, value, message):
+    # A value that starts with '-' is the flag's value, not another flag: the answer says what range it takes.
+    code, log = serve_briefly("--in-memory", flag, value)
+    assert code == 64 and message in log and "Missing value" not in log, log
+
+
 def test_the_start_log_says_why_tails_are_polled(tmp_path):
     code, log = serve_briefly("--in-memory", "--allow-root", str(tmp_path), "--poll")
     assert code == 0 and "(polling, as --poll asks)" in log and "inotify unavailable" not in log, log
