@@ -141,6 +141,7 @@ public final class SpoutServer: Sendable {
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         logger.notice("listening on \(configuration.tls == nil ? "http" : "https")://\(host):\(daemon.port)")
+        if let pem = configuration.tls?.certificate { CertificateWatch(pem: pem)?.start(logger: logger, deadlines: deadlines) }
     }
 
     /// Stops: ends every stream with a control event, closes cleanly, and returns when the daemon is down.

@@ -3,6 +3,7 @@ resume and shutdown as over HTTP; the viewer in Chromium; and a server that refu
 """
 
 import json
+import re
 import subprocess
 import time
 
@@ -105,6 +106,50 @@ def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case):
     said = started.stderr
     expected = {"mismatched": "matching private key", "missing": "cannot be read", "not a certificate": "no PEM certificate"}
     assert expected[case] in said, said
+
+
+def expired_certificate(folder):
+    """A self-signed certificate for localhost that was valid only in January 2020 (openssl ca sets both dates)."""
+    (folder / "index.txt").write_text("")
+    (folder / "serial").write_text("01\n")
+    (folder / "ca.conf").write_text(
+        f"[ca]\ndefault_ca = any\n[any]\ndatabase = {folder}/index.txt\nnew_certs_dir = {folder}\n"
+        f"serial = {folder}/serial\npolicy = names\ndefault_md = sha256\n[names]\ncommonName = supplied\n")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(folder / "old.key"), "-out", str(folder / "old.csr"), "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "ca", "-batch", "-selfsign", "-config", str(folder / "ca.conf"), "-keyfile",
+                    str(folder / "old.key"), "-in", str(folder / "old.csr"), "-out", str(folder / "old.crt"),
+                    "-startdate", "20200101000000Z", "-enddate", "20200201000000Z"], check=True, capture_output=True)
+    return folder / "old.crt", folder / "old.key"
+
+
+def log_once_it_has(server, text, timeout=5):
+    """The server's log once `text` is in it (the line after "listening on" may come a moment later), or as it is."""
+    deadline = time.monotonic() + timeout
+    while text not in server.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server.log_path.read_text()
+
+
+def test_the_log_says_when_the_certificate_has_expired_or_soon_will(certificate, tmp_path):
+    # Clients refuse an expired certificate without a word to the server: the start log is where it is told.
+    cert, key = expired_certificate(tmp_path)
+    old = Server("--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        said = log_once_it_has(old, "certificate")
+        assert "warning" in said and "the --tls-cert certificate expired at 2020-02-01T00:00:00Z" in said, said
+        refused = subprocess.run(["curl", "-sS", "--cacert", str(cert), f"{old.url}/healthz"], capture_output=True, text=True)
+        assert refused.returncode != 0 and "expired" in refused.stderr, refused.stderr
+    finally:
+        old.stop()
+    # The module's certificate lasts two days: under two weeks, so the log warns with the time left.
+    soon = Server("--tls-cert", str(certificate / "server.crt"), "--tls-key", str(certificate / "server.key"))
+    try:
+        said = log_once_it_has(soon, "certificate")
+        assert re.search(r"the --tls-cert certificate expires at \S+Z, in (a day|2 days): renew it", said), said
+    finally:
+        soon.stop()
 
 
 def test_the_viewer_streams_over_tls_in_chromium(certificate, tls_server):
