@@ -14,6 +14,9 @@ final class StoreFiles: @unchecked Sendable {
     private let path: String
     private let file: Identity?
     private let held: LockedValue<Held>
+    /// Whether the file system counts a file's names: one that says 0 of a file the path still names (some FUSE and
+    /// network file systems) leaves it to the look at the paths.
+    private let countsNames: Bool
 
     /// A file's device and inode.
     private struct Identity: Equatable {
@@ -34,8 +37,9 @@ final class StoreFiles: @unchecked Sendable {
         self.path = path
         file = Self.identity(of: path)
         let log = unsafe open(path + "-wal", O_RDONLY | O_CLOEXEC)
-        held = LockedValue(
-            Held(file: unsafe open(path, O_RDONLY | O_CLOEXEC), log: log, logIdentity: log >= 0 ? Self.identity(of: log) : nil))
+        let opened = unsafe open(path, O_RDONLY | O_CLOEXEC)
+        countsNames = opened >= 0 && !Self.unlinked(opened)
+        held = LockedValue(Held(file: opened, log: log, logIdentity: log >= 0 ? Self.identity(of: log) : nil))
     }
 
     deinit { close() }
@@ -49,7 +53,7 @@ final class StoreFiles: @unchecked Sendable {
                 held.log = unsafe open(path + "-wal", O_RDONLY | O_CLOEXEC)
                 if held.log >= 0 { held.logIdentity = Self.identity(of: held.log) } else if afterCommit { return true }
             }
-            if Self.unlinked(held.file) || Self.unlinked(held.log) { return true }
+            if countsNames && (Self.unlinked(held.file) || Self.unlinked(held.log)) { return true }
             guard !afterCommit else { return false }
             return Self.identity(of: path) != file || (held.log >= 0 && Self.identity(of: path + "-wal") != held.logIdentity)
         }
