@@ -31,7 +31,12 @@ public struct Grants: Sendable, Equatable, Codable {
     /// Whether the holder may read the tail `id`.
     public func mayRead(tail id: String) -> Bool { tails.contains("*") || tails.contains(id) }
 
-    /// Whether any grant names `topic` or one of its descendants or ancestors: what listing topics shows.
+    /// Whether the holder may see the tail `id` listed and read its record (not its lines): an admin, who may delete
+    /// any tail, or a holder who may read it.
+    public func mayKnow(tail id: String) -> Bool { admin || mayRead(tail: id) }
+
+    /// Whether the holder is an admin (who may delete any topic) or any grant names `topic` or one of its descendants or
+    /// ancestors: what listing topics shows.
     public func mayKnow(_ topic: String) -> Bool {
         admin || Self.covers(publish + subscribe, topic) || (publish + subscribe).contains { $0.hasPrefix(topic + ".") }
     }

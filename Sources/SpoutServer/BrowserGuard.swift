@@ -41,6 +41,9 @@ struct BrowserGuard: Sendable {
             throw HTTPError(400, "invalid_request", "an \(request.version) request must name its Host")
         }
         let host = hosts.first
+        if let host, !Self.isWellFormed(host) {
+            throw HTTPError(400, "invalid_request", "the Host header names a host and, after a colon, a port number; not '\(host)'")
+        }
         if let host, !isOwn(host) {
             throw HTTPError(
                 403, "forbidden_host",
@@ -78,6 +81,25 @@ struct BrowserGuard: Sendable {
         if text.hasSuffix(".") { text = text.dropLast() }
         return String(text)
     }
+
+    /// Whether a `Host` value is `host[:port]` (RFC 3986's authority without user information): a bracketed IPv6
+    /// address or a name of the characters a name may have, then nothing or a colon and digits.
+    static func isWellFormed(_ value: String) -> Bool {
+        var rest = Substring(value)
+        if rest.hasPrefix("[") {
+            guard let end = rest.firstIndex(of: "]") else { return false }
+            rest = rest[rest.index(after: end)...]
+        } else {
+            let name = rest.prefix { $0 != ":" }
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy(Self.nameCharacters.contains) else { return false }
+            rest = rest[name.endIndex...]
+        }
+        guard let colon = rest.first else { return true }
+        return colon == ":" && rest.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// RFC 3986's `reg-name`: unreserved characters, percent escapes and sub-delimiters.
+    private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=".unicodeScalars)
 
     private static func normalized(_ host: String) -> String {
         let name = hostName(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)

@@ -1,4 +1,5 @@
 import Auth
+import Feeds
 import MicroHTTPD
 
 /// Dispatches requests to routes by path pattern and method, and answers what no route takes: 404, 405 with `Allow`,
@@ -135,6 +136,9 @@ struct Router: HTTPHandler {
             let method = request.method == "HEAD" ? "GET" : request.method
             if let handler = route.handlers[method] {
                 let caller = route.open.contains(method) ? Caller.anonymous : try access.caller(request)
+                // Every path parameter is a topic's or a tail's name: a malformed one is the request's fault (400)
+                // before any token's grants are weighed (403), as it is in a body or a query.
+                if !parameters.allSatisfy(SourceName.isValid) { throw HTTPError(400, "invalid_name", SourceName.rule) }
                 return try handler(request, parameters, caller)
             }
             if request.method == "OPTIONS" { return Self.options(allow: route.allowed) }

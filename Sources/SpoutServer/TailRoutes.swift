@@ -22,7 +22,7 @@ struct TailRoutes: Sendable {
         }
         router.on("GET", "/tails") { _, _, caller in list(caller.grants) }
         router.on("GET", "/tails/{id}") { _, parameters, caller in
-            try Access.require(caller.grants.mayRead(tail: parameters[0]), "reading the tail \(parameters[0])")
+            try Access.require(caller.grants.mayKnow(tail: parameters[0]), "reading the tail \(parameters[0])")
             return try show(parameters[0])
         }
         router.on("DELETE", "/tails/{id}") { _, parameters, caller in
@@ -91,7 +91,7 @@ struct TailRoutes: Sendable {
 
     /// The tails the grants let the caller read.
     private func list(_ grants: Grants) -> Response {
-        JSONResponse.make(200, .object([("tails", .array(registry.list().filter { grants.mayRead(tail: $0.id) }.map(Self.json)))]))
+        JSONResponse.make(200, .object([("tails", .array(registry.list().filter { grants.mayKnow(tail: $0.id) }.map(Self.json)))]))
     }
 
     private func show(_ text: String) throws -> Response {

@@ -66,6 +66,13 @@ struct BrowserGuardTests {
             #expect(two.status == 400)
             #expect(code(two) == "invalid_request")
             #expect(status(port, "GET", "/topics", ["Host: localhost"]) == 200)
+            // A Host that is not `host[:port]` is malformed, whatever name it starts with (RFC 9112, section 3.2).
+            for bad in ["localhost:\(port)@evil.test", "localhost:abc", "localhost:\(port):1", "[::1", "[::1]x", "local host", "a/b", ""] {
+                let answer = try raw(port, "GET", "/topics", ["Host: \(bad)"])
+                #expect(answer.status == 400, "\(bad)")
+                #expect(code(answer) == "invalid_request", "\(bad)")
+            }
+            #expect(status(port, "GET", "/topics", ["Host: localhost:"]) == 200)
         }
     }
 
