@@ -26,19 +26,21 @@ extension Hub {
     }
 
     /// Brings the bytes retained by every topic together back under ``Limits/maxRetainedBytes``, oldest messages first
-    /// across every topic, down to nine tenths of the budget so that the next publishes do not sweep again at once.
-    /// Messages numbered `sparing` or later (those of the publish that went over) are kept: an acknowledged message is
-    /// never the one evicted for it. Publishing never waits for it: one publisher sweeps while the others go on.
-    func enforceBudget(sparing: UInt64) {
+    /// across every topic, down to nine tenths of the budget so that the next publishes do not sweep again at once
+    /// (or, with `exactly`, to the budget itself). Messages numbered `sparing` or later (those of the publish that went
+    /// over) are kept: an acknowledged message is never the one evicted for it. Publishing never waits for it: one
+    /// publisher sweeps while the others go on.
+    func enforceBudget(sparing: UInt64, exactly: Bool = false) {
         guard budgetSweep.acquire(blocking: false) else { return }
         defer { budgetSweep.release() }
+        let target = exactly ? limits.maxRetainedBytes : limits.maxRetainedBytes / 10 * 9
         // Publishers go on meanwhile: sweep again while they brought it back over.
-        while retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes, sweep(sparing: sparing) {}
+        while retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes, sweep(sparing: sparing, downTo: target) {}
     }
 
-    /// One sweep down to nine tenths of the budget, oldest first; `false` if it freed nothing.
-    private func sweep(sparing: UInt64) -> Bool {
-        var excess = retainedBytes.load(ordering: .relaxed) - limits.maxRetainedBytes / 10 * 9
+    /// One sweep down to `target` bytes, oldest first; `false` if it freed nothing.
+    private func sweep(sparing: UInt64, downTo target: Int) -> Bool {
+        var excess = retainedBytes.load(ordering: .relaxed) - target
         guard excess > 0 else { return false }
         let trees = registry.withLock { Array($0.trees.values) }
         // Each tree's oldest message, smallest first.

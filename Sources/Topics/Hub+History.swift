@@ -32,7 +32,8 @@ extension Hub {
             let end = min(log.endPosition, cursor + max(0, limit))
             let messages = (cursor..<end).map { log.message(at: $0) }
             let before = log.sequence(before: cursor)
-            return .success((messages, before == 0 ? nil : EventID(epoch: epoch, sequence: before).description, gap))
+            // Up to when the topic was made, nothing is its own: that is the very start (`null`).
+            return .success((messages, before <= topic.since ? nil : EventID(epoch: epoch, sequence: before).description, gap))
         }
         let (messages, resumedAfter, gap) = try outcome.get()
         if gap != nil { metrics.gaps.add(1, ordering: .relaxed) }

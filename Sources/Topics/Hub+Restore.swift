@@ -93,6 +93,8 @@ extension Hub {
         retainedBytes.add(added - evicted.freed, ordering: .relaxed)
         journal?.forget(evicted.freedSequences + orphans)
         // A smaller --max-retained-bytes than the last run's applies from the start, and bounds memory while loading.
-        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget(sparing: .max) }
+        // Only down to the budget itself: the rows over it may be what the last run had evicted but not yet deleted
+        // when it died, and the newest messages within the budget include all it still kept (it swept to nine tenths).
+        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget(sparing: .max, exactly: true) }
     }
 }

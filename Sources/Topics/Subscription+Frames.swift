@@ -40,9 +40,9 @@ extension Subscription {
     }
 
     /// Where the stream goes on after a `gap` or `dropped`: the id of the message it goes on after, or `null` for the
-    /// very start of the topic's history.
+    /// very start of the topic's history (nothing after it was made evicted).
     var resumedAfter: JSONValue {
-        lastSequence == 0 ? .null : .string(resumeID)
+        lastSequence <= node.since ? .null : .string(resumeID)
     }
 
     /// A control event of this subscription, with its resume point as id.

@@ -29,6 +29,9 @@ final class Topic {
         self.implicit = implicit
         createdAt = now
         self.since = since
+        // Nothing up to `since` is this topic's: an id from then (of an earlier topic of this name, since deleted) is
+        // resumed with a gap, and a stream that finds the topic empty hands out `since` as its resume point.
+        log.evicted(through: since)
     }
 
     /// Subscriptions still receiving messages (not ending, not gone).
