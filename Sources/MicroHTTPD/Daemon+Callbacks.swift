@@ -42,9 +42,25 @@ nonisolated func accessHandler(
             return exchange.answer(state: state)
         }
         // Refuse an oversize body from its Content-Length before reading it; libmicrohttpd then closes the connection.
-        if let declared = exchange.declaredContentLength, declared > daemon.configuration.maxBodyBytes {
+        let declared = exchange.declaredContentLength
+        if let declared, declared > daemon.configuration.maxBodyBytes {
             state.tooLarge = true
             return exchange.answer(state: state)
+        }
+        // A large or chunked body is read only for a request the handler would take (a token, say): a refusal then
+        // costs no memory for it.
+        if (declared ?? 0) > BodyBudget.step || (declared == nil && exchange.isChunked) {
+            state.early = daemon.handler.admit(exchange.makeRequest())
+            if state.early != nil { return exchange.answer(state: state) }
+        }
+        // A declared body's room is taken at once, whole: too many at once are refused before they are read.
+        if let declared, declared > 0 {
+            guard daemon.bodyBudget.reserve(declared) else {
+                state.overBudget = true
+                return exchange.answer(state: state)
+            }
+            state.reserved = declared
+            state.body.reserveCapacity(declared)
         }
         // Answering on a later call keeps the connection alive (`reference/libmicrohttpd.md` §4).
         return .YES
@@ -54,13 +70,13 @@ nonisolated func accessHandler(
         if let uploadData = unsafe uploadData {
             unsafe state.receive(
                 UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee),
-                limit: daemon.configuration.maxBodyBytes
+                limit: daemon.configuration.maxBodyBytes, budget: daemon.bodyBudget
             )
         }
         unsafe uploadDataSize.pointee = 0
-        // A body with no declared length (chunked) is read to its end for its 413, but not without end: past another
-        // limit's worth (at least 1 MiB), the connection is closed unanswered.
-        return state.dropped > max(daemon.configuration.maxBodyBytes, 1 << 20) ? .NO : .YES
+        // A body with no declared length (chunked) is read to its end for its 413 (or 503), but not without end: past
+        // sixteen limits' worth (at least 16 MiB) dropped, the connection is closed unanswered.
+        return state.dropped > max(16 * daemon.configuration.maxBodyBytes, 16 << 20) ? .NO : .YES
     }
     return exchange.answer(state: state)
 }
@@ -104,6 +120,7 @@ nonisolated func requestCompleted(
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
     if let connection = unsafe connection { daemon.heads?.ended(unsafe CMicroHTTPD_connection_fd(connection)) }
     let state = unsafe Unmanaged<RequestState>.fromOpaque(raw).takeRetainedValue()
+    daemon.bodyBudget.release(state.reserved)
     if let stream = state.stream {
         stream.finish(StreamCloseReason(termination))
     }

@@ -39,6 +39,8 @@ public final class Daemon: @unchecked Sendable {
     private let hangups = HangupWatch()
     /// Closes connections slow to send a request head; `nil` when ``DaemonConfiguration/headTimeout`` is 0.
     let heads: HeadDeadlines?
+    /// The request bodies held at once.
+    let bodyBudget: BodyBudget
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
     private let lastDiagnostic = LockedValue<String?>(nil)
     // Not under `lock`: read on every accept. Cleared once, when stopping begins.
@@ -51,6 +53,7 @@ public final class Daemon: @unchecked Sendable {
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes)
         heads = configuration.headTimeout > 0 ? HeadDeadlines(timeout: .seconds(configuration.headTimeout)) : nil
         drained = Condition(lock: lock)
     }

@@ -29,6 +29,9 @@ public struct DaemonConfiguration: Sendable {
     public var headTimeout: Int = 30
     /// The largest request body accepted; larger ones get ``HTTPHandler/bodyTooLarge(_:limit:)``. Default 1 MiB.
     public var maxBodyBytes: Int = 1 << 20
+    /// The most bytes of request bodies held at once, every connection's together; a request whose body would pass it
+    /// gets ``HTTPHandler/bodiesOverBudget(_:)``. Default 64 MiB.
+    public var maxBufferedBodyBytes: Int = 64 << 20
     /// The listen backlog, for reconnect storms. Default 4096.
     public var listenBacklog: Int = 4096
     /// When set, each connection's `SO_SNDBUF`, so that a reader that stops reading is found sooner.

@@ -16,6 +16,11 @@ struct Exchange {
         return Int(unsafe String(cString: value))
     }
 
+    /// Whether the request's body is chunked (`Transfer-Encoding` present; any other coding is refused as ambiguous).
+    var isChunked: Bool {
+        unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil
+    }
+
     /// Whether the request's framing is ambiguous: `Transfer-Encoding` together with `Content-Length`, two
     /// `Content-Length`s that differ, or a `Transfer-Encoding` other than `chunked` alone (libmicrohttpd decodes only
     /// that, and would read any other body until the connection closed). A proxy in front may have framed it another
@@ -52,12 +57,16 @@ struct Exchange {
         }
         var request = makeRequest()
         let response: Response
-        if state.ambiguousFraming {
+        if let early = state.early {
+            response = early
+        } else if state.ambiguousFraming {
             response = daemon.handler.ambiguousFraming(request)
         } else if state.tooManyArguments {
             response = daemon.handler.tooManyQueryArguments(request, limit: daemon.configuration.maxQueryArguments)
         } else if state.tooLarge {
             response = daemon.handler.bodyTooLarge(request, limit: daemon.configuration.maxBodyBytes)
+        } else if state.overBudget {
+            response = daemon.handler.bodiesOverBudget(request)
         } else {
             request.body = state.body
             state.body = []

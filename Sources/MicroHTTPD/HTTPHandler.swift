@@ -19,6 +19,15 @@ public protocol HTTPHandler: Sendable {
 
     /// Answers a request that the daemon cannot serve because it is stopping.
     func serviceUnavailable() -> Response
+
+    /// Looks at a request before its large or chunked body is read (the request has no body yet): a response answers
+    /// it at once, and the body is then not read (libmicrohttpd closes the connection after it); `nil` reads the body.
+    /// A refusal that does not depend on the body (no token) then costs no memory for it.
+    func admit(_ request: Request) -> Response?
+
+    /// Answers a request whose body would have passed ``DaemonConfiguration/maxBufferedBodyBytes``: too many bodies are
+    /// held at once. Its body is empty.
+    func bodiesOverBudget(_ request: Request) -> Response
 }
 
 extension HTTPHandler {
@@ -38,6 +47,14 @@ extension HTTPHandler {
         Response(
             status: 414, contentType: "text/plain; charset=utf-8", text: "more than \(limit) query arguments\n",
             headers: ["Connection": "close"])
+    }
+
+    /// Reads every body.
+    public func admit(_ request: Request) -> Response? { nil }
+
+    /// A plain-text 503.
+    public func bodiesOverBudget(_ request: Request) -> Response {
+        Response(status: 503, contentType: "text/plain; charset=utf-8", text: "too many request bodies at once\n", headers: ["Retry-After": "1"])
     }
 
     /// A plain-text 503 that closes the connection.

@@ -11,6 +11,8 @@ final class RequestState {
     var ambiguousFraming = false
     /// Whether its query had more arguments than the daemon takes (see `uriLogged`): answered 414 at once.
     var tooManyArguments = false
+    /// The handler's answer before the body was read (``HTTPHandler/admit(_:)``).
+    var early: Response?
     /// The stream that answers this request, once queued.
     var stream: ResponseStream?
     /// The stream's socket, as the hang-up watch knows it.
@@ -58,19 +60,34 @@ final class RequestState {
         _ = settle(false)
     }
 
-    /// How many body bytes were dropped since the body went over the limit.
+    /// How many body bytes were dropped since the body went over the limit or the budget.
     var dropped = 0
+    /// Whether the body would have passed the daemon's ``BodyBudget``; the rest is drained and dropped.
+    var overBudget = false
+    /// The bytes this request holds of the daemon's ``BodyBudget``, given back when it ends.
+    var reserved = 0
 
-    /// Appends body bytes, or marks the request too large once `limit` would be passed.
-    func receive(_ bytes: UnsafeRawBufferPointer, limit: Int) {
-        guard !tooLarge else {
+    /// Appends body bytes, or marks the request too large once `limit` would be passed, or over budget once `budget`
+    /// has no room for them.
+    func receive(_ bytes: UnsafeRawBufferPointer, limit: Int, budget: BodyBudget) {
+        guard !tooLarge, !overBudget else {
             dropped += bytes.count
             return
         }
-        guard body.count + bytes.count <= limit else {
+        let needed = body.count + bytes.count
+        guard needed <= limit else {
             tooLarge = true
             body = []
             return
+        }
+        if needed > reserved {
+            let more = min(max(needed - reserved, BodyBudget.step), limit - reserved)
+            guard budget.reserve(more) else {
+                overBudget = true
+                body = []
+                return
+            }
+            reserved += more
         }
         unsafe body.append(contentsOf: bytes)
     }

@@ -126,13 +126,50 @@ struct Router: HTTPHandler {
         HTTPError.shuttingDown.response
     }
 
-    private func dispatch(_ request: Request) throws -> Response {
+    /// Before a large or chunked body is read: the checks that do not need it (the browser guard, and a token where the
+    /// route needs one), so that a request refused anyway has its body neither read nor held.
+    func admit(_ request: Request) -> Response? {
+        var response: Response
+        do {
+            try browserGuard?.check(request)
+            let method = request.method == "HEAD" ? "GET" : request.method
+            guard let (route, _) = route(of: request), route.handlers[method] != nil, !route.open.contains(method) else { return nil }
+            _ = try access.caller(request)
+            return nil
+        } catch let error as any APIError {
+            response = error.http.response
+        } catch {
+            return nil
+        }
+        cors?.apply(to: &response, for: request)
+        observe?(request, response.status)
+        return response
+    }
+
+    func bodiesOverBudget(_ request: Request) -> Response {
+        var response = HTTPError(
+            503, "busy", "the server holds as many request bodies as it takes at once; try again in a moment",
+            headers: ["Retry-After": "1"]
+        ).response
+        cors?.apply(to: &response, for: request)
+        observe?(request, response.status)
+        return response
+    }
+
+    /// The route whose pattern the request's path matches, with the path's parameters.
+    private func route(of request: Request) -> (Route, [String])? {
         var parts = request.path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().map {
             Substring($0)
         }
         if parts == [""] { parts = [] }
         for route in routes {
-            guard let parameters = route.match(parts) else { continue }
+            if let parameters = route.match(parts) { return (route, parameters) }
+        }
+        return nil
+    }
+
+    private func dispatch(_ request: Request) throws -> Response {
+        if let (route, parameters) = route(of: request) {
             let method = request.method == "HEAD" ? "GET" : request.method
             if let handler = route.handlers[method] {
                 let caller = route.open.contains(method) ? Caller.anonymous : try access.caller(request)

@@ -41,6 +41,8 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.connectionMemoryLimit = configuration.connectionMemory
         daemonConfiguration.headTimeout = configuration.headerTimeout
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
+        // Bodies held at once: room for a few dozen of the largest, so that thousands of connections cannot hold one each.
+        daemonConfiguration.maxBufferedBodyBytes = max(64 << 20, 16 * configuration.maxBodyBytes)
         daemonConfiguration.tls = configuration.tls
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
         let oversize = OversizeRequests(logger: logger, connectionMemory: configuration.connectionMemory)

@@ -51,6 +51,19 @@ struct GrantScopeTests {
         }
     }
 
+    @Test func aLargeBodyWithoutATokenIsRefusedBeforeItIsRead() throws {
+        try withAuthServer { port, _ in
+            // A megabyte announced and none of it sent: 401 at once, JSON as ever, and the connection closed after it.
+            let connection = try TestConnection(port: port)
+            let head = "POST /topics/t/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000000\r\n\r\n"
+            try connection.write(Array(head.utf8))
+            let answer = try connection.response()
+            #expect(answer.status == 401)
+            #expect(answer.text.contains(#""code":"unauthorized""#), "\(answer.text)")
+            try connection.waitForClose()
+        }
+    }
+
     @Test func anAdminSeesEveryTopicAndTailListedButReadsNone() throws {
         try withAuthServer { port, logs in
             let admin = try bearer(Grants(admin: true))
