@@ -60,6 +60,7 @@ extension Follower {
             // Renamed away but still there: keep reading it (a daemon may still write to it) until the name is back.
             guard (try? file.links()) == 0 else { return }
             finish(following, then: nil, event: .removed, details: [("reason", .string("deleted"))], status: .missing)
+            holdDeleted(following, generation: following.generation - 1)
             return
         } catch .outOfDescriptors {
             // Nothing is known of the name while no descriptor is free: the file in hand is kept, and the name looked

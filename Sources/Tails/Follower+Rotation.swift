@@ -50,19 +50,38 @@ extension Follower {
         return more
     }
 
-    /// Lets go of every rotated file whose grace period is over.
+    /// The file the tail read was deleted (generation `generation` now): viewers may still resume into it for
+    /// `rotateWait`, as into a rotated file, and then it is let go. Held for ever, it kept its disk space taken.
+    func holdDeleted(_ following: Following, generation: Int) {
+        following.deleted = (generation, .now + rotateWait)
+        rotating.insert(following.tail.id)
+        if rotateWait == .zero { releaseDue(at: .now) }
+    }
+
+    /// Lets go of every rotated file whose grace period is over, and of every deleted file held as long.
     func releaseDue(at now: ContinuousClock.Instant) {
         for id in rotating {
             guard let following = followings[id] else { continue }
             for old in following.rotated where old.deadline <= now {
                 release(old, of: following, reason: "grace_period_over")
             }
+            if let deleted = following.deleted, deleted.until <= now {
+                following.deleted = nil
+                following.tail.shared.withLock { shared in
+                    if !(shared.previous[deleted.generation]?.following ?? true) { shared.previous[deleted.generation]?.file = nil }
+                }
+                if following.rotated.isEmpty { rotating.remove(id) }
+            }
         }
     }
 
-    /// How long until the first grace period ends, in whole milliseconds rounded up; `nil` when no rotated file is read.
+    /// How long until the first grace period ends, in whole milliseconds rounded up; `nil` when no rotated file is read
+    /// and no deleted one held.
     func millisecondsToNextRelease(from now: ContinuousClock.Instant) -> Int32? {
-        guard let first = rotating.compactMap({ followings[$0]?.rotated.first?.deadline }).min() else { return nil }
+        let deadlines = rotating.compactMap { id in
+            [followings[id]?.rotated.first?.deadline, followings[id]?.deleted?.until].compactMap { $0 }.min()
+        }
+        guard let first = deadlines.min() else { return nil }
         let left = (first - now) / .milliseconds(1)
         return Int32(min(max(left, 0), 3_600_000).rounded(.up))
     }
@@ -80,7 +99,7 @@ extension Follower {
         }
         if case let lines = old.splitter.flush(), !lines.isEmpty { publishLate(lines, of: old, in: following) }
         following.rotated.remove(at: index)
-        if following.rotated.isEmpty { rotating.remove(following.tail.id) }
+        if following.rotated.isEmpty && following.deleted == nil { rotating.remove(following.tail.id) }
         forget(old.fileWatch, of: following.tail.id)
         old.fileWatch = nil
         let tail = following.tail

@@ -16,6 +16,9 @@ final class Following {
     /// Where the tail stopped reading a file whose name it was refused (unreadable, outside the roots): if the name
     /// leads to that same file again, its lines go on from there rather than from its start.
     var left: FileCursor?
+    /// A deleted file the tail read last, kept open until then for viewers resuming into it; then let go, so that its
+    /// disk space comes back.
+    var deleted: (generation: Int, until: ContinuousClock.Instant)?
     /// What the current file's lines share, made once per file.
     private var cachedContext: (generation: Int, context: TailFrames.LineContext)?
 

@@ -37,7 +37,7 @@ final class Follower: @unchecked Sendable {
     var directoryOfWatch: [Int32: Set<String>] = [:]
     var fileWatches: [Int32: Set<String>] = [:]
     var dirty: [String: Work] = [:]
-    /// The tails that read rotated files.
+    /// The tails that read rotated files, or hold a deleted one (`Following.deleted`).
     var rotating: Set<String> = []
     /// The tails whose name could not be looked at for want of a descriptor: looked at again at the next sweep.
     var nameRetries: Set<String> = []

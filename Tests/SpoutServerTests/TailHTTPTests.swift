@@ -66,6 +66,9 @@ struct TailHTTPTests {
             _ = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("taken.log"))","name":"taken"}"#)
             let cases: [(String, Int, String)] = [
                 (#"{"path":"relative.log"}"#, 400, "invalid_path"),
+                // A name no file can have: the path is at fault, not the permissions; with `retry` too.
+                (#"{"path":"\#(directory.file(String(repeating: "c", count: 256)))"}"#, 400, "invalid_path"),
+                (#"{"path":"\#(directory.file(String(repeating: "c", count: 256)))","retry":true}"#, 400, "invalid_path"),
                 (#"{"path":"\#(directory.file("dir"))"}"#, 400, "not_regular_file"),
                 (#"{"path":"\#(outside.file("secret.log"))"}"#, 403, "outside_allowed_roots"),
                 (#"{"path":"\#(directory.path)/../\#(outside.path.split(separator: "/").last!)/secret.log"}"#, 403, "outside_allowed_roots"),

@@ -1,4 +1,5 @@
 import EventStream
+import Foundation
 import Glibc
 import JSON
 import TestSupport
@@ -63,6 +64,25 @@ struct TailLifecycleTests {
         // Each tail's reader of the file for its topic held the file open after the delete.
         #expect(Monotonic.wait(timeout: 5) { server.openFiles.filter { $0.hasPrefix(directory.path) }.isEmpty })
         #expect(server.signal(SIGTERM, timeout: 10) == 0)
+    }
+
+    @Test(arguments: [false, true])
+    func aDeletedFileIsLetGoAfterTheRotateWaitSoItsSpaceComesBack(recreated: Bool) throws {
+        let directory = TemporaryDirectory("spout-tail-deleted")
+        let server = try SpoutProcess(["--allow-root", directory.path, "--in-memory", "--rotate-wait", "1"])
+        defer { server.stop() }
+        directory.write("big.log", String(repeating: "a line of a log that someone will delete to free its disk\n", count: 1000))
+        #expect(try call(server.port, "POST", "/tails", json: #"{"path":"\#(directory.file("big.log"))","name":"big"}"#).status == 201)
+        let viewer = try SSEClient(port: server.port, path: "/tails/big/events?lines=0")
+        #expect(Monotonic.wait(timeout: 5) { server.openFiles.contains(directory.file("big.log")) })
+        try FileManager.default.removeItem(atPath: directory.file("big.log"))
+        try viewer.read { $0.events.contains { $0.event == "removed" } }
+        if recreated { directory.write("big.log", "new\n") }
+        // Held as long as --rotate-wait for viewers resuming into it, then let go, with the viewer still connected.
+        let deletedFile = directory.file("big.log") + " (deleted)"
+        #expect(server.openFiles.contains(deletedFile), "\(server.openFiles)")
+        #expect(Monotonic.wait(timeout: 5) { !server.openFiles.contains(deletedFile) }, "\(server.openFiles)")
+        #expect(!viewer.isClosed)
     }
 
     private func detailOf(_ event: ServerSentEvent, _ key: String) -> String? {
