@@ -50,8 +50,7 @@ nonisolated func accessHandler(
         // A large or chunked body is read only for a request the handler would take (a token, say): a refusal then
         // costs no memory for it.
         if (declared ?? 0) > BodyBudget.step || (declared == nil && exchange.isChunked) {
-            state.early = daemon.handler.admit(exchange.makeRequest())
-            if state.early != nil { return exchange.answer(state: state) }
+            if let refusal = daemon.handler.admit(exchange.makeRequest()) { return exchange.queue(refusal, state: state) }
         }
         // A declared body's room is taken at once, whole: too many at once are refused before they are read.
         if let declared, declared > 0 {

@@ -57,9 +57,7 @@ struct Exchange {
         }
         var request = makeRequest()
         let response: Response
-        if let early = state.early {
-            response = early
-        } else if state.ambiguousFraming {
+        if state.ambiguousFraming {
             response = daemon.handler.ambiguousFraming(request)
         } else if state.tooManyArguments {
             response = daemon.handler.tooManyQueryArguments(request, limit: daemon.configuration.maxQueryArguments)

@@ -3,22 +3,28 @@
 /// It is created on the first call of the access handler, lives in libmicrohttpd's per-request pointer, and is released in
 /// the completion callback (`Daemon+Callbacks.swift`). Only the connection's event thread touches it.
 final class RequestState {
+    // Stored properties in this order, the eight-byte ones first and the small ones together, so that the object stays
+    // in the allocator's 96-byte class: an idle stream keeps its request's state, and idle streams are counted in bytes.
     /// The body received so far, never more than the limit.
     var body: [UInt8] = []
+    /// The stream that answers this request, once queued.
+    var stream: ResponseStream?
+    /// The deferred response that will answer this request, while it is awaited.
+    var pending: PendingResponse?
+    /// How many body bytes were dropped since the body went over the limit or the budget.
+    var dropped = 0
+    /// The bytes this request holds of the daemon's ``BodyBudget``, given back when it ends.
+    var reserved = 0
+    /// The stream's socket, as the hang-up watch knows it.
+    var socket: Int32 = -1
     /// Whether the body went over the limit; the rest is drained and dropped.
     var tooLarge = false
     /// Whether the request's framing is ambiguous (see `Exchange.hasAmbiguousFraming`): answered 400 at once.
     var ambiguousFraming = false
     /// Whether its query had more arguments than the daemon takes (see `uriLogged`): answered 414 at once.
     var tooManyArguments = false
-    /// The handler's answer before the body was read (``HTTPHandler/admit(_:)``).
-    var early: Response?
-    /// The stream that answers this request, once queued.
-    var stream: ResponseStream?
-    /// The stream's socket, as the hang-up watch knows it.
-    var socket: Int32 = -1
-    /// The deferred response that will answer this request, while it is awaited.
-    var pending: PendingResponse?
+    /// Whether the body would have passed the daemon's ``BodyBudget``; the rest is drained and dropped.
+    var overBudget = false
     /// Where the pending response's `settle` stands.
     private var settling = Settling.notYet
 
@@ -59,13 +65,6 @@ final class RequestState {
         settling = .done
         _ = settle(false)
     }
-
-    /// How many body bytes were dropped since the body went over the limit or the budget.
-    var dropped = 0
-    /// Whether the body would have passed the daemon's ``BodyBudget``; the rest is drained and dropped.
-    var overBudget = false
-    /// The bytes this request holds of the daemon's ``BodyBudget``, given back when it ends.
-    var reserved = 0
 
     /// Appends body bytes, or marks the request too large once `limit` would be passed, or over budget once `budget`
     /// has no room for them.
