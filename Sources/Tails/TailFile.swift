@@ -20,6 +20,8 @@ final class TailFile {
         case unreadable
         /// The process, or the system, has no descriptor to spare now (`EMFILE`, `ENFILE`): nothing is known of it.
         case outOfDescriptors
+        /// A name in the path is longer than any file's may be (`ENAMETOOLONG`).
+        case nameTooLong
     }
 
     let fd: Int32
@@ -53,6 +55,7 @@ final class TailFile {
             // A socket (or a device with no driver): not a regular file, whatever the permissions.
             case ENXIO, ENODEV: throw .notRegular
             case EMFILE, ENFILE: throw .outOfDescriptors
+            case ENAMETOOLONG: throw .nameTooLong
             default: throw .unreadable
             }
         }

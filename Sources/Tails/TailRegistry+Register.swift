@@ -32,10 +32,6 @@ extension TailRegistry {
         guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
             throw .invalidPath("the path must be absolute, like /var/log/app.log")
         }
-        // No file can have such a name (the kernel says ENAMETOOLONG): not a matter of permissions, nor worth waiting for.
-        guard path.utf8.split(separator: UInt8(ascii: "/")).allSatisfy({ $0.count <= 255 }) else {
-            throw .invalidPath("each name in the path is at most 255 bytes long; this path has a longer one")
-        }
         guard !roots.isEmpty else { throw .noRoots }
         var clean = path
         while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
@@ -52,6 +48,8 @@ extension TailRegistry {
             case _ where restoring: file = nil
             case .outsideRoots: throw .outsideRoots(clean, allowed: roots.paths)
             case .notRegular: throw .notRegularFile(clean)
+            // No file can have such a name: not a matter of permissions, nor worth waiting for.
+            case .nameTooLong: throw .invalidPath("each name in the path is at most 255 bytes long; this path has a longer one")
             case .outOfDescriptors: throw .outOfDescriptors
             default: throw .unreadable(clean)
             }
