@@ -90,9 +90,7 @@ struct Router: HTTPHandler {
             // Only a bug gets here: every documented failure is an `APIError`.
             response = HTTPError(500, "internal_error", "the server failed to answer: \(error)").response
         }
-        cors?.apply(to: &response, for: request)
-        observe?(request, response.status)
-        return response
+        return finished(response, for: request)
     }
 
     func bodyTooLarge(_ request: Request, limit: Int) -> Response {
@@ -129,28 +127,27 @@ struct Router: HTTPHandler {
     /// Before a large or chunked body is read: the checks that do not need it (the browser guard, and a token where the
     /// route needs one), so that a request refused anyway has its body neither read nor held.
     func admit(_ request: Request) -> Response? {
-        var response: Response
-        do {
+        do throws(HTTPError) {
             try browserGuard?.check(request)
             let method = request.method == "HEAD" ? "GET" : request.method
             guard let (route, _) = route(of: request), route.handlers[method] != nil, !route.open.contains(method) else { return nil }
             _ = try access.caller(request)
             return nil
-        } catch let error as any APIError {
-            response = error.http.response
         } catch {
-            return nil
+            return finished(error.response, for: request)
         }
-        cors?.apply(to: &response, for: request)
-        observe?(request, response.status)
-        return response
     }
 
     func bodiesOverBudget(_ request: Request) -> Response {
-        var response = HTTPError(
+        let busy = HTTPError(
             503, "busy", "the server holds as many request bodies as it takes at once; try again in a moment",
-            headers: ["Retry-After": "1"]
-        ).response
+            headers: ["Retry-After": "1"])
+        return finished(busy.response, for: request)
+    }
+
+    /// `response` with the CORS headers `request` gets, told to the access log.
+    private func finished(_ response: Response, for request: Request) -> Response {
+        var response = response
         cors?.apply(to: &response, for: request)
         observe?(request, response.status)
         return response
