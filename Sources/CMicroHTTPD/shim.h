@@ -42,6 +42,13 @@ static inline int CMicroHTTPD_connection_fd(struct MHD_Connection *connection) {
     return info == NULL ? -1 : info->connect_fd;
 }
 
+/// MHD_get_connection_info(MHD_CONNECTION_INFO_SOCKET_CONTEXT) is variadic: the pointer the connection notification
+/// callback set. Returns NULL when unknown.
+static inline void *CMicroHTTPD_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == NULL ? NULL : info->socket_context;
+}
+
 /// MHD_set_response_options is variadic: a response sent without chunked encoding, the connection closed after it.
 static inline enum MHD_Result CMicroHTTPD_set_response_unchunked(struct MHD_Response *response) {
     return MHD_set_response_options(response, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);

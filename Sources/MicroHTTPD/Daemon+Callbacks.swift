@@ -32,6 +32,9 @@ nonisolated func accessHandler(
         daemon.requestBegan()
         let state = RequestState()
         unsafe requestContext.pointee = unsafe Unmanaged.passRetained(state).toOpaque()
+        if unsafe CMicroHTTPD_socket_context(connection) == overConnectionLimit {
+            return exchange.queue(daemon.handler.overConnectionLimit(exchange.makeRequest()), state: state)
+        }
         if cutShort {
             state.tooManyArguments = true
             return exchange.answer(state: state)
@@ -200,8 +203,9 @@ nonisolated func unescapeKeepingNUL(_ cls: UnsafeMutableRawPointer?, _ connectio
     return write
 }
 
-/// Gives a new connection its request head's deadline and its send buffer (so that a client that stops reading is
-/// noticed sooner), and lifts the deadline of a closing one.
+/// Counts a new connection and gives it its request head's deadline and its send buffer (so that a client that stops
+/// reading is noticed sooner), or marks it past the soft connection limit; and counts a closing one and lifts its
+/// deadline.
 nonisolated func connectionNotified(
     _ cls: UnsafeMutableRawPointer?,
     _ connection: OpaquePointer?,
@@ -211,15 +215,24 @@ nonisolated func connectionNotified(
     guard let cls = unsafe cls, let connection = unsafe connection else { return }
     let daemon = unsafe Unmanaged<Daemon>.fromOpaque(cls).takeUnretainedValue()
     let fd = unsafe CMicroHTTPD_connection_fd(connection)
-    guard fd >= 0 else { return }
     guard code == .CONNECTION_NOTIFY_STARTED else {
+        daemon.connections.closed()
         daemon.heads?.closed(fd)
         return
     }
+    guard daemon.connections.opened() else {
+        unsafe socketContext?.pointee = unsafe overConnectionLimit
+        daemon.heads?.opened(fd, within: ConnectionCount.overflowHeadTimeout)
+        return
+    }
     daemon.heads?.opened(fd)
-    guard var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
+    guard fd >= 0, var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
     _ = unsafe setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
 }
+
+/// The socket context of a connection opened past the soft connection limit (see ``ConnectionCount``): its requests
+/// are answered ``HTTPHandler/overConnectionLimit(_:)``.
+nonisolated(unsafe) let overConnectionLimit = unsafe UnsafeMutableRawPointer(bitPattern: 1)!
 
 extension StreamCloseReason {
     fileprivate init(_ termination: MHD_RequestTerminationCode) {

@@ -41,6 +41,8 @@ public final class Daemon: @unchecked Sendable {
     let heads: HeadDeadlines?
     /// The request bodies held at once.
     let bodyBudget: BodyBudget
+    /// The connections open at once, and how many are served.
+    let connections: ConnectionCount
     // Not under `lock`: libmicrohttpd logs from inside `MHD_start_daemon`, while `start()` holds `lock`.
     private let lastDiagnostic = LockedValue<String?>(nil)
     // Not under `lock`: read on every accept. Cleared once, when stopping begins.
@@ -50,9 +52,13 @@ public final class Daemon: @unchecked Sendable {
     private let inFlight = Atomic<Int>(0)
 
     /// Creates a daemon; it listens once started.
+    ///
+    /// Raises the soft open-file limit to the hard one: the connection limit is at most what that leaves room for.
     public init(configuration: DaemonConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        let room = max(16, FileLimit.raise() - 64)
+        connections = ConnectionCount(limit: min(configuration.connectionLimit ?? room, room))
         bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes)
         heads = configuration.headTimeout > 0 ? HeadDeadlines(timeout: .seconds(configuration.headTimeout)) : nil
         drained = Condition(lock: lock)
@@ -61,6 +67,12 @@ public final class Daemon: @unchecked Sendable {
     /// The port the daemon listens on, known once started (useful with port 0).
     public var port: Int {
         lock.withLock { boundPort }
+    }
+
+    /// The most connections served at once: past it, a new connection's request is answered
+    /// ``HTTPHandler/overConnectionLimit(_:)``.
+    public var connectionLimit: Int {
+        connections.limit - connections.reserve
     }
 
     /// How many streaming responses are open.
@@ -78,15 +90,14 @@ public final class Daemon: @unchecked Sendable {
 
     /// Binds and starts the event threads.
     ///
-    /// Raises the soft open-file limit to the hard one, and unless configured otherwise allows as many connections as
-    /// that limit leaves room for. The corresponding C function is `MHD_start_daemon`.
+    /// The corresponding C function is `MHD_start_daemon`.
     /// - Throws: ``DaemonError`` when the address is invalid or cannot be bound.
     public func start() throws(DaemonError) {
         let outcome = lock.withLock { () -> Result<Void, DaemonError> in
             guard case .created = phase else { return .failure(.alreadyStarted) }
             let context = unsafe Unmanaged.passRetained(self).toOpaque()
             do throws(DaemonError) {
-                let started = try unsafe DaemonStarter(configuration: configuration, context: context).start {
+                let started = try unsafe DaemonStarter(configuration: configuration, limit: connections.limit, context: context).start {
                     lastDiagnostic.withLock { $0 }
                 }
                 unsafe mhd = started.daemon

@@ -6,9 +6,11 @@ public struct DaemonConfiguration: Sendable {
     public var port: Int = 0
     /// Event threads, each with its own epoll set. Default 2.
     public var threads: Int = 2
-    /// The most connections served at once; `nil` means as many as the open-file limit allows, less a reserve.
+    /// The most connections open at once; `nil` means as many as the open-file limit allows, less 64, and never more.
     ///
-    /// libmicrohttpd's own default is 1020 even with epoll, so the daemon always sets one.
+    /// libmicrohttpd's own default is 1020 even with epoll, so the daemon always sets one. A few of them (a twentieth,
+    /// 4 to 512) are kept for refusals: a connection opened past the rest is answered
+    /// ``HTTPHandler/overConnectionLimit(_:)`` and closed, rather than left waiting in the listen backlog.
     public var connectionLimit: Int?
     /// Bytes of memory per connection for its request headers and the chunk being written. Default 8 KiB.
     ///

@@ -8,6 +8,8 @@ import Glibc
 @safe
 struct DaemonStarter {
     let configuration: DaemonConfiguration
+    /// The most connections libmicrohttpd holds at once.
+    let limit: Int
     /// The retained ``Daemon``, handed to every callback.
     let context: UnsafeMutableRawPointer
 
@@ -19,9 +21,6 @@ struct DaemonStarter {
         guard let address = SocketAddress(host: configuration.host, port: configuration.port) else {
             throw .invalidHost(configuration.host)
         }
-        let openFiles = FileLimit.raise()
-        let limit = configuration.connectionLimit ?? max(16, openFiles - 64)
-
         var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
         if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
@@ -103,15 +102,13 @@ struct DaemonStarter {
         if configuration.threads > 1 {
             unsafe items.append(unsafe MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threads, ptr_value: nil))
         }
-        if configuration.sendBufferSize != nil || configuration.headTimeout > 0 {
-            unsafe items.append(
-                unsafe MHD_OptionItem(
-                    option: .NOTIFY_CONNECTION,
-                    value: unsafe unsafeBitCast(connectionNotified as MHD_NotifyConnectionCallback, to: Int.self),
-                    ptr_value: context
-                )
+        unsafe items.append(
+            unsafe MHD_OptionItem(
+                option: .NOTIFY_CONNECTION,
+                value: unsafe unsafeBitCast(connectionNotified as MHD_NotifyConnectionCallback, to: Int.self),
+                ptr_value: context
             )
-        }
+        )
         unsafe items.append(unsafe MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
         return unsafe items
     }

@@ -28,6 +28,10 @@ public protocol HTTPHandler: Sendable {
     /// Answers a request whose body would have passed ``DaemonConfiguration/maxBufferedBodyBytes``: too many bodies are
     /// held at once. Its body is empty.
     func bodiesOverBudget(_ request: Request) -> Response
+
+    /// Answers a request on a connection opened past the soft connection limit (see
+    /// ``DaemonConfiguration/connectionLimit``). The response should close the connection. Its body is empty.
+    func overConnectionLimit(_ request: Request) -> Response
 }
 
 extension HTTPHandler {
@@ -55,6 +59,13 @@ extension HTTPHandler {
     /// A plain-text 503.
     public func bodiesOverBudget(_ request: Request) -> Response {
         Response(status: 503, contentType: "text/plain; charset=utf-8", text: "too many request bodies at once\n", headers: ["Retry-After": "1"])
+    }
+
+    /// A plain-text 503 that closes the connection.
+    public func overConnectionLimit(_ request: Request) -> Response {
+        Response(
+            status: 503, contentType: "text/plain; charset=utf-8", text: "too many connections\n",
+            headers: ["Retry-After": "1", "Connection": "close"])
     }
 
     /// A plain-text 503 that closes the connection.

@@ -58,10 +58,10 @@ final class HeadDeadlines: @unchecked Sendable {
         self.thread = nil
     }
 
-    /// A connection opened on `fd`: its first request head is due.
-    func opened(_ fd: Int32) {
+    /// A connection opened on `fd`: its first request head is due, within `timeout` if that is sooner than the usual.
+    func opened(_ fd: Int32, within timeout: Duration? = nil) {
         guard fd >= 0 else { return }
-        let due = dueSecond()
+        let due = dueSecond(after: min(timeout ?? self.timeout, self.timeout))
         slots.withLock { $0.set(fd, due) }
     }
 
@@ -97,8 +97,8 @@ final class HeadDeadlines: @unchecked Sendable {
 
     /// The first second wholly after the timeout's end: a head is never cut off early, and at most two seconds late
     /// (a second of rounding, and one between looks).
-    private func dueSecond() -> UInt32 {
-        min(second(.now + timeout) &+ 1, Slots.notDue - 1)
+    private func dueSecond(after timeout: Duration? = nil) -> UInt32 {
+        min(second(.now + (timeout ?? self.timeout)) &+ 1, Slots.notDue - 1)
     }
 
     private func shutDownOverdue() {

@@ -56,6 +56,8 @@ struct Router: HTTPHandler {
     var fallback: (@Sendable (Request) throws(HTTPError) -> Response?)?
     /// Answers a request whose body is over the limit.
     var tooLarge: @Sendable (Int) -> Response = { HTTPError.payloadTooLarge(limit: $0).response }
+    /// Told of each request refused because its connection was opened past the connection limit.
+    var connectionRefused: (@Sendable () -> Void)?
     /// Cross-origin access, if configured.
     var cors: CORSPolicy?
     /// The `Host` and `Origin` checks that keep web pages from using a browser against the server.
@@ -142,6 +144,14 @@ struct Router: HTTPHandler {
         let busy = HTTPError(
             503, "busy", "the server holds as many request bodies as it takes at once; try again in a moment",
             headers: ["Retry-After": "1"])
+        return finished(busy.response, for: request)
+    }
+
+    func overConnectionLimit(_ request: Request) -> Response {
+        connectionRefused?()
+        let busy = HTTPError(
+            503, "busy", "the server has as many connections as it takes; try again in a moment",
+            headers: ["Retry-After": "1", "Connection": "close"])
         return finished(busy.response, for: request)
     }
 

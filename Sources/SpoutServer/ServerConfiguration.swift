@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var corsOrigins: [String] = []
     /// Event threads.
     public var threads = 2
+    /// The most connections open at once; `nil`: as many as the open-file limit allows, less 64 (and never more).
+    public var maxConnections: Int?
     /// Bytes of memory per connection, for its request headers and the chunk being written.
     public var connectionMemory = 8 * 1024
     /// Seconds a connection has to send a request's line and headers, from its opening and from the end of its

@@ -39,6 +39,7 @@ public final class SpoutServer: Sendable {
         daemonConfiguration.port = configuration.port
         daemonConfiguration.threads = configuration.threads
         daemonConfiguration.connectionMemoryLimit = configuration.connectionMemory
+        daemonConfiguration.connectionLimit = configuration.maxConnections
         daemonConfiguration.headTimeout = configuration.headerTimeout
         daemonConfiguration.maxBodyBytes = configuration.maxBodyBytes
         // Bodies held at once: room for a few dozen of the largest, so that thousands of connections cannot hold one each.
@@ -142,6 +143,7 @@ public final class SpoutServer: Sendable {
             logger.info("tails allowed under \(tails.roots.paths.joined(separator: ", "))\(following)")
         }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        logger.info("serving up to \(daemon.connectionLimit) connections at once")
         logger.notice("listening on \(configuration.tls == nil ? "http" : "https")://\(host):\(daemon.port)")
         if let pem = configuration.tls?.certificate { CertificateWatch(pem: pem)?.start(logger: logger, deadlines: deadlines) }
     }
@@ -195,6 +197,12 @@ public final class SpoutServer: Sendable {
             .install(into: &router)
         router.observe = { request, status in
             logger.debug("\(request.method) \(Self.loggable(request)) \(status)")
+        }
+        let refusals = PeriodicNotice(period: .seconds(60))
+        router.connectionRefused = {
+            guard let count = refusals.due() else { return }
+            let what = count == 1 ? "a client" : "\(count) clients since the last notice"
+            logger.warning("\(what) connected past the connection limit and got 503 busy: raise --max-connections (or the open-file limit)")
         }
         if files.root == nil {
             logger.warning("public directory \(configuration.publicDirectory) not found: the viewer is not served")

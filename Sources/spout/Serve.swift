@@ -87,6 +87,12 @@ struct Serve: ParsableCommand {
         name: .customLong("publish-timeout"), parsing: .unconditional, help: "Seconds a publisher waits for room under the block policy (default 5).")
     var publishTimeout: Double?
     @Option(
+        name: .customLong("max-connections"), parsing: .unconditional,
+        help:
+            "The most connections at once (default: the open-file limit, raised to its hard limit, less 64, which is also the most). A few of them, a twentieth up to 512, are kept to answer further clients 503 busy rather than leave them waiting."
+    )
+    var maxConnections: Int?
+    @Option(
         name: .customLong("connection-memory"), parsing: .unconditional,
         help:
             "Bytes per connection for the request line and headers and the chunk being written (default 8192, which admits requests of about 7,900 bytes, or about 5,000 for an /events query of 32 sources with its resume id and a 2 KB token; a Cookie header counts about twice, so about 3,800 bytes of cookies; 4096 to 1048576). Raise it for larger cookies or longer /events queries."

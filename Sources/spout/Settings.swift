@@ -43,6 +43,10 @@ struct Settings {
         server.openAPIFile = flags.openAPIFile ?? Self.environment("OPENAPI_FILE") ?? Self.inRepository("openapi.yaml")
         server.maxBodyBytes = try flags.maxBodyBytes ?? Self.number("MAX_BODY_BYTES") ?? server.maxBodyBytes
         server.threads = try flags.threads ?? Self.number("THREADS") ?? server.threads
+        server.maxConnections = try flags.maxConnections ?? Self.number("MAX_CONNECTIONS")
+        if let count = server.maxConnections, !(16...(1 << 24)).contains(count) {
+            throw ValidationError("--max-connections takes 16 to 16777216 connections")
+        }
         server.connectionMemory = try flags.connectionMemory ?? Self.number("CONNECTION_MEMORY") ?? server.connectionMemory
         guard (4096...(1 << 20)).contains(server.connectionMemory) else {
             throw ValidationError("--connection-memory takes 4096…1048576 bytes")
@@ -158,7 +162,8 @@ struct Settings {
     static let knownEnvironment = Set(
         [
             "HOST", "PORT", "ALLOWED_HOST", "ALLOW_ROOT", "CORS_ORIGIN", "PUBLIC_DIR", "OPENAPI_FILE", "MAX_BODY_BYTES", "THREADS",
-            "CONNECTION_MEMORY", "HEADER_TIMEOUT", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY", "DATA_DIR", "FSYNC",
+            "CONNECTION_MEMORY", "MAX_CONNECTIONS", "HEADER_TIMEOUT", "HEARTBEAT", "POLL", "MAX_TAILS", "ROTATE_WAIT", "MAX_TOPICS", "IN_MEMORY",
+            "DATA_DIR", "FSYNC",
             "MAX_RETAINED_BYTES", "PUBLISH_TIMEOUT", "AUTH_SECRET", "AUTH_PUBLIC_KEY", "AUTH_AUDIENCE", "NO_AUTH", "TLS_CERT", "TLS_KEY", "LOG_LEVEL",
             "SERVER", "TOKEN",
         ].map { "SPOUT_" + $0 })

@@ -250,3 +250,39 @@ def test_the_start_log_says_why_tails_are_polled(tmp_path):
     assert code == 0 and "(polling, as --poll asks)" in log and "inotify unavailable" not in log, log
     code, log = serve_briefly("--in-memory", "--allow-root", str(tmp_path))
     assert code == 0 and "polling" not in log, log
+
+
+def test_a_client_past_max_connections_gets_a_json_503_at_once_and_the_rest_are_served():
+    # 16 connections: 12 served, 4 kept to refuse the next clients rather than leave them in the listen backlog.
+    server = Server("--in-memory", "--max-connections", "16")
+    held = []
+    try:
+        assert "serving up to 12 connections at once" in server.log_path.read_text()
+        for _ in range(12):
+            connection = socket.create_connection(("127.0.0.1", server.port))
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+            held.append(connection)
+        refused = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        refused.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while chunk := refused.recv(4096):
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in head, head
+        assert b'"code":"busy"' in body.replace(b" ", b""), body
+        assert "connected past the connection limit and got 503 busy" in server.log_path.read_text()
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while call(server, "GET", "/healthz")[0] != 200:
+            assert time.monotonic() < deadline, "a connection freed up, so the next client is served"
+            time.sleep(0.05)
+    finally:
+        for connection in held:
+            connection.close()
+        server.stop()
+
+
+def test_max_connections_out_of_range_is_refused():
+    code, log = serve_briefly("--in-memory", "--max-connections", "8")
+    assert code == 64 and "--max-connections takes 16 to 16777216 connections" in log, log

@@ -19,9 +19,11 @@ func withDaemon<T>(
     maxBodyBytes: Int? = nil,
     host: String? = nil,
     headTimeout: Int? = nil,
+    connectionLimit: Int? = nil,
     _ body: (Daemon) throws -> T
 ) throws -> T {
     var configuration = DaemonConfiguration()
+    configuration.connectionLimit = connectionLimit
     if let headTimeout { configuration.headTimeout = headTimeout }
     if let maxBodyBytes { configuration.maxBodyBytes = maxBodyBytes }
     if let host { configuration.host = host }
