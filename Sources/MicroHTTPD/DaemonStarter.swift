@@ -3,8 +3,8 @@ import Glibc
 
 /// Turns a ``DaemonConfiguration`` into libmicrohttpd's flags and option array, and starts the daemon.
 ///
-/// The architecture is the one measured in `reference/libmicrohttpd.md` §0: epoll event threads, suspend/resume, an
-/// explicit connection limit, a per-connection memory limit and a timeout.
+/// The architecture is the one measured in `reference/libmicrohttpd.md` §0: epoll event threads (poll ones over TLS),
+/// suspend/resume, an explicit connection limit, a per-connection memory limit and a timeout.
 @safe
 struct DaemonStarter {
     let configuration: DaemonConfiguration
@@ -21,9 +21,17 @@ struct DaemonStarter {
         guard let address = SocketAddress(host: configuration.host, port: configuration.port) else {
             throw .invalidHost(configuration.host)
         }
-        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        var flags = MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
-        if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
+        // Over TLS the event threads poll rather than use epoll: libmicrohttpd 0.9.75's epoll loop keeps a connection
+        // whose handshake waits for bytes on its ready list (GnuTLS reads the socket itself, so the read-ready mark is
+        // never cleared), and one client that stops halfway through a handshake kept a core busy until its head was
+        // overdue. The poll loop asks the kernel each pass; it leaves suspended streams out, as epoll does.
+        if configuration.tls != nil {
+            flags |= MHD_USE_TLS.rawValue | MHD_USE_POLL_INTERNAL_THREAD.rawValue
+        } else {
+            flags |= MHD_USE_EPOLL_INTERNAL_THREAD.rawValue
+        }
 
         // libmicrohttpd reads the PEM text while it starts; the C strings live until this call returns.
         let certificate = Array((configuration.tls?.certificate ?? "").utf8CString)

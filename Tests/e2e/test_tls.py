@@ -3,7 +3,10 @@ resume and shutdown as over HTTP; the viewer in Chromium; and a server that refu
 """
 
 import json
+import os
 import re
+import socket
+import ssl
 import subprocess
 import time
 
@@ -173,3 +176,43 @@ def test_the_console_says_it_speaks_plain_http_to_an_https_server(tls_server, co
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "plain HTTP" in done.stderr, done.stderr
+
+
+def server_cpu_seconds(server):
+    fields = open(f"/proc/{server.process.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_hello():
+    """The bytes of a real TLS ClientHello, made by Python's ssl on memory buffers."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    outgoing = ssl.MemoryBIO()
+    tls = context.wrap_bio(ssl.MemoryBIO(), outgoing, server_hostname="localhost")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+@pytest.mark.parametrize("sent", ["part of a ClientHello", "a whole ClientHello, then nothing"])
+def test_a_handshake_that_stalls_costs_the_server_no_cpu_while_others_are_served(certificate, tls_server, sent):
+    # libmicrohttpd 0.9.75's epoll loop kept a connection whose handshake waited for bytes on its ready list: one
+    # stalled handshake kept a core busy until the header timeout. Over TLS its poll loop is used, which waits.
+    hello = client_hello()
+    stalled = []
+    for _ in range(3):
+        connection = socket.create_connection(("127.0.0.1", tls_server.port))
+        connection.sendall(hello[:10] if sent == "part of a ClientHello" else hello)
+        stalled.append(connection)
+    try:
+        time.sleep(0.3)
+        before, start = server_cpu_seconds(tls_server), time.monotonic()
+        time.sleep(2)
+        share = (server_cpu_seconds(tls_server) - before) / (time.monotonic() - start)
+        assert share < 0.3, f"the server used {share:.0%} of a core while {sent} waited"
+        answer = curl(certificate, f"{tls_server.url}/healthz")
+        assert answer.returncode == 0 and '"ok"' in answer.stdout
+    finally:
+        for connection in stalled:
+            connection.close()
