@@ -34,9 +34,10 @@ final class Checkpointer: @unchecked Sendable {
         self.period = period
     }
 
-    /// Starts the thread; `look` runs on it once a period, before the checkpoint.
-    func start(looking look: @escaping @Sendable () -> Void = {}) {
-        let worker = NativeThread(name: "spout-checkpoint") { [self] in run(look) }
+    /// Starts the thread; `look` runs on it once a period, before the checkpoint, and `afterCheckpoint`, when given,
+    /// after each checkpoint with the file's free pages and all its pages.
+    func start(looking look: @escaping @Sendable () -> Void = {}, afterCheckpoint: (@Sendable (Int, Int) -> Void)? = nil) {
+        let worker = NativeThread(name: "spout-checkpoint") { [self] in run(look, afterCheckpoint) }
         thread = worker
         worker.start()
     }
@@ -56,23 +57,29 @@ final class Checkpointer: @unchecked Sendable {
         database.close()
     }
 
-    private func run(_ look: @Sendable () -> Void) {
+    private func run(_ look: @Sendable () -> Void, _ afterCheckpoint: (@Sendable (Int, Int) -> Void)?) {
         while !stopping.load(ordering: .relaxed) {
             _ = due.wait(timeout: period)
             due.clear()
             look()
-            checkpoint()
+            guard checkpoint(), let afterCheckpoint else { continue }
+            let free = (try? database.pragma("freelist_count")).flatMap { $0.flatMap { Int($0) } } ?? 0
+            let total = (try? database.pragma("page_count")).flatMap { $0.flatMap { Int($0) } } ?? 0
+            afterCheckpoint(free, total)
         }
         checkpoint()
     }
 
-    private func checkpoint() {
-        guard pending.exchange(0, ordering: .relaxed) > 0 else { return }
+    /// Returns whether anything had been committed since the last checkpoint.
+    @discardableResult
+    private func checkpoint() -> Bool {
+        guard pending.exchange(0, ordering: .relaxed) > 0 else { return false }
         // PASSIVE never waits for the writer, and copies the bulk while it goes on. But under steady writing the writer
         // always adds frames while it runs, so the log would never start over and would grow without end (and a
         // commit that extends a file costs its fsync twice what one that overwrites does). RESTART then copies the
         // few frames added meanwhile, holding the writer back for that moment, and the next commit starts the log over.
         try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
         try? database.execute("PRAGMA wal_checkpoint(RESTART)")
+        return true
     }
 }

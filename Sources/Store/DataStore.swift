@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Threading
 
 /// Spout's durable state in one SQLite file of a locked data directory: the epoch, topics, retained messages and tails.
@@ -23,6 +24,10 @@ public final class DataStore: @unchecked Sendable {
     private let checkpointer: Checkpointer
     private let files: StoreFiles
     let evictions = Evictions()
+    /// Whether the file gives its free pages back (see ``makeShrinkable(_:)``).
+    let shrinkable: Bool
+    /// Whether a shrink is with the writer.
+    let shrinking = Atomic<Bool>(false)
     private let failures: LockedValue<(@Sendable (StoreError) -> Void)?>
 
     /// The size the write-ahead log file is cut back to when it starts over, in bytes.
@@ -49,6 +54,7 @@ public final class DataStore: @unchecked Sendable {
         try database.useWriteAheadLog(fsync)
         var recovered = try Self.recover(database, path: path, logBytes: logBytes)
         try Self.migrate(database, epoch: newEpoch())
+        shrinkable = try Self.makeShrinkable(database)
         // Marked open until a clean close: a store that was not closed cleanly always leaves its log behind, so one
         // without a log lost it (deleted while the server was down), and with it what it held since its last checkpoint.
         if logBytes == 0, try database.value("SELECT value FROM meta WHERE key = 'open'") == "1" {
@@ -95,9 +101,13 @@ public final class DataStore: @unchecked Sendable {
     /// Starts the writer; loading must be done by then.
     public func start() {
         // The writer asks after each commit; the checkpointer, once a second, for when nothing is written.
-        checkpointer.start { [writer, files] in
-            if let reason = files.lost(afterCommit: false) { writer.refuseAll(reason) }
-        }
+        var afterCheckpoint: (@Sendable (Int, Int) -> Void)?
+        if shrinkable { afterCheckpoint = { [weak self] free, total in self?.shrink(free: free, total: total) } }
+        checkpointer.start(
+            looking: { [writer, files] in
+                if let reason = files.lost(afterCommit: false) { writer.refuseAll(reason) }
+            },
+            afterCheckpoint: afterCheckpoint)
         writer.start()
     }
 
