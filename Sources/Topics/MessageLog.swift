@@ -38,10 +38,12 @@ struct MessageLog {
         entries[position - startPosition].message
     }
 
-    /// Bytes from `position` to the end of the log.
+    /// Bytes from `position` to the end of the log; a position before the window counts from its start (what was
+    /// evicted is not retained), and every message may have been.
     func bytes(from position: Int) -> Int {
-        guard position < endPosition else { return 0 }
-        return bytesAppended - entries[max(position, startPosition) - startPosition].bytesBefore
+        let first = max(position, startPosition)
+        guard first < endPosition else { return 0 }
+        return bytesAppended - entries[first - startPosition].bytesBefore
     }
 
     /// The sequence number of the oldest retained message, if any.

@@ -1,5 +1,6 @@
 import EventStream
 import Feeds
+import Glibc
 import JSON
 import Synchronization
 import TestSupport
@@ -132,6 +133,30 @@ struct PolicyTests {
         _ = try hub.publish([text("small")], to: name("p"))
         #expect(reader.drain().map(\.data) == ["small"])
         #expect(try hub.topic(name("p")).retainedMessages == 1)
+    }
+
+    /// A stalled subscriber's unread messages all aged out under `block`: the next publish is still held back (the
+    /// subscriber has not caught up), where it used to look for a message that was gone and crash the server; the
+    /// subscriber is told of the gap, and then publishing goes on.
+    @Test func blockAfterEveryUnreadMessageAgedOutHoldsPublishesBackUntilTheSubscriberHearsOfTheGap() throws {
+        let hub = Hub()
+        var settings = TopicSettings()
+        settings.policy = .block
+        settings.retention.seconds = 1
+        settings.queueOverride = .init(messages: 2, bytes: 1 << 20)
+        _ = try hub.createTopic(name("p"), settings: settings)
+        var reader = FeedReader(try hub.subscribe(to: name("p"), format: .raw, from: .new))
+        _ = reader.drain()
+        _ = try hub.publish([text("m1"), text("m2")], to: name("p"))
+        #expect(throws: HubError.noRoom(retryAfterSeconds: 1)) { try hub.publish([text("m3")], to: name("p")) }
+        usleep(2_100_000)
+        hub.expire()
+        #expect(try hub.topic(name("p")).retainedMessages == 0)
+        #expect(throws: HubError.noRoom(retryAfterSeconds: 1)) { try hub.publish([text("m3")], to: name("p")) }
+        #expect(reader.drain().map(\.event) == ["gap"])
+        _ = try hub.publish([text("m4")], to: name("p"))
+        #expect(reader.drain().map(\.data) == ["m4"])
+        hub.stop()
     }
 
     @Test func blockWaitsForRoomOnAnotherThreadAndPublishesWhenItComes() throws {
