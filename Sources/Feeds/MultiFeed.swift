@@ -6,8 +6,16 @@ import Threading
 /// Each source hands over whole frames, in its order, and sources take turns. Every frame gets the ``MultiplexID`` of
 /// the stream so far as its id, so one id resumes every source: each source's part of it is the id of the last frame
 /// passed on from it. A source that is deleted ends alone with a `deleted` event and leaves a ``MultiplexID/tombstone``
-/// in the id; a shutdown, or a source disconnected as too slow, ends the whole stream with one `end` event.
+/// in the id, and the sources it stood for (see ``Successors``) take its place; a shutdown, or a source disconnected as
+/// too slow, ends the whole stream with one `end` event.
 public final class MultiFeed: StreamFeed, Sendable {
+    /// Opens what goes on in a deleted source's place: given the source, the id of the last frame passed on from it, and
+    /// the sources still open, the new sources, each new (its preamble not yet read). A stream of a topic and its
+    /// descendant that was asked for too reads the descendant through the topic; once the topic is deleted, the
+    /// descendant is a source of its own, from that id on.
+    public typealias Successors =
+        @Sendable (_ deleted: SourceKey, _ lastID: String, _ open: [SourceKey]) -> [(key: SourceKey, feed: any StreamFeed)]
+
     /// One source: its feed (none once it ended, or if it was deleted before this stream began) and its last id.
     struct Source {
         let key: SourceKey
@@ -23,6 +31,12 @@ public final class MultiFeed: StreamFeed, Sendable {
         let wire: Wire
         var turn = 0
         var started = false
+        let successors: Successors?
+        /// Wakes the stream; set once the feed exists.
+        var wake: @Sendable () -> Void = {}
+        /// Sources that ended deleted in the read under way, with the id each had: their `deleted` events go once their
+        /// successors are open, outside the source's read.
+        var deleted: [(index: Int, frame: Frame, lastID: String)] = []
 
         /// The stream's id: every source with the id of the last frame passed on from it.
         var id: String { MultiplexID.format(list.map { ($0.key, $0.lastID) }) }
@@ -41,9 +55,10 @@ public final class MultiFeed: StreamFeed, Sendable {
     /// Multiplexes `sources`, in this order; each feed must be new (its preamble not yet read), and `nil` stands for a
     /// source whose deletion the client was already told (its place in the id stays a tombstone). Takes ownership of
     /// the feeds, which must all write on `wire`.
-    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)], wire: Wire) {
+    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)], wire: Wire, successors: Successors? = nil) {
         let list = sources.map { Source(key: $0.key, feed: $0.feed, lastID: MultiplexID.tombstone, started: $0.feed == nil) }
-        state = LockedValue(State(sources: Sources(list: list, wire: wire)))
+        state = LockedValue(State(sources: Sources(list: list, wire: wire, successors: successors)))
+        state.withLock { $0.sources.wake = { [weak self] in self?.wake() } }
         for source in sources {
             source.feed?.onWake { [weak self] in self?.wake() }
         }
@@ -103,6 +118,13 @@ public final class MultiFeed: StreamFeed, Sendable {
 
     /// Takes every source's preamble (their resume points), then queues the stream's own.
     private static func start(_ sources: inout Sources, _ outbox: inout Outbox) {
+        takePreambles(&sources)
+        sources.started = true
+        outbox.queue(.preamble("spout events", resumeID: sources.id, wire: sources.wire))
+    }
+
+    /// Takes the preamble of every source not started yet: its resume point.
+    private static func takePreambles(_ sources: inout Sources) {
         for index in sources.list.indices where !sources.list[index].started {
             // A new feed's first frame is its preamble, and it is there at once; a budget of one byte takes just it.
             _ = FrameSink.frames(
@@ -114,8 +136,6 @@ public final class MultiFeed: StreamFeed, Sendable {
             )
             sources.list[index].started = true
         }
-        sources.started = true
-        outbox.queue(.preamble("spout events", resumeID: sources.id, wire: sources.wire))
     }
 
     /// Passes frames on from the sources in turn while there is room. Returns whether it passed or changed anything.
@@ -140,6 +160,7 @@ public final class MultiFeed: StreamFeed, Sendable {
                 feed.close()
                 progressed = true
             }
+            tellDeleted(&sources, &outbox, &sink)
         }
         if outbox.lifecycle.isLive, sources.list.allSatisfy({ $0.feed == nil }) {
             _ = outbox.lifecycle.end(.deleted)
@@ -158,11 +179,30 @@ public final class MultiFeed: StreamFeed, Sendable {
         case .control(.end) where frame.endReason != .deleted:
             _ = outbox.lifecycle.end(frame.endReason ?? .shutdown)
         case .control(.end):
+            sources.deleted.append((index, frame, sources.list[index].lastID))
             sources.list[index].lastID = MultiplexID.tombstone
-            sink.send(Frame(.control(.deleted), frame.event.with(id: sources.id, event: ControlEvent.deleted.rawValue)), &outbox)
         case .message, .control:
             if let id = frame.id { sources.list[index].lastID = id }
             sink.send(Frame(frame.kind, frame.event.with(id: sources.id, event: frame.event.event)), &outbox)
+        }
+    }
+
+    /// Opens the successors of the sources deleted in the read just done, and then tells of each deletion, with an id
+    /// that has the successors in it: a client that resumes from it resumes them too.
+    private static func tellDeleted(_ sources: inout Sources, _ outbox: inout Outbox, _ sink: inout FrameSink) {
+        guard !sources.deleted.isEmpty else { return }
+        let deleted = sources.deleted
+        sources.deleted = []
+        for (index, frame, lastID) in deleted {
+            if let successors = sources.successors {
+                let open = sources.list.filter { $0.feed != nil }.map(\.key)
+                for (key, feed) in successors(sources.list[index].key, lastID, open) {
+                    feed.onWake(sources.wake)
+                    sources.list.append(Source(key: key, feed: feed, lastID: MultiplexID.tombstone, started: false))
+                }
+                takePreambles(&sources)
+            }
+            sink.send(Frame(.control(.deleted), frame.event.with(id: sources.id, event: ControlEvent.deleted.rawValue)), &outbox)
         }
     }
 

@@ -18,8 +18,8 @@ struct EventsRoute: Sendable {
     }
 
     private func stream(_ request: Request, _ caller: Caller) throws -> Response {
-        let keys = try Self.sources(request)
-        for key in keys {
+        let (keys, folded) = try Self.sources(request)
+        for key in keys + folded.map({ SourceKey(.topic, $0.text) }) {
             switch key.kind {
             case .topic: try Access.require(caller.grants.maySubscribe(key.name), "subscribe to \(key.name)")
             case .tail: try Access.require(caller.grants.mayRead(tail: key.name), "reading the tail \(key.name)")
@@ -47,6 +47,13 @@ struct EventsRoute: Sendable {
                     feeds.append((key, try skippingIfGone(told) { try registry.subscribe(key.name, format: options.format, from: start) }))
                 }
             }
+            // A topic read through an ancestor this stream was told is deleted, and that is still gone, is a source of its
+            // own now (see `successors`): from its own part of the id, or afresh if the id has none.
+            feeds += Self.promote(folded, open: feeds.filter { $0.feed != nil }.map(\.key)) { name in
+                let resume = resumed?[SourceKey(.topic, name.text)]
+                let start: Hub.Start = (resume == MultiplexID.tombstone ? nil : resume).map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
+                return try? hub.subscribe(to: name, format: options.format, from: start)
+            }.map { ($0.key, $0.feed) }
         } catch {
             for opened in feeds { opened.feed?.close() }
             throw error
@@ -54,8 +61,35 @@ struct EventsRoute: Sendable {
         guard feeds.contains(where: { $0.feed != nil }) else {
             throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
-        return FeedStream.response(
-            for: MultiFeed(feeds, wire: options.format.wire), wire: options.format.wire, heartbeats: heartbeats, until: caller.expires)
+        let feed = MultiFeed(feeds, wire: options.format.wire, successors: successors(folded, format: options.format))
+        return FeedStream.response(for: feed, wire: options.format.wire, heartbeats: heartbeats, until: caller.expires)
+    }
+
+    /// What goes on in place of a deleted topic of the stream: the topics asked for that it stood for and that no other
+    /// open source covers, each from the id the deleted topic had reached (ids are the run's sequence numbers, so the
+    /// descendant's own log goes on exactly there).
+    private func successors(_ folded: [TopicName], format: StreamFormat) -> MultiFeed.Successors? {
+        guard !folded.isEmpty else { return nil }
+        return { [hub] deleted, lastID, open in
+            guard deleted.kind == .topic else { return [] }
+            let under = folded.filter { $0.ancestors.contains(deleted.name) }
+            return Self.promote(under, open: open) { name in try? hub.subscribe(to: name, format: format, from: .after(lastID)) }
+        }
+    }
+
+    /// Opens the topics of `names` that no source of `open` covers, ancestors first, so that one opened covers its own
+    /// descendants, and one that is gone does not.
+    private static func promote(
+        _ names: [TopicName], open: [SourceKey], subscribe: (TopicName) -> (any StreamFeed)?
+    ) -> [(key: SourceKey, feed: any StreamFeed)] {
+        var covering = Set(open.filter { $0.kind == .topic }.map(\.name))
+        var opened: [(key: SourceKey, feed: any StreamFeed)] = []
+        for name in names.sorted(by: { $0.ancestors.count < $1.ancestors.count }) {
+            guard !covering.contains(name.text), !name.ancestors.contains(where: covering.contains), let feed = subscribe(name) else { continue }
+            covering.insert(name.text)
+            opened.append((SourceKey(.topic, name.text), feed))
+        }
+        return opened
     }
 
     /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404.
@@ -69,14 +103,16 @@ struct EventsRoute: Sendable {
         }
     }
 
-    /// The `topic` and `tail` arguments, each once, without topics that another topic of the stream already covers.
-    static func sources(_ request: Request) throws(HTTPError) -> [SourceKey] {
+    /// The `topic` and `tail` arguments, each once, without topics that another topic of the stream already covers; and
+    /// those it covers (`folded`), which stand in for them once they are deleted.
+    static func sources(_ request: Request) throws(HTTPError) -> (keys: [SourceKey], folded: [TopicName]) {
         var topics: [TopicName] = []
         for text in request.queryValues("topic") {
             let name = try TopicRoutes.name(text)
             if !topics.contains(name) { topics.append(name) }
         }
         let named = Set(topics.map(\.text))
+        let folded = topics.filter { name in name.ancestors.contains(where: named.contains) }
         topics.removeAll { name in name.ancestors.contains(where: named.contains) }
         var tails: [String] = []
         for text in request.queryValues("tail") {
@@ -87,9 +123,9 @@ struct EventsRoute: Sendable {
         guard !keys.isEmpty else {
             throw HTTPError(400, "no_source", "name at least one source: /events?topic=NAME&tail=ID (each repeatable)")
         }
-        guard keys.count <= maxSources else {
-            throw HTTPError(400, "too_many_sources", "a stream may have at most \(maxSources) sources; this one has \(keys.count)")
+        guard keys.count + folded.count <= maxSources else {
+            throw HTTPError(400, "too_many_sources", "a stream may have at most \(maxSources) sources; this one has \(keys.count + folded.count)")
         }
-        return keys
+        return (keys, folded)
     }
 }

@@ -170,6 +170,37 @@ struct EventsTests {
         }
     }
 
+    /// API.md: "If one source is deleted, only that source ends; the others go on." A topic asked for beside its
+    /// ancestor comes through the ancestor; once that is deleted it goes on as a source of its own, from where the
+    /// ancestor was, and the stream's id resumes it.
+    @Test func aTopicUnderADeletedOneOfTheStreamGoesOnAsItsOwnSource() throws {
+        try withSources { port, _ in
+            try createTopic(port, #"{"name":"orders.eu.fr"}"#)
+            let client = try SSEClient(port: port, path: "/events?topic=orders.eu.fr&topic=orders&topic=orders.eu")
+            _ = try publish(port, "orders.eu.fr", "before")
+            #expect(payloads(try client.waitForEvents(1)) == ["orders.eu.fr:before"])
+            #expect(try call(port, "DELETE", "/topics/orders").status == 204)
+            _ = try publish(port, "orders.eu.fr", "after")
+            let events = try client.waitForEvents(3)
+            #expect(events[1].event == "deleted")
+            #expect(payloads(events) == ["orders.eu.fr:before", "orders.eu.fr:after"])
+            // The deleted topic's place is a tombstone, and the nearest asked-for descendant took its place.
+            let keys = MultiplexID.parse(events[1].id ?? "")
+            #expect(keys?[SourceKey(.topic, "orders")] == MultiplexID.tombstone)
+            #expect(keys?[SourceKey(.topic, "orders.eu")] != nil)
+            #expect(keys?[SourceKey(.topic, "orders.eu.fr")] == nil, "covered by orders.eu")
+            let resume = client.lastEventID
+            client.disconnect()
+            _ = try publish(port, "orders.eu.fr", "while away")
+            let again = try SSEClient(
+                port: port, path: "/events?topic=orders.eu.fr&topic=orders&topic=orders.eu", headers: [("Last-Event-ID", resume)])
+            _ = try publish(port, "orders.eu", "back")
+            #expect(payloads(try again.waitForEvents(2)) == ["orders.eu.fr:while away", "orders.eu:back"])
+            try again.drain(for: 0.2)
+            #expect(again.events.compactMap(\.event).isEmpty, "no gap, nothing twice")
+        }
+    }
+
     @Test func aShutdownEndsTheStreamOnceWithAnIdThatResumesEverySource() throws {
         let directory = TemporaryDirectory("spout-events-stop")
         directory.write("app.log", "")
