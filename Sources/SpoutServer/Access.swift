@@ -3,12 +3,15 @@ import MicroHTTPD
 
 /// Who may do what: the token of a request and its grants, when the server checks tokens; everything otherwise.
 ///
-/// The token comes from `Authorization: Bearer …`, else the `spout_token` cookie, else the `access_token` query
-/// argument (for `EventSource`, which cannot send headers). A missing or refused token is a 401 with
+/// The token comes from `Authorization: Bearer …`, else the `spout_token` cookie (not from a page of another origin;
+/// see ``BrowserGuard/mayUseCookie(_:)``), else the `access_token` query argument (for `EventSource`, which cannot send
+/// headers). A missing or refused token is a 401 with
 /// `WWW-Authenticate: Bearer`; a valid token without the grant a route needs is a 403.
 struct Access: Sendable {
     /// The verifier, or `nil` when the server runs without tokens (`--no-auth`, or bound to loopback with no key).
     let verifier: TokenVerifier?
+    /// Decides whether a request's cookie counts; `nil`: always.
+    var cookies: BrowserGuard?
 
     /// Whether tokens are checked.
     var isOn: Bool { verifier != nil }
@@ -17,7 +20,7 @@ struct Access: Sendable {
     /// - Throws: 401 when the token is missing or refused.
     func token(_ request: Request) throws(HTTPError) -> VerifiedToken? {
         guard isOn else { return nil }
-        guard let token = Self.token(in: request) else { throw Self.unauthorized(.missing) }
+        guard let token = Self.token(in: request, cookie: cookies?.mayUseCookie(request) ?? true) else { throw Self.unauthorized(.missing) }
         return try verify(token)
     }
 
@@ -46,9 +49,9 @@ struct Access: Sendable {
     }
 
     /// The token a request carries, in the order of precedence.
-    static func token(in request: Request) -> String? {
+    static func token(in request: Request, cookie: Bool = true) -> String? {
         if let bearer = bearer(request) { return bearer }
-        if let cookies = request.headers["Cookie"] {
+        if cookie, let cookies = request.headers["Cookie"] {
             for pair in cookies.split(separator: ";") {
                 let field = pair.split(separator: "=", maxSplits: 1)
                 if field.count == 2, field[0].trimmingSpaces == cookieName { return field[1].trimmingSpaces }

@@ -65,6 +65,20 @@ struct BrowserGuard: Sendable {
         }
     }
 
+    /// Whether the request's session cookie may stand for its sender: not when a page of another origin sent it, unless
+    /// `--cors-origin` names that origin itself (`*` names none). A browser sends the cookie along with a request from
+    /// any page of the same site, another port of the same host included, whatever `SameSite` says; with
+    /// `--cors-origin '*'` such a page could otherwise publish as the user.
+    func mayUseCookie(_ request: Request) -> Bool {
+        if let origin = request.headers["Origin"]?.lowercased() {
+            if origin != "*", origins.contains(origin) { return true }
+            guard let host = request.headers["Host"] else { return false }
+            return origin == "\(scheme)://\(host.lowercased())"
+        }
+        let site = request.headers["Sec-Fetch-Site"]?.lowercased()
+        return site == nil || site == "same-origin" || site == "none"
+    }
+
     private func isOwn(_ host: String) -> Bool {
         let name = Self.hostName(host)
         return names.contains(name) || (anyAddress && Self.isAddress(name))

@@ -193,6 +193,7 @@ public final class SpoutServer: Sendable {
             bind: configuration.host, allowedHosts: configuration.allowedHosts, corsOrigins: configuration.corsOrigins,
             tls: configuration.tls != nil)
         router.access = Access(verifier: configuration.tokens)
+        router.access.cookies = router.browserGuard
         SessionRoute(access: router.access, secure: configuration.tls != nil, connectionMemory: configuration.connectionMemory)
             .install(into: &router)
         router.observe = { request, status in

@@ -12,7 +12,8 @@ import Testing
 struct SessionCookieTests {
     private static let secret = Array("a-test-secret-of-more-than-thirty-two-bytes".utf8)
 
-    /// What Chromium sends with a `fetch` besides the token: about 700 bytes in 12 headers.
+    /// What Chromium sends with a `fetch` from the viewer besides the token: about 700 bytes in 12 headers. The test
+    /// client names the host without its port, so the viewer's origin has none either.
     private static let browserHeaders: [(String, String)] = [
         ("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br, zstd"), ("Accept-Language", "en-US,en;q=0.9"),
         ("Origin", "http://127.0.0.1"), ("Referer", "http://127.0.0.1/"), ("Sec-Fetch-Dest", "empty"), ("Sec-Fetch-Mode", "cors"),
@@ -63,6 +64,37 @@ struct SessionCookieTests {
             let refused = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(dropped)")] + Self.browserHeaders)
             #expect(refused.status == 431, "\(dropped.utf8.count) bytes")
             #expect(refused["error"]?["message"]?.stringValue?.contains("larger than a browser keeps") == true)
+        }
+    }
+
+    /// A browser sends the session cookie with a request from any page of the same site, another port of the host
+    /// included, whatever `SameSite` says. With `--cors-origin '*'` the browser guard lets every origin publish, so the
+    /// cookie must not stand for such a page: it is read only for the server's own pages and origins named themselves.
+    @Test func theCookieCountsOnlyForTheServersOwnPagesAndOriginsNamedInCORS() throws {
+        let verifier = try TokenVerifier.hmac(secret: Self.secret)
+        let named = "http://app.localhost:3000"
+        try withServer(
+            .testing {
+                $0.tokens = verifier
+                $0.corsOrigins = ["*", named]
+            }
+        ) { port in
+            let admin = try TokenMinter.mint(
+                Grants(publish: ["*"], subscribe: ["*"], admin: true), lifetime: .seconds(600), key: .secret(Self.secret), delay: nil)
+            _ = try call(port, "POST", "/topics", json: #"{"name":"orders"}"#, headers: [("Authorization", "Bearer \(admin)")])
+            let session = try call(port, "POST", "/session", headers: [("Authorization", "Bearer \(admin)")] + Self.browserHeaders)
+            let cookie = try #require(session.response.header("Set-Cookie")?.split(separator: ";").first.map(String.init))
+            func publish(_ headers: [(String, String)]) throws -> Int {
+                try call(port, "POST", "/topics/orders/messages", json: "m", contentType: "text/plain", headers: [("Cookie", cookie)] + headers)
+                    .status
+            }
+            #expect(try publish([("Origin", "http://127.0.0.1"), ("Sec-Fetch-Site", "same-origin")]) == 201, "the viewer itself")
+            #expect(try publish([]) == 201, "no browser: curl with the cookie")
+            #expect(try publish([("Origin", named), ("Sec-Fetch-Site", "same-site")]) == 201, "an origin named itself")
+            #expect(try publish([("Origin", "http://127.0.0.1:\(port)"), ("Sec-Fetch-Site", "same-site")]) == 401, "another port")
+            #expect(try publish([("Origin", "http://localhost"), ("Sec-Fetch-Site", "same-site")]) == 401, "another origin")
+            #expect(try call(port, "GET", "/topics", headers: [("Cookie", cookie), ("Sec-Fetch-Site", "same-site")]).status == 401)
+            #expect(try call(port, "GET", "/topics", headers: [("Cookie", cookie), ("Sec-Fetch-Site", "same-origin")]).status == 200)
         }
     }
 }
