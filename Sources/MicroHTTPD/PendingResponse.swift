@@ -20,6 +20,8 @@ public final class PendingResponse: Sendable {
         var added = HTTPHeaders()
         /// What to do if the client hangs up while this waits, if anything.
         var hangup: (@Sendable () -> Void)?
+        /// Told the status of the response once it is complete, if anyone asked.
+        var completed: (@Sendable (Int) -> Void)?
     }
 
     // One lock for both: a durable publish makes one of these, and each lock is three allocations.
@@ -45,21 +47,39 @@ public final class PendingResponse: Sendable {
     /// - Returns: `true` if this call completed it, `false` if it was already complete.
     @discardableResult
     public func complete(with response: Response) -> Bool {
-        shared.withLock { shared in
+        let (completed, told) = shared.withLock { shared -> (Bool, (@Sendable (Int) -> Void)?) in
             // Answered: a hang-up no longer matters, and its handler may hold this response.
             shared.hangup = nil
+            let told = shared.completed
+            shared.completed = nil
             switch shared.state {
             case .waiting:
                 shared.state = .completed(response)
-                return true
+                return (true, told)
             case .suspended(let connection):
                 shared.state = .completed(response)
                 connection.resume()
-                return true
+                return (true, told)
             case .completed, .delivered:
-                return false
+                return (false, nil)
             }
         }
+        told?(response.status)
+        return completed
+    }
+
+    /// Asks to be told the status of the response once it is complete, on the thread that completes it (at once if it
+    /// is already). Call before returning the pending response.
+    public func whenCompleted(_ body: @escaping @Sendable (Int) -> Void) {
+        let status = shared.withLock { shared -> Int? in
+            switch shared.state {
+            case .completed(let response): return response.status
+            case .waiting, .suspended, .delivered:
+                shared.completed = body
+                return nil
+            }
+        }
+        if let status { body(status) }
     }
 
     /// Adds headers to the response, whatever it will be. Call before returning the pending response.

@@ -159,7 +159,14 @@ struct Router: HTTPHandler {
     private func finished(_ response: Response, for request: Request) -> Response {
         var response = response
         cors?.apply(to: &response, for: request)
-        observe?(request, response.status)
+        if let observe {
+            // A deferred answer's status is known once it is given.
+            if case .deferred(let pending) = response.body {
+                pending.whenCompleted { status in observe(request, status) }
+            } else {
+                observe(request, response.status)
+            }
+        }
         return response
     }
 

@@ -196,8 +196,11 @@ public final class SpoutServer: Sendable {
         router.access.cookies = router.browserGuard
         SessionRoute(access: router.access, secure: configuration.tls != nil, connectionMemory: configuration.connectionMemory)
             .install(into: &router)
-        router.observe = { request, status in
-            logger.debug("\(request.method) \(Self.loggable(request)) \(status)")
+        // Only when it is written: a deferred answer is watched for its status (see `Router.finished`).
+        if logger.logLevel <= .debug {
+            router.observe = { request, status in
+                logger.debug("\(request.method) \(Self.loggable(request)) \(status)")
+            }
         }
         let refusals = PeriodicNotice(period: .seconds(60))
         router.connectionRefused = {

@@ -19,12 +19,20 @@ struct Settings {
     }()
 
     /// Whether `text` is `*` or an origin as browsers send it: `scheme://host[:port]`, nothing after.
-    static func isOrigin(_ text: String) -> Bool {
-        if text == "*" { return true }
-        guard let separator = text.firstRange(of: "://") else { return false }
-        let scheme = text[..<separator.lowerBound]
-        let authority = text[separator.upperBound...]
-        return ["http", "https"].contains(scheme) && !authority.isEmpty && !authority.contains("/") && !authority.contains(" ")
+    /// An origin as browsers write it in `Origin` (RFC 6454): scheme and host lowercased, and without the scheme's
+    /// default port, since a page at `http://localhost:80` is `http://localhost` to the browser and would never match;
+    /// or `*`. `nil` when `text` is not one: a path, a user, a wildcard inside a name, a port that is not one.
+    static func origin(_ text: String) -> String? {
+        if text == "*" { return text }
+        guard let separator = text.firstRange(of: "://") else { return nil }
+        let scheme = text[..<separator.lowerBound].lowercased()
+        var authority = text[separator.upperBound...].lowercased()
+        guard ["http", "https"].contains(scheme), !authority.isEmpty, !authority.contains(where: { "/ *@?#".contains($0) }) else { return nil }
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            guard let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+            if port == (scheme == "http" ? 80 : 443) { authority = String(authority[..<colon]) }
+        }
+        return "\(scheme)://\(authority)"
     }
 
     init(_ flags: Serve) throws {
@@ -35,9 +43,13 @@ struct Settings {
             throw ValidationError("--allowed-host takes a host name such as spout.example.com, without scheme or path; not '\(name)'")
         }
         server.allowRoots = flags.allowRoots.isEmpty ? Self.list("ALLOW_ROOT", separator: ":") : flags.allowRoots
-        server.corsOrigins = flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins
-        for origin in server.corsOrigins where !Self.isOrigin(origin) {
-            throw ValidationError("--cors-origin takes an origin such as https://example.com or http://localhost:3000 (no path), or *; not \(origin)")
+        server.corsOrigins = try (flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins).map { text in
+            guard let origin = Self.origin(text) else {
+                throw ValidationError(
+                    "--cors-origin takes an origin such as https://example.com or http://localhost:3000 (no path, no wildcard in the name; name each origin, or give * for any), or *; not \(text)"
+                )
+            }
+            return origin
         }
         server.publicDirectory = flags.publicDirectory ?? Self.environment("PUBLIC_DIR") ?? Self.inRepository("public")
         server.openAPIFile = flags.openAPIFile ?? Self.environment("OPENAPI_FILE") ?? Self.inRepository("openapi.yaml")

@@ -286,3 +286,39 @@ def test_a_client_past_max_connections_gets_a_json_503_at_once_and_the_rest_are_
 def test_max_connections_out_of_range_is_refused():
     code, log = serve_briefly("--in-memory", "--max-connections", "8")
     assert code == 64 and "--max-connections takes 16 to 16777216 connections" in log, log
+
+
+def test_a_cors_origin_with_its_schemes_default_port_matches_the_origin_browsers_send():
+    # A page at http://localhost:80 sends "Origin: http://localhost"; the flag's value is taken as the browser writes it.
+    server = Server("--in-memory", "--cors-origin", "HTTP://LocalHost:80")
+    try:
+        connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        connection.sendall(b"GET /topics HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200") and b"Access-Control-Allow-Origin: http://localhost\r\n" in answer, answer
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("value", ["http://*.example.com", "https://user@example.com", "http://example.com:0", "http://example.com/"])
+def test_a_cors_origin_that_no_browser_could_send_is_refused_in_a_sentence(value):
+    code, log = serve_briefly("--in-memory", "--cors-origin", value)
+    assert code == 64 and "--cors-origin takes an origin" in log and "no wildcard in the name" in log, log
+
+
+def test_the_debug_access_log_tells_the_status_of_answers_given_after_a_commit():
+    server = Server("--log-level", "debug")
+    try:
+        assert call(server, "POST", "/topics", body={"name": "logged"})[0] == 201
+        assert call(server, "POST", "/topics/logged/messages", text="m")[0] == 201
+        assert call(server, "DELETE", "/topics/logged")[0] == 204
+        deadline = time.monotonic() + 5
+        wanted = ["POST /topics 201", "POST /topics/logged/messages 201", "DELETE /topics/logged 204"]
+        while not all(line in server.log_path.read_text() for line in wanted):
+            assert time.monotonic() < deadline, server.log_path.read_text()
+            time.sleep(0.05)
+        assert " 0\n" not in server.log_path.read_text()
+    finally:
+        server.stop()
