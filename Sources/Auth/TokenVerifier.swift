@@ -98,6 +98,10 @@ public final class TokenVerifier: Sendable {
         guard parts.count == 3, let header = Self.decode(parts[0]), case .object(let members)? = try? JSONParser.parse(header) else {
             throw .invalid("it is not a JSON Web Token (three base64url parts, the first a JSON header)")
         }
+        // Checked here, so that the answer says it in a sentence rather than in the decoder's terms.
+        guard parts.allSatisfy({ $0.utf8.allSatisfy(Self.isBase64URL) }) else {
+            throw .invalid("it is not a JSON Web Token: each of its three parts is base64url (letters, digits, - and _)")
+        }
         guard case .string(let alg)? = members.first(where: { $0.0 == "alg" })?.1 else { throw .invalid("its header names no algorithm") }
         guard alg == algorithm else { throw .invalid("it is signed with \(alg); this server accepts only \(algorithm)") }
         // RFC 7515 4.1.11: a token that names extensions its reader must understand is refused by one that knows none.
@@ -112,7 +116,7 @@ public final class TokenVerifier: Sendable {
         } catch let error as JWTError {
             throw .invalid("its claims could not be read (\(error.reason ?? "\(error.errorType)"))")
         } catch {
-            throw .invalid("it could not be read (\(error))")
+            throw .invalid("it could not be read as a JSON Web Token")
         }
         if let audience, !(claims.aud?.value.contains(audience) ?? false) {
             throw .invalid(
@@ -125,6 +129,16 @@ public final class TokenVerifier: Sendable {
         return VerifiedToken(
             grants: claims.spout ?? Grants(), expires: claims.exp.map { Self.seconds($0.value) },
             notBefore: claims.nbf.map { Self.seconds($0.value) })
+    }
+
+    /// Whether `byte` is one of base64url's letters (RFC 4648 section 5), unpadded as JWS writes it.
+    private static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     /// A claim's time in whole seconds since 1970, held to what `Int64` holds: a signed token may name any number, and
