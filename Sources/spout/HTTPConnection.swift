@@ -42,17 +42,71 @@ final class HTTPConnection {
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// Sends a request and reads its answer; a connection the server closed is opened again once.
+    /// Sends a request and reads its answer.
+    ///
+    /// A kept-alive connection that the server has closed meanwhile (its header timeout) is opened again before the
+    /// request goes. A request is sent again only if not a byte of it reached a kept-alive connection: once any did, the
+    /// server may have taken it (a publish committed, its answer lost), and sending it again would do it twice.
     func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) -> Answer {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n\r\n"
-        let request = Array(head.utf8) + body
-        for attempt in 0..<2 {
-            if fd < 0 || attempt > 0 { try reconnect() }
-            if write(request), let answer = readAnswer() { return answer }
+        // A large body waits for the server's go-ahead (RFC 9110, section 10.1.1): one it refuses (413) is then answered
+        // before the body is sent, rather than the connection reset under it with the answer lost.
+        let expects = body.count > Self.expectContinueBytes
+        head += (expects ? "Expect: 100-continue\r\n" : "") + "Content-Length: \(body.count)\r\n\r\n"
+        let request = Array(head.utf8) + (expects ? [] : body)
+        if fd >= 0, !isOpen() { try reconnect() }
+        var reused = fd >= 0
+        if !reused { try reconnect() }
+        while true {
+            var sent = write(request)
+            if expects, sent == request.count {
+                if let refusal = readInterim() { return refusal }
+                sent += write(body)
+            }
+            if sent == 0, reused {
+                reused = false
+                try reconnect()
+                continue
+            }
+            // A server that refuses a body as too large answers before it has read it and closes: the answer may be
+            // there even though the rest of the body could not go.
+            if let answer = readAnswer() { return answer }
+            if !buffer.isEmpty {
+                guard buffer.starts(with: Array("HTTP/".utf8).prefix(buffer.count)) else { throw Self.notHTTP(host, port) }
+                let line = String(decoding: buffer.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+                throw Failure(
+                    description:
+                        "the server at \(host):\(port) closed the connection in the middle of its answer (\(line)); what was sent may have been taken"
+                )
+            }
+            throw Failure(
+                description: sent < request.count + (expects ? body.count : 0)
+                    ? "the server at \(host):\(port) closed the connection while the request was being sent, without an answer"
+                    : "the server at \(host):\(port) closed the connection without an answer; what was sent may or may not have been taken")
         }
-        throw Self.notHTTP(host, port)
+    }
+
+    /// Whether the kept-alive connection is still open: a server that closed it (its header timeout) left it readable
+    /// at its end.
+    private func isOpen() -> Bool {
+        // Readable before a request went means its end, or bytes no request asked for: either way not to be used.
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 0
+    }
+
+    /// Bodies larger than this wait for `100 Continue`.
+    static let expectContinueBytes = 64 << 10
+
+    /// After a head with `Expect: 100-continue`: `nil` once the server says to go on (or says nothing within a second,
+    /// as curl waits), else its final answer, given without reading the body.
+    private func readInterim() -> Answer? {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, 1000) == 1, let answer = readAnswer(interim: true), answer.status != 100 else { return nil }
+        // The body was never sent: the connection cannot carry another request.
+        close(fd)
+        fd = -1
+        return answer
     }
 
     /// What a server that does not answer in plain HTTP (an HTTPS one, most likely) gets called.
@@ -75,7 +129,8 @@ final class HTTPConnection {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, socklen_t(MemoryLayout<timeval>.size))
         var head = "GET \(path) HTTP/1.0\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        guard write(Array((head + "\r\n").utf8)) else { throw Failure(description: "the server at \(host):\(port) closed the connection") }
+        let request = Array((head + "\r\n").utf8)
+        guard write(request) == request.count else { throw Failure(description: "the server at \(host):\(port) closed the connection") }
         var chunk = [UInt8](repeating: 0, count: 65536)
         var status = 0
         var received: [UInt8] = []
@@ -133,18 +188,22 @@ final class HTTPConnection {
         throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
     }
 
-    private func write(_ bytes: [UInt8]) -> Bool {
+    /// Sends `bytes`; returns how many went, all of them unless the connection failed.
+    @discardableResult
+    private func write(_ bytes: [UInt8]) -> Int {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { return false }
+            guard count > 0 else { return sent }
             sent += count
         }
-        return true
+        return sent
     }
 
     /// Reads one answer with a `Content-Length` body; `nil` if the connection ended first.
-    private func readAnswer() -> Answer? {
+    ///
+    /// - Parameter interim: whether an interim answer (`100 Continue`) is returned too; else it is passed over.
+    private func readAnswer(interim: Bool = false) -> Answer? {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var headEnd: Int?
         var length = 0
@@ -157,6 +216,10 @@ final class HTTPConnection {
                 let status = Int(String(decoding: buffer[9..<min(12, buffer.count)], as: UTF8.self)) ?? 0
                 let body = Array(buffer[end..<(end + length)])
                 buffer.removeFirst(end + length)
+                if (100..<200).contains(status), !interim {
+                    headEnd = nil
+                    continue
+                }
                 return Answer(status: status, body: body)
             }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

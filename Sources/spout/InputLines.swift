@@ -16,6 +16,8 @@ struct InputLines {
 
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where the look for the next line break goes on: a long line is not searched again from its start at every read.
+    private var scanned = 0
     private var ended = false
     private let descriptor: Int32
 
@@ -28,17 +30,20 @@ struct InputLines {
     /// line without a line break is a line too.
     mutating func next(before deadline: ContinuousClock.Instant?) -> Next {
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = buffer[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
                 let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
                 let line = String(decoding: buffer[start..<end], as: UTF8.self)
                 start = newline + 1
+                scanned = start
                 // The consumed bytes are let go of in large pieces, not a line at a time.
                 if start >= 1 << 16 {
                     buffer.removeFirst(start)
                     start = 0
+                    scanned = 0
                 }
                 return .line(line)
             }
+            scanned = buffer.count
             if ended {
                 guard start < buffer.count else { return .end }
                 defer { start = buffer.count }

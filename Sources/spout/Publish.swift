@@ -8,8 +8,9 @@ struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish to a topic: DATA, or each line of standard input.",
         discussion: """
-            Lines go out in order, one message each; --batch N sends up to N of them per request (as one JSON \
-            array, published whole and in order): a batch goes when it is full, or 0.2 s after its first line, so \
+            Lines go out in order, one message each (as text, byte for byte, unless --event is given); --batch N \
+            sends up to N of them per request (as one JSON array, published whole and in order): a batch goes when \
+            it is full, or 0.2 s after its first line, so \
             lines from a quiet input (tail -f) are not held back. A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
             refusal, saying what the server answered; what was acknowledged before it stays published. Plain HTTP \
             only.
@@ -43,17 +44,23 @@ struct Publish: ParsableCommand {
             FileHandle.standardError("spout publish: \(error.description)")
             throw ExitCode.validationFailure
         }
-        var headers = [("Content-Type", "application/json")]
-        if let token = token ?? environment("SPOUT_TOKEN") { headers.append(("Authorization", "Bearer \(token)")) }
+        let headers = try Self.authorization(token ?? environment("SPOUT_TOKEN"), command: "publish")
         let path = "/topics/\(topic)/messages"
         func post(_ lines: [String]) throws {
-            let messages = lines.map { line in
-                JSONValue.object([("data", .string(line))] + (event.map { [("event", JSONValue.string($0))] } ?? []))
+            // One message with no event type goes as text, byte for byte: as JSON, escaping would make a line of
+            // quotes or control characters count up to six times against the server's --max-body-bytes.
+            let (type, body): (String, [UInt8])
+            if lines.count == 1, event == nil {
+                (type, body) = ("text/plain; charset=utf-8", Array(lines[0].utf8))
+            } else {
+                let messages = lines.map { line in
+                    JSONValue.object([("data", .string(line))] + (event.map { [("event", JSONValue.string($0))] } ?? []))
+                }
+                (type, body) = ("application/json", (messages.count == 1 ? messages[0] : .array(messages)).encoded)
             }
-            let body = messages.count == 1 ? messages[0] : .array(messages)
             let answer: HTTPConnection.Answer
             do throws(HTTPConnection.Failure) {
-                answer = try connection.send("POST", path, headers: headers, body: body.encoded)
+                answer = try connection.send("POST", path, headers: [("Content-Type", type)] + headers, body: body)
             } catch {
                 throw Refusal("spout publish: \(error.description)")
             }
@@ -101,10 +108,32 @@ struct Publish: ParsableCommand {
     private func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// The `Authorization` header for `token`, if one is given; a token refused by ``token(_:)`` ends the command with
+    /// a word on stderr.
+    static func authorization(_ token: String?, command: String) throws -> [(String, String)] {
+        do {
+            return try Self.token(token).map { [("Authorization", "Bearer \($0)")] } ?? []
+        } catch {
+            FileHandle.standardError("spout \(command): \(error.message)")
+            throw ExitCode.validationFailure
+        }
+    }
+
+    /// A token as given, without the spaces and line breaks around it (a file's last line break); refused if it has a
+    /// character no token has, which would otherwise go into the request's header as it is.
+    static func token(_ text: String?) throws(Refusal) -> String? {
+        guard let text else { return nil }
+        let token = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
+            throw Refusal("the token has a space, a line break or another character that no token has in it")
+        }
+        return token
+    }
 }
 
 /// Why publishing stopped.
-private struct Refusal: Error {
+struct Refusal: Error {
     let message: String
     init(_ message: String) { self.message = message }
 }

@@ -51,8 +51,7 @@ struct Watch: ParsableCommand {
             FileHandle.standardError("spout watch: \(error.description)")
             throw ExitCode.validationFailure
         }
-        var headers: [(String, String)] = []
-        if let token = token ?? environment("SPOUT_TOKEN") { headers.append(("Authorization", "Bearer \(token)")) }
+        let headers = try Publish.authorization(token ?? environment("SPOUT_TOKEN"), command: "watch")
         // Each source as its query item, `tail=ID` or `topic=NAME`; those not there are waited for, as tail -F waits.
         let sources = tail.map { "tail=\($0)" } + topic.map { "topic=\($0)" }
         var missing: Set<String> = []
@@ -148,6 +147,14 @@ struct Watch: ParsableCommand {
                 }
                 guard connected || answer.status == 404, answer.status != 401, answer.status != 403 else {
                     FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
+                    throw ExitCode.failure
+                }
+                // The request, with the resume id of every source, is larger than the server takes: the same again
+                // cannot help.
+                if answer.status == 414 || answer.status == 431 {
+                    FileHandle.standardError(
+                        "spout watch: the server answered \(answer.status): the request, with the resume id of its \(present.count) sources, "
+                            + "does not fit in the server's --connection-memory; raise it, or watch fewer sources (or shorter names) at once")
                     throw ExitCode.failure
                 }
                 let trouble = "the server answered \(answer.status): \(answer.reason)"

@@ -183,3 +183,72 @@ def test_watch_into_a_pipe_ends_once_its_reader_left_though_the_topic_is_quiet(s
         if watch and watch.poll() is None:
             watch.kill()
         server.stop()
+
+
+def test_publish_never_sends_a_message_twice_when_its_answer_is_lost(server):
+    # A proxy passes the request on, lets Spout commit it, and drops the client without its answer: the publish may
+    # have been taken, so sending it again would publish it twice. It says so and exits 1 instead.
+    assert call(server, "POST", "/topics", {"name": "once"})[0] == 201
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def swallow():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            request = b""
+            while b"\r\n\r\n" not in request or len(request.partition(b"\r\n\r\n")[2]) < int(
+                    request.split(b"Content-Length: ")[1].split(b"\r\n")[0] if b"Content-Length: " in request else 0):
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                request += chunk
+            with socket.create_connection(("127.0.0.1", server.port)) as upstream:
+                upstream.sendall(request)
+                upstream.recv(65536)
+            client.close()
+
+    import threading
+    threading.Thread(target=swallow, daemon=True).start()
+    try:
+        publish = subprocess.run([SPOUT, "publish", "--server", f"http://127.0.0.1:{port}", "once", "only once"],
+                                 capture_output=True, text=True, timeout=30)
+        assert publish.returncode == 1 and "may or may not have been taken" in publish.stderr, publish.stderr
+        status, body = call(server, "GET", "/topics/once/messages")
+        assert [m["data"] for m in body["messages"]] == ["only once"]
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("character, count", [('"', 600_000), ("\x01", 200_000), ("x", 1_048_576)],
+                         ids=["quotes", "control characters", "exactly the limit"])
+def test_publish_sends_a_line_as_it_is_so_only_its_own_bytes_count_against_the_limit(server, character, count):
+    # As JSON, a quote takes two bytes and a control character six: lines well under --max-body-bytes were refused.
+    line = character * count
+    assert call(server, "POST", "/topics", {"name": "raw"})[0] in (200, 201)
+    publish = subprocess.run([SPOUT, "publish", "--server", server.url, "raw"], input=line + "\n",
+                             capture_output=True, text=True, timeout=60)
+    assert publish.returncode == 0, publish.stderr
+    status, body = call(server, "GET", "/topics/raw/messages?limit=1000")
+    assert body["messages"][-1]["data"] == line
+
+
+def test_publish_of_a_line_far_over_the_limit_says_the_server_refused_it_as_too_large(server):
+    assert call(server, "POST", "/topics", {"name": "huge"})[0] == 201
+    publish = subprocess.run([SPOUT, "publish", "--server", server.url, "huge"], input="x" * 10_000_000 + "\n",
+                             capture_output=True, text=True, timeout=60)
+    assert publish.returncode == 1
+    # The body waits for the server's go-ahead (Expect: 100-continue), so the 413 comes before it and is not lost.
+    assert "answered 413" in publish.stderr and "--max-body-bytes" in publish.stderr, publish.stderr
+    assert call(server, "GET", "/topics/huge")[1]["published"] == 0
+
+
+@pytest.mark.parametrize("command", [["publish", "t", "x"], ["watch", "--topic", "t"]])
+def test_a_token_with_a_line_break_inside_is_refused_and_one_around_it_is_dropped(server, command):
+    inside = subprocess.run([SPOUT, *command[:1], "--server", server.url, "--token", "abc\ndef", *command[1:]],
+                            capture_output=True, text=True, timeout=30)
+    assert inside.returncode == 64 and "line break" in inside.stderr, inside.stderr
