@@ -4,6 +4,7 @@
 #
 #   bench/ab.sh "LABEL_A=BINARY [FLAGS…]" "LABEL_B=BINARY [FLAGS…]"
 #   REPS=3 (default)  QUICK=1 for fewer messages  PIN=1 to run the server on CPU 0 and the load generator on CPU 1
+#   TLS=1 serves both over HTTPS (a fresh self-signed P-256 certificate)
 #   (on this 2-core machine, unpinned runs of one build vary by 10-20%)
 #
 # Scenarios: fan-out to 1,000 subscribers, 1,000 topics × 1 subscriber, 1 subscriber at 20,000 msg/s (p99), and
@@ -21,6 +22,14 @@ if [ "${PIN:-0}" = 1 ]; then SERVER_CPU=(taskset -c 0); CLIENT_CPU=(taskset -c 1
 OUT=${BENCH_OUT:-/tmp/spout-ab/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
+SCHEME=http
+TLS_FLAGS=()
+if [ "${TLS:-0}" = 1 ]; then
+    SCHEME=https
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$OUT/key.pem" -out "$OUT/cert.pem" \
+        -days 2 -subj /CN=localhost 2>/dev/null
+    TLS_FLAGS=(--tls-cert "$OUT/cert.pem" --tls-key "$OUT/key.pem")
+fi
 if [ "$QUICK" = 1 ]; then M=(2000 100000 80000); else M=(5000 300000 200000); fi
 
 run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LABEL
@@ -33,7 +42,7 @@ run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LAB
     if [[ " ${parts[*]} " != *" --in-memory "* ]] && "${parts[0]}" serve --help 2>&1 | grep -q -- --data-dir; then
         data=(--data-dir "$(mktemp -d "$OUT/data.XXXXXX")")
     fi
-    "${SERVER_CPU[@]}" "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
+    "${SERVER_CPU[@]}" "${parts[0]}" serve "${parts[@]:1}" "${data[@]}" "${TLS_FLAGS[@]}" --port "$PORT" 2>>"$OUT/$LABEL.log" &
     PID=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0; sleep 0.1; done
     echo "$LABEL did not listen" >&2
@@ -41,8 +50,8 @@ run_server() { # run_server "LABEL=BINARY FLAGS…": starts it, sets PID and LAB
 }
 stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 urls() {
-    echo "--label $LABEL --server-pid $PID --sub-url http://127.0.0.1:$PORT/topics/{topic}/events" \
-        "--pub-url http://127.0.0.1:$PORT/topics/{topic}/messages --create-url http://127.0.0.1:$PORT/topics"
+    echo "--label $LABEL --server-pid $PID --sub-url $SCHEME://127.0.0.1:$PORT/topics/{topic}/events" \
+        "--pub-url $SCHEME://127.0.0.1:$PORT/topics/{topic}/messages --create-url $SCHEME://127.0.0.1:$PORT/topics"
 }
 
 for rep in $(seq "$REPS"); do

@@ -10,18 +10,6 @@ struct DataStoreTests {
         MessageRecord(sequence: sequence, topic: "t\(sequence % 3)", time: 1_700_000_000_000 + Int64(sequence), event: nil, isJSON: false, data: data)
     }
 
-    /// Appends and waits for the commit.
-    private func append(_ store: DataStore, _ records: [MessageRecord]) throws {
-        let committed = Event()
-        let failure = LockedValue<StoreError?>(nil)
-        store.append(records) { error in
-            failure.withLock { $0 = error }
-            committed.set()
-        }
-        #expect(committed.wait(timeout: .seconds(10)))
-        if let error = failure.withLock({ $0 }) { throw error }
-    }
-
     private func sequences(_ store: DataStore) throws -> [UInt64] {
         var found: [UInt64] = []
         try store.messages { found.append($0.sequence) }
@@ -33,10 +21,10 @@ struct DataStoreTests {
         do {
             let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e1" }
             store.start()
-            try append(store, (1...5_000).map { record($0) })
+            try store.appendCommitted((1...5_000).map { record($0) })
             // Every other message, and a run at the start: what retention frees, in no particular order.
             store.forget(stride(from: 5_000, to: 1_000, by: -2).map(UInt64.init) + (1...1_000).map(UInt64.init))
-            try append(store, [record(5_001)])
+            try store.appendCommitted([record(5_001)])
             // Closing deletes what was gathered and not yet due.
             store.close()
         }
@@ -53,7 +41,7 @@ struct DataStoreTests {
         do {
             let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .always) { "e" }
             store.start()
-            try append(store, texts.enumerated().map { record(UInt64($0.offset + 1), $0.element) })
+            try store.appendCommitted(texts.enumerated().map { record(UInt64($0.offset + 1), $0.element) })
             store.close()
         }
         let reopened = try DataStore(directory: try DataDirectory.reopening(folder.path), fsync: .always) { "other" }

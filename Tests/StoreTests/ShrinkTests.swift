@@ -8,17 +8,6 @@ import Threading
 /// cut down while it runs, and a file from before this layout is made shrinkable at open when that is cheap.
 @Suite("DataStore: the file shrinks", .serialized, .timeLimit(.minutes(3)))
 struct ShrinkTests {
-    private func append(_ store: DataStore, _ records: [MessageRecord]) throws {
-        let committed = Event()
-        let failure = LockedValue<StoreError?>(nil)
-        store.append(records) { error in
-            failure.withLock { $0 = error }
-            committed.set()
-        }
-        #expect(committed.wait(timeout: .seconds(10)))
-        if let error = failure.withLock({ $0 }) { throw error }
-    }
-
     private func size(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
     }
@@ -40,7 +29,7 @@ struct ShrinkTests {
             let records = (1...400).map { n in
                 MessageRecord(sequence: UInt64(batch * 400 + n), topic: "t", time: 0, event: nil, isJSON: false, data: data)
             }
-            try append(store, records)
+            try store.appendCommitted(records)
         }
         // 44 MB of messages, then all but the last forgotten (4,096 or more at once are deleted at once).
         var full = 0
@@ -65,7 +54,7 @@ struct ShrinkTests {
         do {
             let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e" }
             store.start()
-            try append(store, [MessageRecord(sequence: 1, topic: "t", time: 0, event: nil, isJSON: false, data: "kept")])
+            try store.appendCommitted([MessageRecord(sequence: 1, topic: "t", time: 0, event: nil, isJSON: false, data: "kept")])
             store.close()
         }
         #expect(try autoVacuum(path) == "2", "a new file is shrinkable")
