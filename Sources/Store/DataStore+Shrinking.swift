@@ -8,9 +8,9 @@ extension DataStore {
     /// A file holding at most this much live data is made shrinkable at open (a `VACUUM`, which copies only that).
     static let convertBytes: Int64 = 64 << 20
 
-    /// Makes the file one that can give its free pages back (SQLite's incremental auto-vacuum), if it is not yet and
-    /// holds little enough to copy at once: a new file, or one from before this layout with at most ``convertBytes``
-    /// of live data. Returns whether the file is shrinkable.
+    /// Makes the file one that can give its free pages back (SQLite's incremental auto-vacuum), if it is not yet (a new
+    /// file is made so before it is written) and holds little enough to copy at once: one from before this layout with
+    /// at most ``convertBytes`` of live data. Returns whether the file is shrinkable.
     ///
     /// Without it, the pages of deleted messages and topics stay in the file for new ones: a store that once retained
     /// a gigabyte keeps a gigabyte on disk, however little it retains now.
@@ -21,7 +21,9 @@ extension DataStore {
         let free = Int64(try database.pragma("freelist_count") ?? "0") ?? 0
         let pageSize = Int64(try database.pragma("page_size") ?? "4096") ?? 4096
         guard (pages - free) * pageSize <= convertBytes else { return false }
+        // VACUUM writes the whole file through the log: the log is moved into the file and cut back at once.
         try database.execute("PRAGMA auto_vacuum = INCREMENTAL; VACUUM")
+        _ = try database.prepare("PRAGMA wal_checkpoint(TRUNCATE)").step()
         return try database.pragma("auto_vacuum") == "2"
     }
 

@@ -51,6 +51,8 @@ public final class DataStore: @unchecked Sendable {
                     "\(path) can be read but not written (its permissions, or a read-only file system): every publish would fail; make it writable by this user"
             )
         }
+        // A new file is made shrinkable before anything is written to it, which the log's own header is.
+        if try database.pragma("page_count") == "0" { try database.execute("PRAGMA auto_vacuum = INCREMENTAL") }
         try database.useWriteAheadLog(fsync)
         var recovered = try Self.recover(database, path: path, logBytes: logBytes)
         try Self.migrate(database, epoch: newEpoch())
