@@ -59,7 +59,7 @@ public final class Daemon: @unchecked Sendable {
         self.handler = handler
         let room = max(16, FileLimit.raise() - 64)
         connections = ConnectionCount(limit: min(configuration.connectionLimit ?? room, room))
-        bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes)
+        bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes, exempt: configuration.connectionMemoryLimit)
         heads = configuration.headTimeout > 0 ? HeadDeadlines(timeout: .seconds(configuration.headTimeout)) : nil
         drained = Condition(lock: lock)
     }

@@ -1,7 +1,7 @@
 import Glibc
 import Threading
 
-/// Closes connections that are too slow to send a request's line and headers (slowloris).
+/// Closes connections that are too slow to send a request's line and headers (slowloris), or its body.
 ///
 /// libmicrohttpd's timeout counts seconds without a byte, so a client that sends a header byte every few seconds holds
 /// its connection, and its share of the connection limit, for ever, before any handler or token check has seen it.
@@ -72,6 +72,20 @@ final class HeadDeadlines: @unchecked Sendable {
             s.due[Int(fd)] = Slots.notDue
         }
     }
+
+    /// The head of a request on `fd` is in and its body of `bytes` is to come: it is due within the timeout and a
+    /// second for every 64 KiB, so that a client that stops sending it (or sends a byte now and then) does not hold
+    /// its connection and the room kept for its body for ever.
+    func bodyDue(_ fd: Int32, bytes: Int) {
+        let due = dueSecond(after: timeout + .seconds(bytes / Self.bodyBytesPerSecond))
+        slots.withLock { s in
+            guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
+            s.due[Int(fd)] = due
+        }
+    }
+
+    /// The slowest a body may come, past the timeout's allowance.
+    static let bodyBytesPerSecond = 64 << 10
 
     /// A request on `fd` ended: the next one's head is due, if the connection is still open.
     func ended(_ fd: Int32) {

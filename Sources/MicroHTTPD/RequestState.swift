@@ -25,6 +25,8 @@ final class RequestState {
     var tooManyArguments = false
     /// Whether the body would have passed the daemon's ``BodyBudget``; the rest is drained and dropped.
     var overBudget = false
+    /// Whether the body is still coming, due by a deadline (see ``HeadDeadlines/bodyDue(_:bytes:)``).
+    var awaitsBody = false
     /// Where the pending response's `settle` stands.
     private var settling = Settling.notYet
 
@@ -79,7 +81,7 @@ final class RequestState {
             body = []
             return
         }
-        if needed > reserved {
+        if needed > reserved, needed > budget.exempt {
             let more = min(max(needed - reserved, BodyBudget.step), limit - reserved)
             guard budget.reserve(more) else {
                 overBudget = true

@@ -18,10 +18,11 @@ struct BodyBudgetTests {
         }
     }
 
-    private func withDaemon<T>(maxBody: Int, budget: Int, _ body: (Int) throws -> T) throws -> T {
+    private func withDaemon<T>(maxBody: Int, budget: Int, headTimeout: Int = 30, _ body: (Int) throws -> T) throws -> T {
         var configuration = DaemonConfiguration()
         configuration.maxBodyBytes = maxBody
         configuration.maxBufferedBodyBytes = budget
+        configuration.headTimeout = headTimeout
         let daemon = Daemon(configuration: configuration, handler: KeyedHandler())
         try daemon.start()
         defer { daemon.stop(grace: .milliseconds(500)) }
@@ -90,6 +91,50 @@ struct BodyBudgetTests {
             try chunkedBody.send("POST", "/", headers: [("Transfer-Encoding", "chunked")], contentLength: false)
             #expect(try chunkedBody.response().status == 401)
             #expect(try request(port: port, "POST", "/", body: [UInt8](repeating: 69, count: 1000)).text == "1000")
+        }
+    }
+
+    /// Clients that announce large bodies and stop sending them hold the whole budget: a small body (at most a
+    /// connection's memory, as a publish usually is) takes none of it and is still served, and the stalled bodies are
+    /// cut off once overdue (the head timeout and a second per 64 KiB), which gives their room back.
+    @Test func stalledBodiesNeitherStopSmallOnesNorHoldTheirRoomForEver() throws {
+        try withDaemon(maxBody: 100_000, budget: 200_000, headTimeout: 1) { port in
+            let key = [("X-Key", "k")]
+            let stalled = try (0..<2).map { _ in
+                let connection = try TestConnection(port: port)
+                try connection.write(
+                    Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Key: k\r\nContent-Length: 100000\r\n\r\n".utf8) + [UInt8](repeating: 66, count: 10)
+                )
+                return connection
+            }
+            usleep(200_000)
+            let refused = try request(port: port, "POST", "/", headers: key, body: [UInt8](repeating: 67, count: 50_000))
+            #expect(refused.status == 503, "the budget is full")
+            #expect(try request(port: port, "POST", "/", headers: key, body: [UInt8](repeating: 68, count: 8000)).text == "8000")
+            // Due after 1 s and a second for their 100,000 bytes, looked at once a second: closed within about 4 s.
+            let start = Monotonic.now
+            for connection in stalled { try connection.waitForClose(timeout: 10) }
+            #expect(Monotonic.now - start < 6)
+            let fits = Monotonic.wait(timeout: 5) {
+                (try? request(port: port, "POST", "/", headers: key, body: [UInt8](repeating: 69, count: 50_000)).text) == "50000"
+            }
+            #expect(fits, "the room of the stalled bodies came back")
+        }
+    }
+
+    /// A body that keeps coming, however slowly within its due time, is read whole: the deadline is lifted with its end.
+    @Test func aBodyThatArrivesInTimeIsReadAndTheConnectionLivesOn() throws {
+        try withDaemon(maxBody: 100_000, budget: 200_000, headTimeout: 2) { port in
+            let connection = try TestConnection(port: port)
+            try connection.write(Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Key: k\r\nContent-Length: 30\r\n\r\n".utf8))
+            for _ in 0..<3 {
+                usleep(300_000)
+                try connection.write([UInt8](repeating: 70, count: 10))
+            }
+            #expect(try connection.response().text == "30")
+            // Kept alive: the next request on it is served.
+            try connection.send("POST", "/", headers: [("X-Key", "k")], body: [UInt8](repeating: 71, count: 5))
+            #expect(try connection.response().text == "5")
         }
     }
 }
