@@ -133,7 +133,7 @@ struct Serve: ParsableCommand {
             try server.start()
         } catch DaemonError.startFailed(let detail) where settings.server.tls != nil && detail.contains("TLS") {
             logger.critical(
-                "HTTPS did not start: the --tls-cert and --tls-key files are not a certificate and its matching private key (libmicrohttpd: \(detail))"
+                "HTTPS did not start: the --tls-cert and --tls-key files are not a certificate (the server's own first, then any intermediates) and its matching private key (libmicrohttpd: \(detail))"
             )
             throw ExitCode.failure
         } catch {

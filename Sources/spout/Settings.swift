@@ -146,6 +146,12 @@ struct Settings {
         guard keyText.contains("PRIVATE KEY-----") else {
             throw ValidationError("--tls-key \(key) holds no PEM private key (-----BEGIN … PRIVATE KEY-----)")
         }
+        // PKCS#8 (BEGIN ENCRYPTED PRIVATE KEY) or the older OpenSSL form (Proc-Type: 4,ENCRYPTED).
+        guard !keyText.contains("ENCRYPTED") else {
+            throw ValidationError(
+                "--tls-key \(key) is encrypted with a passphrase, which the server cannot ask for: give it the key decrypted "
+                    + "(openssl pkey -in \(key) -out key.pem), readable by this user only")
+        }
         server.tls = TLSIdentity(certificate: certificateText, key: keyText)
     }
 

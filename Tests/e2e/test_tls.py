@@ -96,18 +96,24 @@ def test_a_stream_resumes_and_ends_cleanly_at_shutdown_over_tls(certificate, tls
     assert got[-1][1] == "end" and json.loads(got[-1][2])["reason"] == "shutdown"
 
 
-@pytest.mark.parametrize("case", ["mismatched", "missing", "not a certificate"])
-def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case):
+@pytest.mark.parametrize("case", ["mismatched", "missing", "not a certificate", "encrypted"])
+def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tmp_path):
     cert, key = certificate / "server.crt", certificate / "other.key"
     if case == "missing":
         cert = certificate / "nope.crt"
     if case == "not a certificate":
         cert = certificate / "server.key"
+    if case == "encrypted":
+        # The right key, with a passphrase: it was called a key that does not match.
+        key = tmp_path / "encrypted.key"
+        subprocess.run(["openssl", "pkey", "-in", str(certificate / "server.key"), "-aes256", "-passout", "pass:secret",
+                        "-out", str(key)], check=True, capture_output=True)
     started = subprocess.run([SPOUT, "serve", "--port", "0", "--in-memory", "--tls-cert", str(cert), "--tls-key", str(key)],
                              capture_output=True, text=True, timeout=30)
     assert started.returncode != 0
     said = started.stderr
-    expected = {"mismatched": "matching private key", "missing": "cannot be read", "not a certificate": "no PEM certificate"}
+    expected = {"mismatched": "matching private key", "missing": "cannot be read", "not a certificate": "no PEM certificate",
+                "encrypted": "encrypted with a passphrase"}
     assert expected[case] in said, said
 
 
