@@ -22,7 +22,8 @@ struct DaemonStarter {
             throw .invalidHost(configuration.host)
         }
         var flags = MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
-        if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
+        // `::` is every interface, IPv4 ones too, as `0.0.0.0` is for IPv4 (libmicrohttpd would set IPV6_V6ONLY).
+        if address.isIPv6 { flags |= ["::", "[::]"].contains(configuration.host) ? MHD_USE_DUAL_STACK.rawValue : MHD_USE_IPv6.rawValue }
         // Over TLS the event threads poll rather than use epoll: libmicrohttpd 0.9.75's epoll loop keeps a connection
         // whose handshake waits for bytes on its ready list (GnuTLS reads the socket itself, so the read-ready mark is
         // never cleared), and one client that stops halfway through a handshake kept a core busy until its head was

@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 public import Logging
 public import MicroHTTPD
@@ -210,6 +211,9 @@ public final class SpoutServer: Sendable {
         }
         if files.root == nil {
             logger.warning("public directory \(configuration.publicDirectory) not found: the viewer is not served")
+        }
+        if Glibc.access(configuration.openAPIFile, R_OK) != 0 {
+            logger.warning("OpenAPI document \(configuration.openAPIFile) not found: /openapi.yaml answers 404")
         }
         return router
     }

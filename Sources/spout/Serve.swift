@@ -15,7 +15,7 @@ struct Serve: ParsableCommand {
             """
     )
 
-    @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 for every interface).")
+    @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 for every IPv4 interface, :: for every interface, IPv4 and IPv6).")
     var host: String?
     @Option(
         name: .customLong("allowed-host"),
@@ -141,7 +141,7 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         let signal = signals.wait()
-        logger.notice("received \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+        logger.notice("received \(signal == SIGINT ? "SIGINT" : signal == SIGHUP ? "SIGHUP" : "SIGTERM")")
         server.stop()
     }
 }

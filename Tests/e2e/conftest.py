@@ -39,7 +39,7 @@ class Server:
         deadline = time.monotonic() + 30
         while True:
             text = self.log_path.read_text()
-            found = re.search(r"listening on (https?)://([^\s:]+):(\d+)", text)
+            found = re.search(r"listening on (https?)://(\[[^\]]+\]|[^\s:]+):(\d+)", text)
             if found:
                 self.scheme, self.port = found.group(1), int(found.group(3))
                 break

@@ -322,3 +322,34 @@ def test_the_debug_access_log_tells_the_status_of_answers_given_after_a_commit()
         assert " 0\n" not in server.log_path.read_text()
     finally:
         server.stop()
+
+
+def test_sighup_stops_the_server_as_cleanly_as_sigterm():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    process = subprocess.Popen([SPOUT, "serve", "--port", "0", "--in-memory"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=clean)
+    log = ""
+    while "listening on" not in log:
+        line = process.stdout.readline()
+        assert line, log
+        log += line
+    process.send_signal(signal.SIGHUP)
+    log += process.stdout.read()
+    assert process.wait(timeout=15) == 0 and "received SIGHUP" in log and "stopped" in log, log
+
+
+def test_every_interface_written_as_ipv6_takes_ipv4_clients_too(tmp_path):
+    code, log = serve_briefly("--in-memory", "--host", "::", "--no-auth")
+    assert code == 0, log
+    server = Server("--in-memory", "--host", "::", "--no-auth")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        server.stop()
+
+
+def test_a_missing_openapi_file_is_named_in_a_warning_at_start(tmp_path):
+    code, log = serve_briefly("--in-memory", "--openapi-file", str(tmp_path / "nope.yaml"))
+    assert code == 0 and "OpenAPI document" in log and "nope.yaml" in log, log
