@@ -83,7 +83,8 @@ final class HTTPConnection {
             throw Failure(
                 description: sent < request.count + (expects ? body.count : 0)
                     ? "the server at \(host):\(port) closed the connection while the request was being sent, without an answer"
-                    : "the server at \(host):\(port) closed the connection without an answer; what was sent may or may not have been taken")
+                    : "the server at \(host):\(port) closed the connection without an answer (if it serves HTTPS: the console commands "
+                        + "speak plain HTTP only); what was sent may or may not have been taken")
         }
     }
 
