@@ -169,7 +169,13 @@ private nonisolated func collectKeyValue(
     guard let cls = unsafe cls, let key = unsafe key else { return .YES }
     let fields = unsafe cls.assumingMemoryBound(to: KeyValues.self)
     let name = unsafe String(decoding: UnsafeRawBufferPointer(start: key, count: keySize), as: UTF8.self)
-    let text = unsafe value.map { unsafe String(decoding: UnsafeRawBufferPointer(start: $0, count: valueSize), as: UTF8.self) }
+    var count = valueSize
+    // A header's value is without the spaces and tabs after it (RFC 9110, section 5.5); libmicrohttpd 0.9.75 drops
+    // those before it only. A query argument's value is as written.
+    if kind == .HEADER_KIND, let value = unsafe value {
+        while count > 0, unsafe value[count - 1] == 0x20 || value[count - 1] == 0x09 { count -= 1 }
+    }
+    let text = unsafe value.map { unsafe String(decoding: UnsafeRawBufferPointer(start: $0, count: count), as: UTF8.self) }
     unsafe fields.pointee.pairs.append((name, text))
     return .YES
 }
