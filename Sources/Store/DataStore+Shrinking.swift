@@ -5,6 +5,9 @@ extension DataStore {
     /// short beside the publishes committed around it.
     static let shrinkPages = 1024
 
+    /// The fewest free pages worth a shrink: 1 MiB.
+    static let shrinkFloor = 256
+
     /// A file holding at most this much live data is made shrinkable at open (a `VACUUM`, which copies only that).
     static let convertBytes: Int64 = 64 << 20
 
@@ -27,11 +30,11 @@ extension DataStore {
         return try database.pragma("auto_vacuum") == "2"
     }
 
-    /// After a checkpoint: when at least a shrink's worth of pages, and an eighth of the file, are free, the writer
+    /// After a checkpoint: when at least ``shrinkFloor`` pages, and an eighth of the file, are free, the writer
     /// gives up to ``shrinkPages`` of them back in a transaction of its own; the next checkpoint cuts the file. One at a
     /// time, so that a file of a gigabyte freed shrinks by 4 MiB a second rather than stall the writer.
     func shrink(free: Int, total: Int) {
-        guard free >= Self.shrinkPages, free * 8 >= total,
+        guard free >= Self.shrinkFloor, free * 8 >= total,
             shrinking.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
         else { return }
         // Counted as the log bytes it writes, so that the checkpoint that cuts the file follows even when nothing else

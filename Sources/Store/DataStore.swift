@@ -106,8 +106,10 @@ public final class DataStore: @unchecked Sendable {
         var afterCheckpoint: (@Sendable (Int, Int) -> Void)?
         if shrinkable { afterCheckpoint = { [weak self] free, total in self?.shrink(free: free, total: total) } }
         checkpointer.start(
-            looking: { [writer, files] in
+            looking: { [weak self, writer, files] in
                 if let reason = files.lost(afterCommit: false) { writer.refuseAll(reason) }
+                // Once a second, whatever was forgotten and has waited its batch's age is deleted.
+                if let due = self?.evictions.takeDue() { self?.delete(due) }
             },
             afterCheckpoint: afterCheckpoint)
         writer.start()

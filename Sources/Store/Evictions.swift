@@ -35,6 +35,17 @@ final class Evictions: Sendable {
         }
     }
 
+    /// Takes what has waited for the batch's age, if anything: a batch that stopped growing (a topic deleted, or
+    /// retention that let go of a burst, and nothing evicted since) is not held until the next eviction.
+    func takeDue() -> [UInt64]? {
+        let now = ContinuousClock.now
+        return pending.withLock { pending -> [UInt64]? in
+            guard let since = pending.since, now - since >= age, !pending.sequences.isEmpty else { return nil }
+            defer { pending = Pending() }
+            return pending.sequences
+        }
+    }
+
     /// Takes everything gathered.
     func drain() -> [UInt64] {
         pending.withLock { pending in

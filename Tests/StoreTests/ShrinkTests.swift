@@ -48,6 +48,32 @@ struct ShrinkTests {
         #expect(now <= full / 8, "\(full) bytes, then \(now)")
     }
 
+    /// A few hundred messages forgotten at once (a topic deleted), and nothing written after: they are deleted within
+    /// a second or two and the file cut down, not kept until the next eviction or a clean stop.
+    @Test func aSmallBatchForgottenWithNothingAfterIsDeletedAndTheFileCutDown() throws {
+        let folder = TemporaryDirectory("spout-shrink")
+        let path = folder.file(DataStore.fileName)
+        let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e" }
+        defer { store.close() }
+        store.start()
+        let data = String(repeating: "y", count: 10_000)
+        try store.appendCommitted(
+            (1...800).map { MessageRecord(sequence: UInt64($0), topic: "tmp", time: 0, event: nil, isJSON: false, data: data) })
+        var full = 0
+        for _ in 0..<100 where full < 8_000_000 {
+            usleep(100_000)
+            full = size(path)
+        }
+        #expect(full >= 8_000_000, "checkpointed into the file: \(full) bytes")
+        store.forget((1...800).map(UInt64.init))
+        var now = full
+        for _ in 0..<150 where now > full / 4 {
+            usleep(100_000)
+            now = size(path)
+        }
+        #expect(now <= full / 4, "\(full) bytes, then \(now)")
+    }
+
     @Test func aSmallFileFromBeforeIsMadeShrinkableAtOpen() throws {
         let folder = TemporaryDirectory("spout-shrink")
         let path = folder.file(DataStore.fileName)
