@@ -28,23 +28,33 @@ struct EventsRoute: Sendable {
         let options = try StreamOptions(request, defaultFormat: .json)
         let backlog = try options.backlog()
         let lines = try TailRoutes.lines(request, limit: registry.limits.maxStartLines)
-        let resumed = options.resumeID.map { MultiplexID.parse($0) ?? Dictionary(uniqueKeysWithValues: keys.map { ($0, options.resumeID!) }) }
+        let multiplexed = options.resumeID.flatMap(MultiplexID.parse)
+        let resumed = multiplexed ?? options.resumeID.map { id in Dictionary(uniqueKeysWithValues: keys.map { ($0, id) }) }
         var feeds: [(key: SourceKey, feed: (any StreamFeed)?)] = []
         do {
             for key in keys {
-                let resume = resumed?[key]
+                let resume = resumed?[key] ?? Self.ancestorResume(key, in: multiplexed)
                 // A source whose deletion this stream already told (its tombstone is in the id) is skipped while it is
                 // gone, so that the others go on; if it is back, it starts afresh, with the backlog or lines the URL
                 // asks for, as a new source would.
                 let told = resume == MultiplexID.tombstone
                 let after = told ? nil : resume
+                // One the id names that was deleted while its client was away is told in the stream, as a live one is.
+                let gone: (() -> any StreamFeed)? = multiplexed?[key].flatMap { id in
+                    id == MultiplexID.tombstone ? nil : { GoneFeed(key, lastID: id, wire: options.format.wire) }
+                }
                 switch key.kind {
                 case .topic:
                     let start: Hub.Start = after.map { .after($0) } ?? backlog.map { .backlog($0) } ?? .new
-                    feeds.append((key, try skippingIfGone(told) { try hub.subscribe(to: TopicName(key.name)!, format: options.format, from: start) }))
+                    feeds.append(
+                        (
+                            key,
+                            try skippingIfGone(told, else: gone) { try hub.subscribe(to: TopicName(key.name)!, format: options.format, from: start) }
+                        ))
                 case .tail:
                     let start: TailRegistry.Start = after.map { .after($0) } ?? lines ?? (told ? .lines(0) : .lines(10))
-                    feeds.append((key, try skippingIfGone(told) { try registry.subscribe(key.name, format: options.format, from: start) }))
+                    feeds.append(
+                        (key, try skippingIfGone(told, else: gone) { try registry.subscribe(key.name, format: options.format, from: start) }))
                 }
             }
             // A topic read through an ancestor this stream was told is deleted, and that is still gone, is a source of its
@@ -58,7 +68,9 @@ struct EventsRoute: Sendable {
             for opened in feeds { opened.feed?.close() }
             throw error
         }
-        guard feeds.contains(where: { $0.feed != nil }) else {
+        // Every source gone, and nothing that one of them stood for to go on with: there is no stream.
+        guard feeds.contains(where: { $0.feed != nil && !($0.feed is GoneFeed) }) || folded.contains(where: { (try? hub.topic($0)) != nil }) else {
+            for opened in feeds { opened.feed?.close() }
             throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
         let feed = MultiFeed(feeds, wire: options.format.wire, successors: successors(folded, format: options.format))
@@ -92,15 +104,29 @@ struct EventsRoute: Sendable {
         return opened
     }
 
-    /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404.
-    private func skippingIfGone(_ told: Bool, _ open: () throws -> any StreamFeed) throws -> (any StreamFeed)? {
+    /// Opens a source; one whose deletion was already told and that is still gone gives `nil` instead of a 404, and
+    /// one that is gone and has a feed to say so `gone` gives that feed.
+    private func skippingIfGone(
+        _ told: Bool, else gone: (() -> any StreamFeed)? = nil, _ open: () throws -> any StreamFeed
+    ) throws -> (any StreamFeed)? {
         do {
             return try open()
-        } catch HubError.notFound(_) where told {
-            return nil
-        } catch TailError.notFound(_) where told {
-            return nil
+        } catch HubError.notFound(_) where told || gone != nil {
+            return told ? nil : gone?()
+        } catch TailError.notFound(_) where told || gone != nil {
+            return told ? nil : gone?()
         }
+    }
+
+    /// For a topic the multiplexed id has no part of: the part of the nearest ancestor it names, since ids are the
+    /// run's sequence numbers and that ancestor's stream carried this topic's messages (a client that asked for both
+    /// and comes back for the descendant alone, its ancestor deleted meanwhile, goes on exactly where it was).
+    private static func ancestorResume(_ key: SourceKey, in multiplexed: [SourceKey: String]?) -> String? {
+        guard key.kind == .topic, let multiplexed, let name = TopicName(key.name) else { return nil }
+        for ancestor in name.ancestors.reversed() {
+            if let id = multiplexed[SourceKey(.topic, ancestor)], id != MultiplexID.tombstone { return id }
+        }
+        return nil
     }
 
     /// The `topic` and `tail` arguments, each once, without topics that another topic of the stream already covers; and

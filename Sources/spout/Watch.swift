@@ -145,7 +145,8 @@ struct Watch: ParsableCommand {
                     missing.formUnion(lookFor(present))
                     if present.contains(where: { missing.contains($0) }) { continue }
                 }
-                guard connected || answer.status == 404, answer.status != 401, answer.status != 403 else {
+                // A server at its connection limit (503 busy) may take this one in a moment: waited for, from the start.
+                guard connected || answer.status == 404 || answer.status == 503, answer.status != 401, answer.status != 403 else {
                     FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
                     throw ExitCode.failure
                 }

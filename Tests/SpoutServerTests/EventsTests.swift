@@ -201,6 +201,38 @@ struct EventsTests {
         }
     }
 
+    /// The ancestor deleted while the client was away: a reconnect to the same URL is told of the deletion in the
+    /// stream, and the descendant goes on from where the ancestor was, nothing lost; a client that comes back for the
+    /// descendant alone, with the id it had, goes on from there too.
+    @Test func aTopicUnderOneDeletedWhileTheClientWasAwayGoesOnFromTheIdItHad() throws {
+        try withSources { port, _ in
+            try createTopic(port, #"{"name":"orders.eu"}"#)
+            let path = "/events?topic=orders&topic=orders.eu&topic=audit"
+            let first = try SSEClient(port: port, path: path)
+            _ = try publish(port, "orders.eu", "seen")
+            _ = try first.waitForEvents(1)
+            let resume = first.lastEventID
+            first.disconnect()
+            _ = try publish(port, "orders.eu", "while away 1")
+            _ = try publish(port, "orders.eu", "while away 2")
+            #expect(try call(port, "DELETE", "/topics/orders").status == 204)
+
+            let again = try SSEClient(port: port, path: path, headers: [("Last-Event-ID", resume)])
+            _ = try publish(port, "orders.eu", "after")
+            let events = try again.waitForEvents(4)
+            #expect(events.first?.event == "deleted")
+            #expect(object(events[0])?["topic"] == .string("orders"))
+            #expect(payloads(events) == ["orders.eu:while away 1", "orders.eu:while away 2", "orders.eu:after"])
+            _ = try publish(port, "audit", "still here")
+            #expect(payloads(try again.waitForEvents(5)).last == "audit:still here")
+
+            let alone = try SSEClient(port: port, path: "/events?topic=orders.eu", headers: [("Last-Event-ID", resume)])
+            #expect(payloads(try alone.waitForEvents(3)) == ["orders.eu:while away 1", "orders.eu:while away 2", "orders.eu:after"])
+            try alone.drain(for: 0.2)
+            #expect(alone.events.compactMap(\.event).isEmpty, "no gap: it went on exactly")
+        }
+    }
+
     @Test func aShutdownEndsTheStreamOnceWithAnIdThatResumesEverySource() throws {
         let directory = TemporaryDirectory("spout-events-stop")
         directory.write("app.log", "")

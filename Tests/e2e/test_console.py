@@ -252,3 +252,33 @@ def test_a_token_with_a_line_break_inside_is_refused_and_one_around_it_is_droppe
     inside = subprocess.run([SPOUT, *command[:1], "--server", server.url, "--token", "abc\ndef", *command[1:]],
                             capture_output=True, text=True, timeout=30)
     assert inside.returncode == 64 and "line break" in inside.stderr, inside.stderr
+
+
+def test_watch_waits_for_a_server_at_its_connection_limit_from_the_start(tmp_path):
+    from conftest import Server
+    server = Server("--in-memory", "--max-connections", "16")
+    held = []
+    try:
+        assert call(server, "POST", "/topics", {"name": "busy"})[0] == 201
+        for _ in range(12):
+            connection = socket.create_connection(("127.0.0.1", server.port))
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+            held.append(connection)
+        errors = str(tmp_path / "stderr")
+        watch = Terminal(SPOUT, "watch", "--server", server.url, "--topic", "busy", stderr=errors)
+        deadline = time.monotonic() + 10
+        said = lambda: open(errors).read() if os.path.exists(errors) else ""  # noqa: E731
+        while "503" not in said():
+            assert time.monotonic() < deadline, said()
+            time.sleep(0.05)
+        for connection in held[:4]:
+            connection.close()
+        time.sleep(1)
+        assert call(server, "POST", "/topics/busy/messages", text="through")[0] == 201
+        assert "through\n" in watch.read_until(lambda t: "through\n" in t)
+        assert watch.interrupt() == 0
+    finally:
+        for connection in held:
+            connection.close()
+        server.stop()
