@@ -96,10 +96,15 @@ public final class TailViewer: StreamFeed, @unchecked Sendable {
             tail.shared.withLock { shared in
                 // A file rewritten under a generation that is over: its unread lines are gone (the follower's last
                 // look is in the ring, which this viewer is behind). One still followed waits for the follower to see it.
-                if outcome.rewritten, !job.owed, job.reading.generation != shared.generation {
+                // So is one that came up short under a generation that is over (truncated, or let go of): the follower
+                // has moved on, and nothing would wake this viewer for the lines that are no longer there.
+                if outcome.rewritten || outcome.short, !job.owed, job.reading.generation != shared.generation {
+                    let same = shared.file.map { $0.device == job.reading.file.device && $0.inode == job.reading.file.inode } ?? false
                     gap(
-                        &shared, &outbox, reason: "truncated",
-                        message: "the file was truncated while this viewer was behind; resuming at the start of the current file")
+                        &shared, &outbox, reason: same ? "truncated" : "rotated",
+                        message: same
+                            ? "the file was truncated while this viewer was behind; resuming at the start of the current file"
+                            : "the file changed while this viewer was behind; resuming at the start of the current file")
                     return
                 }
                 guard !outcome.short, !outcome.rewritten else {
