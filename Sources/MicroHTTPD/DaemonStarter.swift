@@ -29,7 +29,7 @@ struct DaemonStarter {
         // never cleared), and one client that stops halfway through a handshake kept a core busy until its head was
         // overdue. The poll loop asks the kernel each pass; it leaves suspended streams out, as epoll does.
         if configuration.tls != nil {
-            flags |= MHD_USE_TLS.rawValue | MHD_USE_EPOLL_INTERNAL_THREAD.rawValue
+            flags |= MHD_USE_TLS.rawValue | MHD_USE_POLL_INTERNAL_THREAD.rawValue
         } else {
             flags |= MHD_USE_EPOLL_INTERNAL_THREAD.rawValue
         }
