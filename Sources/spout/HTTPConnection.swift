@@ -23,7 +23,8 @@ final class HTTPConnection {
 
     let host: String
     let port: Int
-    private var fd: Int32 = -1
+    /// The socket, or -1 when none is open.
+    var fd: Int32 = -1
     private var buffer: [UInt8] = []
 
     /// A connection to `url` (`http://HOST:PORT`, no path), opened at the first request.
@@ -111,59 +112,12 @@ final class HTTPConnection {
     }
 
     /// What a server that does not answer in plain HTTP (an HTTPS one, most likely) gets called.
-    private static func notHTTP(_ host: String, _ port: Int) -> Failure {
+    static func notHTTP(_ host: String, _ port: Int) -> Failure {
         Failure(description: "the server at \(host):\(port) did not answer in plain HTTP (is it HTTPS? the console commands speak plain HTTP only)")
     }
 
-    /// Opens a stream with an HTTP/1.0 `GET` (so the body comes unchunked until the server closes), hands `body` every
-    /// piece of it as it arrives, and returns when the connection ends or `body` returns `false`. While a stream that
-    /// was answered 200 is silent, `idle` is asked once a second whether to go on.
-    /// - Returns: the status, and for an error answer its body.
-    /// - Throws: ``Failure`` when the server cannot be reached.
-    func stream(_ path: String, headers: [(String, String)], idle: () -> Bool = { true }, body: ([UInt8]) -> Bool) throws(Failure) -> Answer {
-        try reconnect()
-        defer {
-            close(fd)
-            fd = -1
-        }
-        var second = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, socklen_t(MemoryLayout<timeval>.size))
-        var head = "GET \(path) HTTP/1.0\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        let request = Array((head + "\r\n").utf8)
-        guard write(request) == request.count else { throw Failure(description: "the server at \(host):\(port) closed the connection") }
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var status = 0
-        var received: [UInt8] = []
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0, errno == EAGAIN || errno == EINTR {
-                if status == 200, !idle() { return Answer(status: status, body: []) }
-                continue
-            }
-            guard count > 0 else {
-                guard status != 0 else { throw Self.notHTTP(host, port) }
-                return Answer(status: status, body: status == 200 ? [] : received)
-            }
-            if status == 0 {
-                received += chunk[..<count]
-                guard received.count < 5 || received.starts(with: Array("HTTP/".utf8)) else { throw Self.notHTTP(host, port) }
-                guard let end = Self.headEnd(received) else { continue }
-                status = Int(String(decoding: received[9..<min(12, received.count)], as: UTF8.self)) ?? 0
-                received.removeFirst(end)
-                if status == 200 {
-                    if !received.isEmpty, !body(received) { return Answer(status: status, body: []) }
-                    received.removeAll()
-                }
-            } else if status == 200 {
-                if !body(Array(chunk[..<count])) { return Answer(status: status, body: []) }
-            } else {
-                received += chunk[..<count]
-            }
-        }
-    }
-
-    private func reconnect() throws(Failure) {
+    /// Opens a new connection, closing the one before, if any.
+    func reconnect() throws(Failure) {
         if fd >= 0 { close(fd) }
         fd = -1
         buffer.removeAll()
@@ -191,7 +145,7 @@ final class HTTPConnection {
 
     /// Sends `bytes`; returns how many went, all of them unless the connection failed.
     @discardableResult
-    private func write(_ bytes: [UInt8]) -> Int {
+    func write(_ bytes: [UInt8]) -> Int {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -229,7 +183,8 @@ final class HTTPConnection {
         }
     }
 
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+    /// Where the head of an answer in `bytes` ends, if it is all there.
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
             return index + 1
