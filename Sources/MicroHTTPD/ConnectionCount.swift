@@ -24,9 +24,6 @@ final class ConnectionCount: Sendable {
         reserve = min(max(limit / 20, 4), 512, max(limit - 1, 1))
     }
 
-    /// The connections open now.
-    var current: Int { open.load(ordering: .relaxed) }
-
     /// A connection opened: whether it is served (`true`) or past the soft limit (`false`).
     func opened() -> Bool {
         open.add(1, ordering: .relaxed).newValue <= limit - reserve

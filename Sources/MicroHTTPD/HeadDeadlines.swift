@@ -67,21 +67,14 @@ final class HeadDeadlines: @unchecked Sendable {
 
     /// The head of a request on `fd` is in.
     func arrived(_ fd: Int32) {
-        slots.withLock { s in
-            guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
-            s.due[Int(fd)] = Slots.notDue
-        }
+        setIfOpen(fd, Slots.notDue)
     }
 
     /// The head of a request on `fd` is in and its body of `bytes` is to come: it is due within the timeout and a
     /// second for every 64 KiB, so that a client that stops sending it (or sends a byte now and then) does not hold
     /// its connection and the room kept for its body for ever.
     func bodyDue(_ fd: Int32, bytes: Int) {
-        let due = dueSecond(after: timeout + .seconds(bytes / Self.bodyBytesPerSecond))
-        slots.withLock { s in
-            guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
-            s.due[Int(fd)] = due
-        }
+        setIfOpen(fd, dueSecond(after: timeout + .seconds(bytes / Self.bodyBytesPerSecond)))
     }
 
     /// The slowest a body may come, past the timeout's allowance.
@@ -89,10 +82,14 @@ final class HeadDeadlines: @unchecked Sendable {
 
     /// A request on `fd` ended: the next one's head is due, if the connection is still open.
     func ended(_ fd: Int32) {
-        let due = dueSecond()
+        setIfOpen(fd, dueSecond())
+    }
+
+    /// Sets the slot of `fd` to `value`, if a connection is open there.
+    private func setIfOpen(_ fd: Int32, _ value: UInt32) {
         slots.withLock { s in
             guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
-            s.due[Int(fd)] = due
+            s.due[Int(fd)] = value
         }
     }
 

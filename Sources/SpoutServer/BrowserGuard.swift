@@ -53,8 +53,7 @@ struct BrowserGuard: Sendable {
         let origin = request.headers["Origin"]?.lowercased()
         let allowed = origin.map { anyOrigin || origins.contains($0) } ?? false
         if allowed { return }
-        let own = origin != nil && host != nil && origin == "\(scheme)://\(host!.lowercased())"
-        if let origin, !own {
+        if let origin, !isOwn(origin: origin, host: host) {
             throw HTTPError(
                 403, "forbidden_origin",
                 "a page of another origin (\(origin)) may not \(request.method) here; allow it with --cors-origin if it should")
@@ -72,11 +71,15 @@ struct BrowserGuard: Sendable {
     func mayUseCookie(_ request: Request) -> Bool {
         if let origin = request.headers["Origin"]?.lowercased() {
             if origin != "*", origins.contains(origin) { return true }
-            guard let host = request.headers["Host"] else { return false }
-            return origin == "\(scheme)://\(host.lowercased())"
+            return isOwn(origin: origin, host: request.headers["Host"])
         }
         let site = request.headers["Sec-Fetch-Site"]?.lowercased()
         return site == nil || site == "same-origin" || site == "none"
+    }
+
+    /// Whether `origin` (lowercased) is the server's own, as the request's `Host` names it.
+    private func isOwn(origin: String, host: String?) -> Bool {
+        host.map { origin == "\(scheme)://\($0.lowercased())" } ?? false
     }
 
     private func isOwn(_ host: String) -> Bool {

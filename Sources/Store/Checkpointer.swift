@@ -63,11 +63,14 @@ final class Checkpointer: @unchecked Sendable {
             due.clear()
             look()
             guard checkpoint(), let afterCheckpoint else { continue }
-            let free = (try? database.pragma("freelist_count")).flatMap { $0.flatMap { Int($0) } } ?? 0
-            let total = (try? database.pragma("page_count")).flatMap { $0.flatMap { Int($0) } } ?? 0
-            afterCheckpoint(free, total)
+            afterCheckpoint(pages("freelist_count"), pages("page_count"))
         }
         checkpoint()
+    }
+
+    /// A count of pages the file's header gives (`PRAGMA name`), 0 if it cannot be read.
+    private func pages(_ name: String) -> Int {
+        Int(((try? database.pragma(name)) ?? nil) ?? "") ?? 0
     }
 
     /// Returns whether anything had been committed since the last checkpoint.

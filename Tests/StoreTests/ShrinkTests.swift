@@ -18,33 +18,40 @@ struct ShrinkTests {
         return try database.pragma("auto_vacuum")
     }
 
+    /// Appends messages 1 to `count` of 10,000 bytes each, in commits of 400.
+    private func fill(_ store: DataStore, count: Int) throws {
+        let data = String(repeating: "x", count: 10_000)
+        for first in stride(from: 1, through: count, by: 400) {
+            try store.appendCommitted(
+                (first...min(first + 399, count)).map {
+                    MessageRecord(sequence: UInt64($0), topic: "t", time: 0, event: nil, isJSON: false, data: data)
+                })
+        }
+    }
+
+    /// The file's size once `done` holds for it, or after `tries` looks a tenth of a second apart.
+    private func waitForSize(_ path: String, tries: Int, until done: (Int) -> Bool) -> Int {
+        var now = size(path)
+        for _ in 0..<tries where !done(now) {
+            usleep(100_000)
+            now = size(path)
+        }
+        return now
+    }
+
     @Test func aFileThatHeldMuchAndNowHoldsLittleIsCutDownWhileTheServerRuns() throws {
         let folder = TemporaryDirectory("spout-shrink")
         let path = folder.file(DataStore.fileName)
         let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e" }
         defer { store.close() }
         store.start()
-        let data = String(repeating: "x", count: 10_000)
-        for batch in 0..<11 {
-            let records = (1...400).map { n in
-                MessageRecord(sequence: UInt64(batch * 400 + n), topic: "t", time: 0, event: nil, isJSON: false, data: data)
-            }
-            try store.appendCommitted(records)
-        }
         // 44 MB of messages, then all but the last forgotten (4,096 or more at once are deleted at once).
-        var full = 0
-        for _ in 0..<100 where full < 40_000_000 {
-            usleep(100_000)
-            full = size(path)
-        }
+        try fill(store, count: 4_400)
+        let full = waitForSize(path, tries: 100) { $0 >= 40_000_000 }
         #expect(full >= 40_000_000, "checkpointed into the file: \(full) bytes")
         store.forget((1...4_399).map(UInt64.init))
         // Forgotten messages are deleted within a second; then 4 MiB a second go back.
-        var now = full
-        for _ in 0..<300 where now > full / 8 {
-            usleep(100_000)
-            now = size(path)
-        }
+        let now = waitForSize(path, tries: 300) { $0 <= full / 8 }
         #expect(now <= full / 8, "\(full) bytes, then \(now)")
     }
 
@@ -56,21 +63,11 @@ struct ShrinkTests {
         let store = try DataStore(directory: try DataDirectory(folder.path), fsync: .interval) { "e" }
         defer { store.close() }
         store.start()
-        let data = String(repeating: "y", count: 10_000)
-        try store.appendCommitted(
-            (1...800).map { MessageRecord(sequence: UInt64($0), topic: "tmp", time: 0, event: nil, isJSON: false, data: data) })
-        var full = 0
-        for _ in 0..<100 where full < 8_000_000 {
-            usleep(100_000)
-            full = size(path)
-        }
+        try fill(store, count: 800)
+        let full = waitForSize(path, tries: 100) { $0 >= 8_000_000 }
         #expect(full >= 8_000_000, "checkpointed into the file: \(full) bytes")
         store.forget((1...800).map(UInt64.init))
-        var now = full
-        for _ in 0..<150 where now > full / 4 {
-            usleep(100_000)
-            now = size(path)
-        }
+        let now = waitForSize(path, tries: 150) { $0 <= full / 4 }
         #expect(now <= full / 4, "\(full) bytes, then \(now)")
     }
 
