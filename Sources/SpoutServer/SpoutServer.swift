@@ -77,7 +77,8 @@ public final class SpoutServer: Sendable {
             do throws(StoreError) {
                 savedTails = try store.tails()
                 let (topics, messages) = try StoreJournal.restore(hub, from: store)
-                let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
+                let milliseconds = Int(((ContinuousClock.now - started) / .milliseconds(1)).rounded())
+                let seconds = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
                 logger.notice("store \(path): \(topics) topics and \(messages) retained messages back in \(seconds) s (fsync \(configuration.fsync))")
             } catch {
                 throw StartupError("cannot read the store in \(path): \(error)")

@@ -1,3 +1,5 @@
+import Glibc
+
 extension DataStore {
     /// Makes the tables on first use; refuses a file written by a newer build.
     static func migrate(_ database: Database, epoch: String) throws(StoreError) {
@@ -91,6 +93,47 @@ extension DataStore {
 }
 
 extension DataStore {
+    /// Which start of the machine this is (Linux's `boot_id`), or "" where it cannot be read.
+    public static var currentBoot: String {
+        let fd = unsafe open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = unsafe bytes.withUnsafeMutableBytes { unsafe read(fd, $0.baseAddress, $0.count) }
+        return String(decoding: bytes.prefix(max(0, count)), as: UTF8.self).filter { !$0.isWhitespace }
+    }
+
+    static let rebootSentence =
+        ", but the machine has started again since (a power cut or a system crash), and the commits of the last moments "
+        + "before it may not have reached the disk (--fsync interval or never): a new epoch begins, so that no id is given out "
+        + "again and clients resuming from before are told"
+
+    /// After a stop that was not clean, whether the machine started again since the store was opened, under a policy
+    /// that did not force each commit to the disk: a log's last frames may then never have reached it, and nothing
+    /// in the log says so, since the frames that are there are whole. (A crash of the process alone leaves every
+    /// commit in the kernel's cache, which a new start reads.)
+    static func machineStartedAgain(_ database: Database, boot: String) throws(StoreError) -> Bool {
+        guard !boot.isEmpty, let last = try database.value("SELECT value FROM meta WHERE key = 'boot'") else { return false }
+        let fsync = try database.value("SELECT value FROM meta WHERE key = 'fsync'")
+        return last != boot && fsync != FsyncPolicy.always.rawValue
+    }
+
+    /// Marks the store open until a clean close, with this boot of the machine and the fsync policy, forced to the
+    /// disk whatever the policy: a start that a power cut then took back must not look like a clean stop.
+    static func markOpen(_ database: Database, boot: String, fsync: FsyncPolicy) throws(StoreError) {
+        try database.execute("PRAGMA synchronous=FULL")
+        try database.transaction { () throws(StoreError) in
+            try database.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
+            let mark = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
+            for (key, value) in [("boot", boot), ("fsync", fsync.rawValue)] {
+                mark.bind(1, key)
+                mark.bind(2, value)
+                try mark.run()
+            }
+        }
+        try database.execute("PRAGMA synchronous=\(fsync.synchronous)")
+    }
+
     /// Opens the store in `directory` (with `newEpoch()` as a new one's epoch), turning a store failure into a sentence.
     /// - Throws: ``DataDirectory/Failure/unusable(_:reason:)`` saying why it cannot be used.
     public static func opening(_ directory: DataDirectory, fsync: FsyncPolicy, newEpoch: () -> String) throws(DataDirectory.Failure) -> DataStore {

@@ -37,8 +37,9 @@ public final class DataStore: @unchecked Sendable {
     public static let fileName = "spout.db"
 
     /// Opens the store in `directory`, making it on first use with `newEpoch()` as its epoch.
+    /// - Parameter boot: which start of the machine this is (``currentBoot`` unless a test says otherwise).
     /// - Throws: ``StoreError`` if the file cannot be opened, is damaged, or is from a newer version of Spout.
-    public init(directory: DataDirectory, fsync: FsyncPolicy, newEpoch: () -> String) throws(StoreError) {
+    public init(directory: DataDirectory, fsync: FsyncPolicy, boot: String = currentBoot, newEpoch: () -> String) throws(StoreError) {
         self.directory = directory
         let path = directory.file(Self.fileName)
         let logBytes = Self.fileSize(path + "-wal")
@@ -65,7 +66,10 @@ public final class DataStore: @unchecked Sendable {
                     "the store was not closed cleanly (a crash or kill -9) and its log \(path)-wal is gone: what was committed since its last checkpoint is lost; a new epoch begins, so that clients resuming from before are told",
                 mayHaveLost: true)
         }
-        try database.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('open', '1')")
+        if let kept = recovered, !kept.mayHaveLost, try Self.machineStartedAgain(database, boot: boot) {
+            recovered = Recovery(sentence: kept.sentence + Self.rebootSentence, mayHaveLost: true)
+        }
+        try Self.markOpen(database, boot: boot, fsync: fsync)
         // Into the file itself at once (the log keeps its frames, so a crash still leaves it behind): a log lost later
         // is then told, and the epoch is there to keep.
         _ = try database.prepare("PRAGMA wal_checkpoint(PASSIVE)").step()
