@@ -84,8 +84,7 @@ extension DataStore {
                     + "a new epoch begins, so that clients resuming from before are told",
                 mayHaveLost: true)
         }
-        // The log is a 32-byte header, then frames of a 24-byte header and a page.
-        let torn = max(0, logBytes - 32) % (pageSize + 24)
+        let torn = scan.tornBytes
         let keptSentence = sentence + ", keeping every committed transaction"
         return Recovery(
             sentence: torn > 0 ? keptSentence + "; a torn last write of \(torn) bytes was dropped" : keptSentence, mayHaveLost: false)
@@ -93,6 +92,21 @@ extension DataStore {
 }
 
 extension DataStore {
+    /// A log whose file is gone (deleted while the server ran, as the server then asks for a restart) cannot be read
+    /// without it, and SQLite would fail on it at every start: it is moved aside, as `…-wal.orphaned`, and the store
+    /// starts empty, with a new epoch.
+    static func setAsideOrphanedLog(_ path: String) -> Recovery? {
+        var info = stat()
+        guard unsafe stat(path, &info) != 0, errno == ENOENT, unsafe stat(path + "-wal", &info) == 0 else { return nil }
+        guard unsafe rename(path + "-wal", path + "-wal.orphaned") == 0 else { return nil }
+        unsafe unlink(path + "-shm")
+        return Recovery(
+            sentence: "the store's file \(path) is gone, and its log was left alone (the file deleted or moved away while the server ran): "
+                + "a log cannot be read without its file, so it was set aside as \(path)-wal.orphaned, and the store starts empty "
+                + "with a new epoch, so that clients resuming from before are told",
+            mayHaveLost: true)
+    }
+
     /// Which start of the machine this is (Linux's `boot_id`), or "" where it cannot be read.
     public static var currentBoot: String {
         let fd = unsafe open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
@@ -140,7 +154,16 @@ extension DataStore {
         do throws(StoreError) {
             return try DataStore(directory: directory, fsync: fsync, newEpoch: newEpoch)
         } catch {
-            throw .unusable(directory.path, reason: error.message)
+            let file = directory.file(fileName)
+            let advice =
+                switch error.kind {
+                case .cannotOpen: "; \(file) cannot be opened: this user (uid \(getuid())) must be able to read and write it and its folder"
+                case .readOnly: "; \(file) and its log (\(file)-wal) must be writable by this user (uid \(getuid()))"
+                case .corrupt:
+                    "; \(file) is damaged: restore it from a backup, or move the data directory away (to keep it for a look) and start on an empty one"
+                default: ""
+                }
+            throw .unusable(directory.path, reason: error.message + advice)
         }
     }
 }

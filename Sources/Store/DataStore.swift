@@ -42,6 +42,7 @@ public final class DataStore: @unchecked Sendable {
     public init(directory: DataDirectory, fsync: FsyncPolicy, boot: String = currentBoot, newEpoch: () -> String) throws(StoreError) {
         self.directory = directory
         let path = directory.file(Self.fileName)
+        let orphan = Self.setAsideOrphanedLog(path)
         let logBytes = Self.fileSize(path + "-wal")
         database = try Database(path: path)
         guard !database.isReadOnly else {
@@ -55,7 +56,8 @@ public final class DataStore: @unchecked Sendable {
         // A new file is made shrinkable before anything is written to it, which the log's own header is.
         if try database.pragma("page_count") == "0" { try database.execute("PRAGMA auto_vacuum = INCREMENTAL") }
         try database.useWriteAheadLog(fsync)
-        var recovered = try Self.recover(database, path: path, logBytes: logBytes)
+        var recovered = orphan
+        if orphan == nil { recovered = try Self.recover(database, path: path, logBytes: logBytes) }
         try Self.migrate(database, epoch: newEpoch())
         shrinkable = try Self.makeShrinkable(database)
         // Marked open until a clean close: a store that was not closed cleanly always leaves its log behind, so one
@@ -94,7 +96,7 @@ public final class DataStore: @unchecked Sendable {
         // Under `always` a commit waits for the disk: only the writer's own thread may wait that long.
         writer = StoreWriter(
             database: database, commitsOnCaller: fsync != .always, afterCommit: { bytes in checkpointer.committed(bytes: bytes) },
-            verify: { files.lost(afterCommit: true) },
+            verify: { committed in committed ? files.lost(afterCommit: true) : files.unlinked() },
             failed: { error in failures.withLock { $0 }?(error) })
     }
 

@@ -11,12 +11,15 @@ struct LogScan {
     let headerIsValid: Bool
     /// The index (from 0) of every frame that ends a transaction and belongs to the log's current run (its salts).
     let commitFrames: [Int]
+    /// The bytes of a frame that the file ends in the middle of, right after the current run's last frame: a write a
+    /// crash tore. (A log cut back to its size limit ends in the middle of a frame of an earlier run: not torn.)
+    let tornBytes: Int
 
     /// Reads the frame headers of the log at `path`, whose pages are `pageSize` bytes unless its header says otherwise.
     init(path: String, pageSize: Int) {
         let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            (headerIsValid, commitFrames) = (true, [])
+            (headerIsValid, commitFrames, tornBytes) = (true, [], 0)
             return
         }
         defer { close(fd) }
@@ -31,16 +34,23 @@ struct LogScan {
         var salts = headerIsValid ? [Self.word(header, 16), Self.word(header, 20)] : nil
         var commits: [Int] = []
         var index = 0
+        var lastOfRun = -1
         // Every frame is looked at: one garbled in the middle (its salts unreadable too) must not hide the commits after
         // it, and frames of earlier cycles, past the current one's end, carry other salts.
         while 32 + (index + 1) * (page + 24) <= size {
             let frame = Self.read(fd, at: 32 + index * (page + 24), count: 24)
             let frameSalts = [Self.word(frame, 8), Self.word(frame, 12)]
             if salts == nil { salts = frameSalts }
-            if frameSalts == salts, Self.word(frame, 4) != 0 { commits.append(index) }
+            if frameSalts == salts {
+                lastOfRun = index
+                if Self.word(frame, 4) != 0 { commits.append(index) }
+            }
             index += 1
         }
         commitFrames = commits
+        // The log is a 32-byte header, then frames of a 24-byte header and a page.
+        let partial = max(0, size - 32 - index * (page + 24))
+        tornBytes = lastOfRun == index - 1 ? partial : 0
     }
 
     /// How many committed transactions lie past the first `kept` frames, which are what SQLite replayed.

@@ -57,9 +57,18 @@ final class StoreFiles: @unchecked Sendable {
             guard !afterCommit else { return false }
             return Self.identity(of: path) != file || (held.log >= 0 && Self.identity(of: path + "-wal") != held.logIdentity)
         }
-        guard gone else { return nil }
-        return
-            "the store's file \(path) or its log was deleted or replaced while the server ran: nothing more can be kept; restart the server"
+        return gone ? lostSentence : nil
+    }
+
+    /// Why the files are no longer the store's, by the descriptors held alone (two `fstat` calls): before a commit, so
+    /// that one refused is not written to a log that a checkpoint could still copy into the file.
+    func unlinked() -> String? {
+        guard countsNames, held.withLock({ Self.unlinked($0.file) || Self.unlinked($0.log) }) else { return nil }
+        return lostSentence
+    }
+
+    private var lostSentence: String {
+        "the store's file \(path) or its log was deleted or replaced while the server ran: nothing more can be kept; restart the server"
     }
 
     /// Lets go of the descriptors; after the database is closed (a descriptor closed while SQLite holds the file

@@ -24,7 +24,7 @@ public final class StoreWriter: @unchecked Sendable {
     private let commitsOnCaller: Bool
     private let commitWait: Duration
     private let afterCommit: @Sendable (_ bytes: Int) -> Void
-    private let verify: @Sendable () -> String?
+    private let verify: @Sendable (_ committed: Bool) -> String?
     private let failed: @Sendable (StoreError) -> Void
     // Set once, by `refuseAll`: every commit from then on fails with the reason.
     private let refusing = Atomic<Bool>(false)
@@ -52,13 +52,15 @@ public final class StoreWriter: @unchecked Sendable {
     ///   (``CallerCommit/ifQuiet``): fewer commits than this in the current `quietWindow` and the one before (by
     ///   default under 3,000 a second). Busier than that, each commit carries what one pass of the caller gathered.
     /// - Parameter commitWait: how long a caller with ``CallerCommit/mayWait`` waits for a commit under way.
-    /// - Parameter verify: asked after each commit, before its jobs are told: why what was committed will not be kept
-    ///   (the file is no longer the store's), or `nil`. A reason fails the transaction's jobs, and every commit after.
+    /// - Parameter verify: asked before each commit (`committed` false) and after it, before its jobs are told: why
+    ///   what is committed will not be kept (the file is no longer the store's), or `nil`. A reason fails the
+    ///   transaction's jobs, and every commit after. Asked before too, so that what is refused is never written where a
+    ///   checkpoint would still copy it into the file.
     /// - Parameter failed: hears each transaction that failed, after its jobs were told.
     public init(
         database: Database, maxBatch: Int = 8192, commitsOnCaller: Bool = true, quietCommits: Int = 30,
         quietWindow: Duration = .milliseconds(10), commitWait: Duration = .milliseconds(1),
-        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }, verify: @escaping @Sendable () -> String? = { nil },
+        afterCommit: @escaping @Sendable (_ bytes: Int) -> Void = { _ in }, verify: @escaping @Sendable (_ committed: Bool) -> String? = { _ in nil },
         failed: @escaping @Sendable (StoreError) -> Void = { _ in }
     ) {
         self.database = database
@@ -208,6 +210,10 @@ public final class StoreWriter: @unchecked Sendable {
         var failure: StoreError?
         do throws(StoreError) {
             if refusing.load(ordering: .acquiring), let reason = refusal.withLock({ $0 }) { throw StoreError(code: 14, message: reason) }
+            if let reason = verify(false) {
+                refuseAll(reason)
+                throw StoreError(code: 14, message: reason)
+            }
             let write = { () throws(StoreError) in
                 for job in batch { try job.write(self.database) }
             }
@@ -216,7 +222,7 @@ public final class StoreWriter: @unchecked Sendable {
             } else if try database.transactionWithoutWaiting(write) == nil {
                 return false
             }
-            if let reason = verify() {
+            if let reason = verify(true) {
                 refuseAll(reason)
                 throw StoreError(code: 14, message: reason)
             }

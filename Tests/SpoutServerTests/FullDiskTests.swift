@@ -93,16 +93,21 @@ struct FullDiskTests {
         for path in ["/topics/keep", "/tails/app", "/topics/a", "/topics/a.b"] { #expect(try call(again.port, "GET", path).status == 404, "\(path)") }
     }
 
-    @Test(arguments: [false, true])
-    func aDataDirectoryRemovedWhileRunningRefusesWritesInsteadOfAcknowledgingThem(logOnly: Bool) throws {
+    /// What of the data directory a test removes while the server runs.
+    enum Removed: String, CaseIterable, Sendable {
+        case directory, log, file
+    }
+
+    @Test(arguments: Removed.allCases)
+    func aDataDirectoryRemovedWhileRunningRefusesWritesInsteadOfAcknowledgingThem(removed: Removed) throws {
         let data = TemporaryDirectory("spout-durable")
         let server = try SpoutProcess(["--data-dir", data.path])
-        defer { server.stop() }
         try createTopic(server.port, #"{"name":"gone"}"#)
         _ = try publish(server.port, "gone", "kept")
         let subscriber = try SSEClient(port: server.port, path: "/topics/gone/events")
-        // The directory, or the store's log alone: either way a commit would go where no restart reads it.
-        try FileManager.default.removeItem(atPath: logOnly ? data.file(DataStore.fileName + "-wal") : data.path)
+        // The directory, the store's log or its file: either way a commit would go where no restart reads it.
+        let paths: [Removed: String] = [.directory: data.path, .log: data.file(DataStore.fileName + "-wal"), .file: data.file(DataStore.fileName)]
+        try FileManager.default.removeItem(atPath: paths[removed]!)
         // The very next publish: the writer looks after each commit, before anyone is told (the checkpointer's look,
         // once a second, came too late for the publishes of that second).
         let refused = try publishText(server.port, "lost?")
@@ -111,6 +116,33 @@ struct FullDiskTests {
         #expect(subscriber.messages().allSatisfy { $0.data != "lost?" }, "a refused message was delivered")
         try expectBrokenForGood(server.port, refused)
         #expect(!subscriber.isClosed, "streams go on")
+        // As the server asks: a restart. It starts, and what was refused is not there after it (a checkpoint at the
+        // stop copied a log's frames into the file, the refused one too, when it was written before it was refused).
+        server.stop()
+        let again = try SpoutProcess(["--data-dir", data.path])
+        defer { again.stop() }
+        let history = try call(again.port, "GET", "/topics/gone/messages")
+        if removed == .log {
+            #expect(history.status == 200)
+            let messages = try #require(history["messages"].flatMap { if case .array(let list) = $0 { list } else { nil } })
+            #expect(messages.compactMap { $0["data"]?.stringValue } == ["kept"], "\(history.response.text)")
+        } else {
+            #expect(history.status == 404, "the store started again empty: \(history.response.text)")
+        }
+        if removed == .file { #expect(again.log.contains("was set aside as"), "\(again.log)") }
+    }
+
+    @Test func aDamagedFileIsRefusedWithWhatToDoAboutIt() throws {
+        let data = TemporaryDirectory("spout-durable")
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            try createTopic(server.port, #"{"name":"gone"}"#)
+            server.stop()
+        }
+        #expect(truncate(data.file(DataStore.fileName), 2048) == 0)
+        let server = try SpoutProcess(["--data-dir", data.path], waitForListening: false)
+        #expect(server.waitForExit(timeout: 10).map { $0 != 0 } == true)
+        #expect(server.log.contains("is damaged: restore it from a backup"), "\(server.log)")
     }
 
     @Test func aDataDirectoryMovedAwayWhileRunningIsNoticedWithinASecond() throws {
