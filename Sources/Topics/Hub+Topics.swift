@@ -170,8 +170,10 @@ extension Hub {
             guard let topic = topics.removeValue(forKey: name.text) else { return nil }
             registry.topicCount -= 1
             if topics.isEmpty { registry.trees[root] = nil }
+            // What its subscribers have not read yet goes to them first: the log goes with the topic.
+            let wakes = topic.subscriptions.values.compactMap { $0.endDeletedUnderLock() }
             topic.log.evictAll(into: &evicted)
-            return topic.subscriptions.values.compactMap { $0.endUnderLock(.deleted) }
+            return wakes
         }
         guard let wakes else { return nil }
         retainedBytes.subtract(evicted.freed, ordering: .relaxed)

@@ -90,6 +90,25 @@ public final class Subscription: StreamFeed, @unchecked Sendable {
         return wake
     }
 
+    /// Ends the stream because its topic is deleted, after queueing what the subscriber has not read yet (as its policy
+    /// allows): the log goes with the topic, no resume could fetch those messages, and each was acknowledged before
+    /// the deletion. Returns the wake handler to call once the lock is released.
+    func endDeletedUnderLock() -> (@Sendable () -> Void)? {
+        if outbox.lifecycle.isLive { _ = applyPolicyIfBehind(&outbox) }
+        if outbox.lifecycle.isLive {
+            let log = node.log
+            let unread = max(0, log.endPosition - cursor)
+            while cursor < log.endPosition {
+                let message = log.message(at: cursor)
+                cursor += 1
+                lastSequence = message.sequence
+                outbox.queue(Frame(.message, message.frame(format)))
+            }
+            if unread > 0 { tree.metrics.delivered.add(unread, ordering: .relaxed) }
+        }
+        return endUnderLock(.deleted)
+    }
+
     private func read(_ sink: inout FrameSink) -> FeedResult {
         var delivered = 0
         let result = outbox.read(into: &sink, endFrame: endFrame) { outbox, sink in

@@ -199,6 +199,24 @@ struct HubTests {
         #expect(resumed.drain().map(\.event) == ["gap"])
     }
 
+    /// Messages acknowledged before the deletion, its own and its descendants', that a subscriber had not read yet:
+    /// they go to it before the `end`, since no resume could fetch them once the topic is gone.
+    @Test func aStreamOfADeletedTopicGetsWhatItHadNotReadBeforeItsEnd() throws {
+        let hub = Hub()
+        _ = try hub.createTopic(name("u.v"), settings: nil)
+        var reader = FeedReader(try hub.subscribe(to: name("u"), format: .raw, from: .new))
+        _ = reader.drain()
+        _ = try hub.publish([text("one"), text("two")], to: name("u"))
+        let last = try hub.publish([text("three")], to: name("u.v"))
+        try hub.deleteTopic(name("u"))
+        let events = reader.drain()
+        #expect(events.map(\.event) == [nil, nil, nil, "end"])
+        #expect(events.prefix(3).map(\.data) == ["one", "two", "three"])
+        let end = try JSONParser.parse(Array((events.last?.data ?? "").utf8))
+        #expect(end["lastId"] == .string(last.ids[0]), "the end's lastId is the last message delivered")
+        #expect(reader.lastResult == .end)
+    }
+
     @Test func deletingATopicEndsItsStreamsButNotItsDescendants() throws {
         let hub = Hub()
         _ = try hub.createTopic(name("d.e"), settings: nil)
