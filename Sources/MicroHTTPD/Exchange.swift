@@ -27,6 +27,11 @@ struct Exchange {
     /// way, so what libmicrohttpd takes for its body (or for the next request) is not what the proxy sent: RFC 9112 §6.1
     /// and §6.3 have such a request refused, and its connection closed.
     var hasAmbiguousFraming: Bool {
+        // A space or tab before a header's colon (`Transfer-Encoding : chunked`) must be refused (RFC 9112 §5.1):
+        // libmicrohttpd keeps it in the name, so the line frames nothing here, where a proxy in front might trim it.
+        var spaced = false
+        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, findSpacedName, &spaced)
+        if spaced { return true }
         if let coding = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") {
             guard unsafe strcasecmp(coding, "chunked") == 0, unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") == nil
             else { return true }
@@ -189,6 +194,16 @@ private struct HeaderLines {
     let first: UnsafePointer<CChar>
     var count = 0
     var differ = false
+}
+
+/// Notes, in the `Bool` that `cls` points to, a header name with a space or a tab in it.
+private nonisolated func findSpacedName(
+    _ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls = unsafe cls, let key = unsafe key else { return .YES }
+    guard unsafe strpbrk(key, " \t") != nil else { return .YES }
+    unsafe cls.assumingMemoryBound(to: Bool.self).pointee = true
+    return .NO
 }
 
 /// Counts, in the `HeaderLines` that `cls` points to, the lines of its header, and notes one whose value differs from

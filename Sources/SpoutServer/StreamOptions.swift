@@ -20,7 +20,7 @@ struct StreamOptions {
                 throw HTTPError(400, "invalid_parameter", "format must be raw, json or ndjson")
             }
             self.format = format
-        } else if Self.acceptsNDJSON(request.headers["Accept"]) {
+        } else if Self.acceptsNDJSON(request.headers.values("Accept").joined(separator: ", ")) {
             format = .ndjson
         } else {
             format = defaultFormat

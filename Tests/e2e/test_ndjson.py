@@ -135,3 +135,16 @@ def test_control_objects_name_their_event_and_resume_goes_on_exactly(server):
     assert problem(entries, end) is None
     assert response.read() == b""
     connection.close()
+
+
+def test_accept_on_two_lines_is_one_list(server):
+    """RFC 9110 §5.3: repeated field lines are one comma-separated list, so the tie goes to NDJSON either way."""
+    seed(server)
+    for lines in (["text/event-stream", "application/x-ndjson"], ["application/x-ndjson", "text/event-stream"]):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+            accept = "".join(f"Accept: {value}\r\n" for value in lines)
+            raw.sendall(f"GET /topics/{TOPIC}/events HTTP/1.1\r\nHost: localhost\r\n{accept}\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += raw.recv(4096)
+        assert b"Content-Type: application/x-ndjson\r\n" in head, (lines, head)
