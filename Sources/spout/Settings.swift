@@ -5,6 +5,7 @@ import Logging
 import MicroHTTPD
 import SpoutServer
 import Store
+import Synchronization
 
 /// The server's configuration from flags, then `SPOUT_<FLAG>` environment variables, then the embedded defaults.
 struct Settings {
@@ -39,8 +40,10 @@ struct Settings {
         server.host = try Self.address(flags.host ?? Self.environment("HOST") ?? server.host)
         server.port = try flags.port ?? Self.number("PORT") ?? server.port
         server.allowedHosts = flags.allowedHosts.isEmpty ? Self.list("ALLOWED_HOST", separator: ",") : flags.allowedHosts
-        for name in server.allowedHosts where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("://") {
-            throw ValidationError("--allowed-host takes a host name such as spout.example.com, without scheme or path; not '\(name)'")
+        for name in server.allowedHosts where !Self.isHostName(name) {
+            throw ValidationError(
+                "--allowed-host takes a host name such as spout.example.com, or an address, without scheme, path or wildcard "
+                    + "(name each host); not '\(name)'")
         }
         server.allowRoots = flags.allowRoots.isEmpty ? Self.list("ALLOW_ROOT", separator: ":") : flags.allowRoots
         server.corsOrigins = try (flags.corsOrigins.isEmpty ? Self.list("CORS_ORIGIN", separator: ",") : flags.corsOrigins).map { text in
@@ -155,8 +158,19 @@ struct Settings {
         server.tls = TLSIdentity(certificate: certificateText, key: keyText)
     }
 
-    /// The bytes of the file at `path`, named by `flag` in the error if it cannot be read.
+    // What each key file held when first read: the settings are read twice (to validate the flags, then to run), and
+    // a key given through a pipe (`--auth-secret <(vault read …)`) can be read only once.
+    private static let read = Mutex<[String: [UInt8]]>([:])
+
+    /// The bytes of the file at `path`, named by `flag` in the error if it cannot be read; read once per process.
     static func contents(of path: String, _ flag: String) throws -> [UInt8] {
+        if let known = read.withLock({ $0[path] }) { return known }
+        let bytes = try readContents(of: path, flag)
+        read.withLock { $0[path] = bytes }
+        return bytes
+    }
+
+    private static func readContents(of path: String, _ flag: String) throws -> [UInt8] {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             throw ValidationError("\(flag) \(path) is a directory, not a file")
@@ -185,7 +199,26 @@ struct Settings {
         guard host == "localhost" || inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else {
             throw ValidationError("--host takes an IP address (such as 127.0.0.1, 0.0.0.0, ::1 or ::) or localhost; not '\(text)'")
         }
+        // An IPv6 address in its shortest form (`0:0:0:0:0:0:0:1` is `::1`), as the loopback check and the logs know it.
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        if inet_pton(AF_INET6, host, &v6) == 1, inet_ntop(AF_INET6, &v6, &text, socklen_t(text.count)) != nil {
+            let shortest = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // An IPv4 address mapped into IPv6 is bound as the IPv4 address it is.
+            let mapped = String(shortest.dropFirst("::ffff:".count))
+            return shortest.hasPrefix("::ffff:") && inet_pton(AF_INET, mapped, &v4) == 1 ? mapped : shortest
+        }
         return host
+    }
+
+    /// Whether `name` is a DNS name (letters, digits, hyphens and dots) or an IP address, IPv6 in brackets or not.
+    private static func isHostName(_ name: String) -> Bool {
+        if name.contains(":") { return name.allSatisfy { $0.isHexDigit || ":.[]".contains($0) } }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return !name.isEmpty && name.count <= 253
+            && labels.enumerated().allSatisfy { index, label in
+                (!label.isEmpty || index == labels.count - 1 && index > 0) && label.count <= 63
+                    && label.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
+            }
     }
 
     private static func seconds(_ text: String) throws -> Double {

@@ -31,7 +31,8 @@ struct Token: ParsableCommand {
     var audience: String?
 
     func validate() throws {
-        guard (secret == nil) != (privateKey == nil) else { throw ValidationError("give --secret FILE or --private-key FILE") }
+        guard secret == nil || privateKey == nil else { throw ValidationError("give --secret FILE or --private-key FILE, not both") }
+        guard secret != nil || privateKey != nil else { throw ValidationError("give --secret FILE or --private-key FILE") }
         _ = try lifetime()
         // A grant is matched by name, so one that is not a name (`orders.*`, say) would never match anything.
         for name in publish + subscribe + tail where name != "*" && !SourceName.isValid(name) {

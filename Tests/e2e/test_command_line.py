@@ -353,3 +353,44 @@ def test_every_interface_written_as_ipv6_takes_ipv4_clients_too(tmp_path):
 def test_a_missing_openapi_file_is_named_in_a_warning_at_start(tmp_path):
     code, log = serve_briefly("--in-memory", "--openapi-file", str(tmp_path / "nope.yaml"))
     assert code == 0 and "OpenAPI document" in log and "nope.yaml" in log, log
+
+
+def test_a_secret_through_a_pipe_is_read_once_and_taken(tmp_path):
+    """`--auth-secret <(vault read …)`: a pipe reads once; the flags were read twice (checked, then run), and the
+    second read found 0 bytes."""
+    reader, writer = os.pipe()
+    os.write(writer, b"s" * 48 + b"\n")
+    os.close(writer)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")}
+    process = subprocess.Popen([SPOUT, "serve", "--port", "0", "--in-memory", "--auth-secret", f"/dev/fd/{reader}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean, pass_fds=[reader])
+    os.close(reader)
+    try:
+        line = process.stdout.readline()
+        log = line
+        while line and "listening on" not in line:
+            line = process.stdout.readline()
+            log += line
+        assert "listening on" in log, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+@pytest.mark.parametrize("name", ["*.example.com", "*", "a<b>", "a'b", "%"])
+def test_an_allowed_host_that_no_host_header_could_match_is_refused(name):
+    code, log = serve_briefly("--in-memory", "--allowed-host", name)
+    assert code == 64 and "without scheme, path or wildcard" in log, log
+
+
+@pytest.mark.parametrize("host, bound", [("0:0:0:0:0:0:0:1", "[::1]"), ("::ffff:127.0.0.1", "127.0.0.1")])
+def test_a_loopback_address_in_another_spelling_is_loopback(host, bound):
+    code, log = serve_briefly("--in-memory", "--host", host)
+    assert code == 0 and f"listening on http://{bound}:" in log and "refusing" not in log, log
+
+
+def test_token_with_both_keys_says_not_both(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 48)
+    result = run("token", "--secret", str(secret), "--private-key", str(secret), "--subscribe", "a")
+    assert result.returncode == 64 and "not both" in result.stderr, result.stderr
