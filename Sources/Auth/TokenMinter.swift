@@ -30,7 +30,10 @@ public enum TokenMinter {
                 } else if let rsa = try? Insecure.RSA.PrivateKey(pem: pem) {
                     _ = try Blocking.run { await keys.add(rsa: rsa, digestAlgorithm: .sha256) }
                 } else {
-                    throw AuthSetupError("the private key is neither an RSA nor a P-256 (ES256) key in PEM form")
+                    throw AuthSetupError(
+                        pem.contains("PUBLIC KEY-----")
+                            ? "this is a public key: tokens are signed with the private one"
+                            : "the private key is neither an RSA key of at least 2,048 bits nor a P-256 (ES256) key in PEM form")
                 }
             }
             let now = Date().timeIntervalSince1970.rounded(.down)

@@ -65,7 +65,11 @@ public final class TokenVerifier: Sendable {
             _ = try? Blocking.run { await keys.add(rsa: key, digestAlgorithm: .sha256) }
             return TokenVerifier(algorithm: "RS256", keys: keys, audience: audience)
         }
-        throw AuthSetupError("the public key is neither an RSA nor a P-256 (ES256) key in PEM form")
+        if pem.contains("PRIVATE KEY-----") {
+            throw AuthSetupError("this is a private key: give the server its public half (openssl pkey -in KEY -pubout -out public.pem)")
+        }
+        throw AuthSetupError(
+            "the public key is neither an RSA key of at least 2,048 bits nor a P-256 (ES256) key in PEM form")
     }
 
     /// The token's grants if it is signed with the key, in the accepted algorithm, and valid now.

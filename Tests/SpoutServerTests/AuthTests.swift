@@ -292,11 +292,13 @@ struct AuthCommandLineTests {
         let folder = TemporaryDirectory("spout-secret")
         folder.write("short.txt", "too short\n")
         folder.write("good.txt", "a-secret-for-the-command-line-test-of-48-bytes!\n")
+        #expect(run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", folder.file("private.pem")) == 0)
         for (arguments, says) in [
             (["--auth-secret", folder.file("short.txt")], "at least 32"),
             (["--auth-secret", folder.file("missing.txt")], "cannot be read"),
             (["--auth-secret", folder.file("good.txt"), "--no-auth"], "not both"),
-            (["--auth-public-key", folder.file("good.txt")], "neither an RSA nor a P-256"),
+            (["--auth-public-key", folder.file("good.txt")], "neither an RSA key of at least 2,048 bits nor a P-256"),
+            (["--auth-public-key", folder.file("private.pem")], "this is a private key: give the server its public half"),
         ] {
             let server = try SpoutProcess(arguments + ["--in-memory"], waitForListening: false)
             let status = server.waitForExit(timeout: 10)
