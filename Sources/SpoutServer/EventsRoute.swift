@@ -33,7 +33,7 @@ struct EventsRoute: Sendable {
         var feeds: [(key: SourceKey, feed: (any StreamFeed)?)] = []
         do {
             for key in keys {
-                let resume = resumed?[key] ?? Self.ancestorResume(key, in: multiplexed)
+                let resume = resumed?[key] ?? Self.ancestorResume(key, in: multiplexed) ?? Self.descendantResume(key, in: multiplexed)
                 // A source whose deletion this stream already told (its tombstone is in the id) is skipped while it is
                 // gone, so that the others go on; if it is back, it starts afresh, with the backlog or lines the URL
                 // asks for, as a new source would.
@@ -127,6 +127,20 @@ struct EventsRoute: Sendable {
             if let id = multiplexed[SourceKey(.topic, ancestor)], id != MultiplexID.tombstone { return id }
         }
         return nil
+    }
+
+    /// For a topic the multiplexed id has no part of, nor any ancestor's: the earliest part of a descendant it names
+    /// (one the client read on its own, now folded into this topic), so that what that descendant got meanwhile is not
+    /// skipped. The topic's other messages since then come along, as history.
+    private static func descendantResume(_ key: SourceKey, in multiplexed: [SourceKey: String]?) -> String? {
+        guard key.kind == .topic, let multiplexed else { return nil }
+        let parts = multiplexed.compactMap { source, id -> EventID? in
+            guard source.kind == .topic, id != MultiplexID.tombstone, let name = TopicName(source.name),
+                name.ancestors.contains(key.name)
+            else { return nil }
+            return EventID(parsing: id)
+        }
+        return parts.min { $0.sequence < $1.sequence }?.description
     }
 
     /// The `topic` and `tail` arguments, each once, without topics that another topic of the stream already covers; and
