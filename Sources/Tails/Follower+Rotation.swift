@@ -68,10 +68,21 @@ extension Follower {
             if let deleted = following.deleted, deleted.until <= now {
                 following.deleted = nil
                 following.tail.shared.withLock { shared in
-                    if !(shared.previous[deleted.generation]?.following ?? true) { shared.previous[deleted.generation]?.file = nil }
+                    guard let file = shared.previous[deleted.generation]?.file, shared.previous[deleted.generation]?.following == false
+                    else { return }
+                    Self.letGo(file, in: &shared)
                 }
                 if following.rotated.isEmpty { rotating.remove(id) }
             }
+        }
+    }
+
+    /// Lets go of `file` in every earlier generation that holds it, but one still read as a rotated file: a truncation
+    /// starts a new generation of the same file, so the generation before it held the file too, and kept it open (and
+    /// a deleted file's space taken) until two more generations came, which a quiet log may never see.
+    static func letGo(_ file: TailFile, in shared: inout Tail.Shared) {
+        for (generation, earlier) in shared.previous where earlier.file === file && !earlier.following {
+            shared.previous[generation]?.file = nil
         }
     }
 
@@ -109,8 +120,8 @@ extension Follower {
             ("reason", .string(reason)), ("message", .string(message)),
         ]
         let wakes = tail.shared.withLock { shared in
-            shared.previous[old.generation]?.file = nil
             shared.previous[old.generation]?.following = false
+            Self.letGo(old.file, in: &shared)
             shared.previous[old.generation]?.released = members
             return Tail.takeWaiting(&shared)
         }

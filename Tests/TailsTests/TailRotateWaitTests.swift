@@ -61,6 +61,24 @@ struct TailRotateWaitTests {
         }
     }
 
+    /// A truncation starts a new generation of the same file; the generation before it held the file too, and kept
+    /// it open after its grace period (and a deleted file's space taken) until two more generations came.
+    @Test(arguments: [false, true])
+    func aFileTruncatedOnceIsStillLetGoOnceRotatedOrDeleted(deleted: Bool) throws {
+        try withRotatingLog(rotateWait: .milliseconds(300)) { _, directory, live, log in
+            log.write("one\n")
+            _ = collect(&live) { lines($0).contains("one") }
+            #expect(truncate(directory.file("app.log"), 0) == 0)
+            log.write("after\n")
+            _ = collect(&live) { controls($0).contains("truncated") && lines($0).contains("after") }
+            let old = identity(directory.file("app.log"))
+            log.close()
+            if deleted { #expect(unlink(directory.file("app.log")) == 0) } else { rotate(directory, new: "new\n") }
+            _ = collect(&live) { controls($0).contains(deleted ? "removed" : "released") }
+            expectEventually("the follower let the file go once its grace period was over") { descriptors(on: old) == 0 }
+        }
+    }
+
     @Test func withNoRotateWaitTheOldFileIsReadToItsEndOnceAndReleasedAtOnce() throws {
         try withRotatingLog(rotateWait: .zero) { _, directory, live, log in
             log.write("old\n")
