@@ -46,6 +46,9 @@ public final class SpoutServer: Sendable {
         // Bodies held at once: room for a few dozen of the largest, so that thousands of connections cannot hold one each.
         daemonConfiguration.maxBufferedBodyBytes = max(64 << 20, 16 * configuration.maxBodyBytes)
         daemonConfiguration.tls = configuration.tls
+        // A peer gone without a word (switched off, cut off) leaves the heartbeats unacknowledged: its stream ends a
+        // minute after, or four heartbeats, rather than after the kernel's 15 minutes of retransmissions.
+        daemonConfiguration.unacknowledgedTimeout = max(60, 4 * Int(configuration.heartbeat.components.seconds))
         daemonConfiguration.log = { [logger] message in logger.debug("libmicrohttpd: \(message)") }
         let oversize = OversizeRequests(logger: logger, connectionMemory: configuration.connectionMemory)
         daemonConfiguration.requestTooLarge = { oversize.record() }
