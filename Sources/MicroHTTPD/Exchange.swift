@@ -26,24 +26,13 @@ struct Exchange {
     /// that, and would read any other body until the connection closed). A proxy in front may have framed it another
     /// way, so what libmicrohttpd takes for its body (or for the next request) is not what the proxy sent: RFC 9112 §6.1
     /// and §6.3 have such a request refused, and its connection closed.
+    ///
+    /// So is a space or tab before a header's colon (`Transfer-Encoding : chunked`, RFC 9112 §5.1): libmicrohttpd keeps
+    /// it in the name, so the line frames nothing here, where a proxy in front might trim it. One walk of the headers.
     var hasAmbiguousFraming: Bool {
-        // A space or tab before a header's colon (`Transfer-Encoding : chunked`) must be refused (RFC 9112 §5.1):
-        // libmicrohttpd keeps it in the name, so the line frames nothing here, where a proxy in front might trim it.
-        var spaced = false
-        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, findSpacedName, &spaced)
-        if spaced { return true }
-        if let coding = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") {
-            guard unsafe strcasecmp(coding, "chunked") == 0, unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") == nil
-            else { return true }
-            // A second line, even `chunked` again, makes a list of codings (RFC 9110 §5.3) that libmicrohttpd does not read.
-            var lines = unsafe HeaderLines(transferEncoding: true, first: coding)
-            _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, countHeaderLines, &lines)
-            return unsafe lines.count > 1
-        }
-        guard let length = unsafe MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") else { return false }
-        var lines = unsafe HeaderLines(transferEncoding: false, first: length)
-        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, countHeaderLines, &lines)
-        return unsafe lines.differ
+        var lines = unsafe FramingLines()
+        _ = unsafe MHD_get_connection_values(connection, .HEADER_KIND, noteFramingLine, &lines)
+        return unsafe lines.isAmbiguous
     }
 
     /// Answers a complete request: a deferred response that is now ready, or the handler's response.
@@ -185,36 +174,47 @@ private nonisolated func collectKeyValue(
     return .YES
 }
 
-/// The lines of one framing header of a request: the first's value, how many there are, and whether one says something
-/// else.
+/// What a request's header lines say of its framing.
 @unsafe
-private struct HeaderLines {
-    /// Which header: `Transfer-Encoding`, else `Content-Length`.
-    let transferEncoding: Bool
-    let first: UnsafePointer<CChar>
-    var count = 0
-    var differ = false
+private struct FramingLines {
+    /// A header name with a space or a tab in it.
+    var spacedName = false
+    /// `Transfer-Encoding` lines, and whether the first says `chunked`.
+    var codings = 0
+    var chunked = false
+    /// `Content-Length` lines, the first's value, and whether another says something else.
+    var lengths = 0
+    var firstLength: UnsafePointer<CChar>?
+    var lengthsDiffer = false
+
+    /// `chunked` alone is the one coding libmicrohttpd reads, and never beside a length; a second line, even `chunked`
+    /// again, makes a list of codings (RFC 9110 §5.3).
+    var isAmbiguous: Bool {
+        unsafe spacedName || lengthsDiffer || (codings > 0 && (!chunked || codings > 1 || lengths > 0))
+    }
 }
 
-/// Notes, in the `Bool` that `cls` points to, a header name with a space or a tab in it.
-private nonisolated func findSpacedName(
+/// Notes, in the `FramingLines` that `cls` points to, what one header line says of the request's framing; stops at a
+/// header name with a space or a tab in it.
+private nonisolated func noteFramingLine(
     _ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
 ) -> MHD_Result {
     guard let cls = unsafe cls, let key = unsafe key else { return .YES }
-    guard unsafe strpbrk(key, " \t") != nil else { return .YES }
-    unsafe cls.assumingMemoryBound(to: Bool.self).pointee = true
-    return .NO
-}
-
-/// Counts, in the `HeaderLines` that `cls` points to, the lines of its header, and notes one whose value differs from
-/// the first.
-private nonisolated func countHeaderLines(
-    _ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind, _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?
-) -> MHD_Result {
-    guard let cls = unsafe cls, let key = unsafe key else { return .YES }
-    let lines = unsafe cls.assumingMemoryBound(to: HeaderLines.self)
-    guard unsafe strcasecmp(key, lines.pointee.transferEncoding ? "Transfer-Encoding" : "Content-Length") == 0 else { return .YES }
-    unsafe lines.pointee.count += 1
-    if let value = unsafe value, unsafe strcmp(value, lines.pointee.first) != 0 { unsafe lines.pointee.differ = true }
+    let lines = unsafe cls.assumingMemoryBound(to: FramingLines.self)
+    if unsafe strpbrk(key, " \t") != nil {
+        unsafe lines.pointee.spacedName = true
+        return .NO
+    }
+    if unsafe strcasecmp(key, "Transfer-Encoding") == 0 {
+        unsafe lines.pointee.codings += 1
+        if unsafe lines.pointee.codings == 1 { unsafe lines.pointee.chunked = unsafe value.map { unsafe strcasecmp($0, "chunked") == 0 } ?? false }
+    } else if unsafe strcasecmp(key, "Content-Length") == 0, let value = unsafe value {
+        unsafe lines.pointee.lengths += 1
+        if let first = unsafe lines.pointee.firstLength {
+            if unsafe strcmp(value, first) != 0 { unsafe lines.pointee.lengthsDiffer = true }
+        } else {
+            unsafe lines.pointee.firstLength = unsafe value
+        }
+    }
     return .YES
 }

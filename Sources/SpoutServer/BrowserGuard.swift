@@ -124,7 +124,7 @@ struct BrowserGuard: Sendable {
     }
 
     private static func isLoopback(_ name: String) -> Bool {
-        name == "localhost" || name == "[::1]" || name.hasPrefix("127.") || name.hasPrefix("[::ffff:127.")
+        name == "localhost" || name == "[::1]" || name.hasPrefix("127.")
     }
 
     /// Whether `name` is an IPv4 address in dotted decimal or a bracketed IPv6 address.
