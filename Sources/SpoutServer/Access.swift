@@ -20,7 +20,7 @@ struct Access: Sendable {
     /// - Throws: 401 when the token is missing or refused.
     func token(_ request: Request) throws(HTTPError) -> VerifiedToken? {
         guard isOn else { return nil }
-        guard let token = Self.token(in: request, cookie: cookies?.mayUseCookie(request) ?? true) else { throw Self.unauthorized(.missing) }
+        guard let token = try Self.token(in: request, cookie: cookies?.mayUseCookie(request) ?? true) else { throw Self.unauthorized(.missing) }
         return try verify(token)
     }
 
@@ -49,7 +49,8 @@ struct Access: Sendable {
     }
 
     /// The token a request carries, in the order of precedence.
-    static func token(in request: Request, cookie: Bool = true) -> String? {
+    /// - Throws: 400 when `access_token` is given more than once.
+    static func token(in request: Request, cookie: Bool = true) throws(HTTPError) -> String? {
         if let bearer = bearer(request) { return bearer }
         if cookie, let cookies = request.headers["Cookie"] {
             for pair in cookies.split(separator: ";") {
@@ -57,7 +58,7 @@ struct Access: Sendable {
                 if field.count == 2, field[0].trimmingSpaces == cookieName { return field[1].trimmingSpaces }
             }
         }
-        if let value = request.query.first(where: { $0.name == "access_token" })?.value, !value.isEmpty { return value }
+        if let value = try StreamOptions.parameter("access_token", of: request), !value.isEmpty { return value }
         return nil
     }
 

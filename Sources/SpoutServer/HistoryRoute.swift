@@ -30,17 +30,17 @@ struct HistoryRoute: Sendable {
 
     private func answer(_ request: Request, _ text: String, until expires: Int64?) throws -> Response {
         let name = try TopicRoutes.name(text)
-        let after = request.queryValue("after").flatMap { $0.isEmpty ? nil : $0 }
+        let after = try StreamOptions.parameter("after", of: request).flatMap { $0.isEmpty ? nil : $0 }
         var limit = 100
-        if let value = request.queryValue("limit") {
+        if let value = try StreamOptions.parameter("limit", of: request) {
             guard let number = StreamOptions.wholeNumber(value), (1...Self.maxLimit).contains(number) else {
                 throw HTTPError(400, "invalid_parameter", "limit must be a whole number from 1 to \(Self.maxLimit)")
             }
             limit = number
         }
         var wait = 0.0
-        if let value = request.queryValue("wait") {
-            guard let seconds = Double(value), seconds.isFinite, (0...Self.maxWait).contains(seconds) else {
+        if let value = try StreamOptions.parameter("wait", of: request) {
+            guard let seconds = StreamOptions.seconds(value), (0...Self.maxWait).contains(seconds) else {
                 throw HTTPError(400, "invalid_parameter", "wait must be a number of seconds from 0 to \(Int(Self.maxWait))")
             }
             wait = seconds

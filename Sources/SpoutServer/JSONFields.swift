@@ -43,11 +43,14 @@ struct JSONFields {
     /// A whole-number member within `range`.
     mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(HTTPError) -> Int? {
         guard let value = value(key) else { return nil }
+        // A number that is no Int64 (a fraction, or a whole number past 2^63) gets the range, not its type's name.
+        let bounds = "between \(range.lowerBound) and \(range.upperBound)"
         guard let number = value.integerValue else {
-            throw HTTPError(400, "invalid_field", "\(name(key)) must be a whole number, not \(value.typeName)")
+            let what = value.doubleValue == nil ? "a whole number, not \(value.typeName)" : "a whole number \(bounds)"
+            throw HTTPError(400, "invalid_field", "\(name(key)) must be \(what)")
         }
         guard number >= range.lowerBound, number <= range.upperBound else {
-            throw HTTPError(400, "invalid_field", "\(name(key)) must be between \(range.lowerBound) and \(range.upperBound)")
+            throw HTTPError(400, "invalid_field", "\(name(key)) must be \(bounds)")
         }
         return Int(number)
     }

@@ -15,7 +15,7 @@ struct StreamOptions {
 
     init(_ request: Request, defaultFormat: StreamFormat) throws(HTTPError) {
         self.request = request
-        if let text = request.queryValue("format") {
+        if let text = try Self.parameter("format", of: request) {
             guard let format = StreamFormat(rawValue: text) else {
                 throw HTTPError(400, "invalid_parameter", "format must be raw, json or ndjson")
             }
@@ -26,7 +26,7 @@ struct StreamOptions {
             format = defaultFormat
         }
         let header = request.headers["Last-Event-ID"].flatMap { $0.isEmpty ? nil : $0 }
-        let query = request.queryValue("lastEventId").flatMap { $0.isEmpty ? nil : $0 }
+        let query = try Self.parameter("lastEventId", of: request).flatMap { $0.isEmpty ? nil : $0 }
         resumeID = header ?? query
     }
 
@@ -57,11 +57,36 @@ struct StreamOptions {
 
     /// `?backlog=N`, 0 to 1,000,000.
     func backlog() throws(HTTPError) -> Int? {
-        guard let text = request.queryValue("backlog") else { return nil }
+        guard let text = try Self.parameter("backlog", of: request) else { return nil }
         guard let count = Self.wholeNumber(text), (0...TopicSettings.Bounds.messages.upperBound).contains(count) else {
             throw HTTPError(400, "invalid_parameter", "backlog must be a whole number from 0 to \(TopicSettings.Bounds.messages.upperBound)")
         }
         return count
+    }
+
+    /// The value of the query parameter `name`, if given: a parameter given without `=` is given empty, as `name=` is,
+    /// so that `?limit` is refused as `?limit=` is rather than read as absent.
+    /// - Throws: 400 `invalid_parameter` when it is given more than once: which of two values was meant cannot be
+    ///   known, and reading one of them silently would hide the other.
+    static func parameter(_ name: String, of request: Request) throws(HTTPError) -> String? {
+        var found: String?
+        for item in request.query where item.name == name {
+            guard found == nil else { throw HTTPError(400, "invalid_parameter", "\(name) is given more than once") }
+            found = item.value ?? ""
+        }
+        return found
+    }
+
+    /// `text` as a number of seconds written as decimal digits with an optional fraction (`2`, `0.5`), or `nil`.
+    /// `Double.init` would also take `+2`, `0x2`, `2e0` and `inf`, which the contract does not call numbers of seconds.
+    static func seconds(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard
+            parts.allSatisfy({ part in
+                !part.isEmpty && part.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            })
+        else { return nil }
+        return Double(text)
     }
 
     /// `text` as a whole number written with digits only (no sign, no spaces), or `nil`. `Int.init` would also take

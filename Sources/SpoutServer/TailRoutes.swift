@@ -131,7 +131,7 @@ struct TailRoutes: Sendable {
 
     /// `?lines=N` or `?lines=all`, if given.
     static func lines(_ request: Request, limit: Int) throws(HTTPError) -> TailRegistry.Start? {
-        guard let text = request.queryValue("lines") else { return nil }
+        guard let text = try StreamOptions.parameter("lines", of: request) else { return nil }
         if text == "all" { return .all }
         guard let count = StreamOptions.wholeNumber(text), (0...limit).contains(count) else {
             throw HTTPError(400, "invalid_parameter", "lines must be a whole number from 0 to \(limit), or all")

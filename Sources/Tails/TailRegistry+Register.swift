@@ -29,13 +29,14 @@ extension TailRegistry {
         restoring: Bool = false
     ) throws(TailError) -> (info: TailInfo, created: Bool) {
         // A malformed path is a bad request whatever the roots.
-        guard path.hasPrefix("/"), !path.utf8.contains(0), path.utf8.count < 4096 else {
-            throw .invalidPath("the path must be absolute, like /var/log/app.log")
-        }
+        guard path.hasPrefix("/") else { throw .invalidPath("the path must be absolute, like /var/log/app.log") }
+        guard !path.utf8.contains(0) else { throw .invalidPath("the path must not contain a NUL character") }
+        guard path.utf8.count < 4096 else { throw .invalidPath("the path must be under 4096 bytes") }
+        // As is a malformed name, so that a body is judged the same with roots and without.
+        if let name, !SourceName.isValid(name) { throw .invalidName(name) }
         guard !roots.isEmpty else { throw .noRoots }
         var clean = path
         while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
-        if let name, !SourceName.isValid(name) { throw .invalidName(name) }
         var file: TailFile?
         do {
             file = try TailFile.open(clean, roots: roots)

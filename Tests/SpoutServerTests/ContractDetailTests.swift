@@ -80,11 +80,7 @@ struct ContractDetailTests {
 
     @Test(arguments: ["/topics/t/events?backlog=+5", "/topics/t/events?backlog=-0", "/tails/app/events?lines=+1", "/tails/app/events?lines= 1"])
     func numbersAreWholeNumbersWrittenWithDigits(path: String) throws {
-        let directory = TemporaryDirectory("spout-contract")
-        directory.write("app.log", "")
-        try withServer(.testing { $0.allowRoots = [directory.path] }) { port in
-            try createTopic(port, #"{"name":"t"}"#)
-            _ = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("app.log"))","name":"app"}"#)
+        try QueryStrictnessTests.withTopicAndTail { port in
             let reply = try call(port, "GET", path.replacingOccurrences(of: "+", with: "%2B").replacingOccurrences(of: " ", with: "%20"))
             #expect(reply.status == 400)
             #expect(reply.errorCode == "invalid_parameter")
