@@ -8,6 +8,13 @@ const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  */
 function compile(text, regex) {
   if (text === "") return { re: null, error: null };
+  if (regex && repeatsARepeat(text)) {
+    return {
+      re: null,
+      error: "it repeats a group that repeats or has alternatives, which can take time exponential in a line's length "
+        + "(write (a|b)+ as [ab]+, (a+)+ as a+)",
+    };
+  }
   try {
     return { re: new RegExp(regex ? text : escapeRegExp(text), "gi"), error: null };
   } catch (e) {
@@ -60,4 +67,55 @@ export class Matcher {
 function hit(re, text) {
   re.lastIndex = 0;
   return re.test(text);
+}
+
+/**
+ * The quantifier at `i`, if one starts there: its length, and whether it may repeat what it follows.
+ * @returns {{length: number, repeats: boolean}}
+ */
+function quantifierAt(pattern, i) {
+  const lazy = (n) => (pattern[i + n] === "?" ? n + 1 : n);
+  if (pattern[i] === "*" || pattern[i] === "+") return { length: lazy(1), repeats: true };
+  if (pattern[i] === "?") return { length: lazy(1), repeats: false };
+  const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i, i + 24));
+  if (!braces) return { length: 0, repeats: false };
+  const most = braces[2] === undefined ? Number(braces[1]) : braces[3] === "" ? Infinity : Number(braces[3]);
+  return { length: lazy(braces[0].length), repeats: most > 1 };
+}
+
+/**
+ * Whether a pattern repeats a group that itself repeats something or has alternatives, as `(a+)+` or `(a|aa)*` do.
+ * On a line such a pattern does not match, JavaScript's engine can try every way of splitting the line among the
+ * repeats: a link to the viewer with one in its filter hung the tab for seconds per line.
+ */
+export function repeatsARepeat(pattern) {
+  // For each open group: whether it holds a repeat or an alternative.
+  const groups = [false];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      i++;
+    } else if (c === "[") {
+      for (i++; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i++;
+    } else if (c === "(") {
+      groups.push(false);
+      // (?:, (?=, (?!, (?<=, (?<!, (?<name>: the prefix is not a quantifier.
+      if (pattern[i + 1] === "?") while (i < pattern.length && !":=!>".includes(pattern[i])) i++;
+    } else if (c === ")") {
+      const risky = groups.length > 1 ? groups.pop() : false;
+      const quantifier = quantifierAt(pattern, i + 1);
+      if (risky && quantifier.repeats) return true;
+      if (risky || quantifier.length > 0) groups[groups.length - 1] = true;
+      i += quantifier.length;
+    } else if (c === "|") {
+      groups[groups.length - 1] = true;
+    } else {
+      const quantifier = quantifierAt(pattern, i);
+      if (quantifier.length > 0) {
+        groups[groups.length - 1] = true;
+        i += quantifier.length - 1;
+      }
+    }
+  }
+  return false;
 }

@@ -61,6 +61,8 @@ export class Sidebar {
     this.app = app;
     this.tails = [];
     this.topics = [];
+    /** Each row's elements, and what it shows now. */
+    this.parts = new WeakMap();
     $("tail-form").addEventListener("submit", (e) => this.submitTail(e));
     $("topic-form").addEventListener("submit", (e) => this.submitTopic(e));
     $("publish-form").addEventListener("submit", (e) => this.submitPublish(e));
@@ -95,7 +97,7 @@ export class Sidebar {
       this.update(li, key, item);
       return li;
     });
-    if (rows.length === 0) rows.push(el("li", { className: "none" }, emptyText));
+    if (rows.length === 0) rows.push(list.querySelector("li.none") ?? el("li", { className: "none" }, emptyText));
     const same = rows.length === list.children.length && rows.every((li, i) => list.children[i] === li);
     if (!same) list.replaceChildren(...rows);
   }
@@ -110,20 +112,35 @@ export class Sidebar {
       el("span", { className: "name" }, name),
       el("span", { className: "detail" }));
     const badge = el("span", { className: "badge", hidden: true });
-    return el("li", { dataset: { source: key } }, label, badge, deleteButton(name, () => this.remove(kind, name)));
+    const li = el("li", { dataset: { source: key } }, label, badge, deleteButton(name, () => this.remove(kind, name)));
+    this.parts.set(li, { box, label, badge, swatch: label.querySelector(".swatch"), detail: label.querySelector(".detail") });
+    return li;
   }
 
+  // Only what changed is written: with thousands of topics, rewriting every row on each refresh made the browser lay
+  // the whole list out again, and the page stalled for seconds every few seconds.
   update(li, key, { detail, state }) {
+    const parts = this.parts.get(li);
     const selected = this.app.isSelected(key);
-    li.querySelector("input").checked = selected;
-    li.querySelector(".swatch").className = `swatch c${selected ? this.app.colorOf(key) : "x"}`;
-    li.querySelector(".source").title = detail;
-    // The detail is cut at its start (the end of a path says most); the marks keep it left to right.
-    li.querySelector(".detail").textContent = `\u200e${detail}\u200e`;
-    const badge = li.querySelector(".badge");
-    badge.hidden = !state || state === "following";
-    badge.textContent = state ?? "";
-    badge.className = `badge state-${state}`;
+    const shown = {
+      checked: selected,
+      swatch: `swatch c${selected ? this.app.colorOf(key) : "x"}`,
+      // The detail is cut at its start (the end of a path says most); the marks keep it left to right.
+      detail: `\u200e${detail}\u200e`,
+      title: detail,
+      badge: state ?? "",
+    };
+    const last = parts.shown ?? {};
+    if (last.checked !== shown.checked) parts.box.checked = shown.checked;
+    if (last.swatch !== shown.swatch) parts.swatch.className = shown.swatch;
+    if (last.title !== shown.title) parts.label.title = shown.title;
+    if (last.detail !== shown.detail) parts.detail.textContent = shown.detail;
+    if (last.badge !== shown.badge) {
+      parts.badge.hidden = !state || state === "following";
+      parts.badge.textContent = shown.badge;
+      parts.badge.className = `badge state-${state}`;
+    }
+    parts.shown = shown;
   }
 
   async remove(kind, name) {
