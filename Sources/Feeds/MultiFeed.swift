@@ -16,12 +16,18 @@ public final class MultiFeed: StreamFeed, Sendable {
     public typealias Successors =
         @Sendable (_ deleted: SourceKey, _ lastID: String, _ open: [SourceKey]) -> [(key: SourceKey, feed: any StreamFeed)]
 
-    /// One source: its feed (none once it ended, or if it was deleted before this stream began) and its last id.
+    /// One source: its feed (none once it ended, or if it was deleted before this stream began) and its last id. A
+    /// watched one is read through another source (a topic's ancestor): of its feed only its deletion is passed on, and
+    /// it has no place in the id until then.
     struct Source {
         let key: SourceKey
         var feed: (any StreamFeed)?
         var lastID: String
         var started: Bool
+        var watched = false
+
+        /// Whether it has a place in the stream's id.
+        var isInID: Bool { !watched || lastID == MultiplexID.tombstone }
     }
 
     /// The sources, whose turn is next, and whether the stream's preamble went.
@@ -39,7 +45,7 @@ public final class MultiFeed: StreamFeed, Sendable {
         var deleted: [(index: Int, frame: Frame, lastID: String)] = []
 
         /// The stream's id: every source with the id of the last frame passed on from it.
-        var id: String { MultiplexID.format(list.map { ($0.key, $0.lastID) }) }
+        var id: String { MultiplexID.format(list.filter(\.isInID).map { ($0.key, $0.lastID) }) }
     }
 
     struct State {
@@ -54,12 +60,18 @@ public final class MultiFeed: StreamFeed, Sendable {
 
     /// Multiplexes `sources`, in this order; each feed must be new (its preamble not yet read), and `nil` stands for a
     /// source whose deletion the client was already told (its place in the id stays a tombstone). Takes ownership of
-    /// the feeds, which must all write on `wire`.
-    public init(_ sources: [(key: SourceKey, feed: (any StreamFeed)?)], wire: Wire, successors: Successors? = nil) {
-        let list = sources.map { Source(key: $0.key, feed: $0.feed, lastID: MultiplexID.tombstone, started: $0.feed == nil) }
+    /// the feeds, which must all write on `wire`. `watched` are sources read through another one (a topic under a topic
+    /// of the stream): of their feeds only a deletion is passed on, so that the client is told of it as of any source's.
+    public init(
+        _ sources: [(key: SourceKey, feed: (any StreamFeed)?)], watching watched: [(key: SourceKey, feed: any StreamFeed)] = [],
+        wire: Wire, successors: Successors? = nil
+    ) {
+        let list =
+            sources.map { Source(key: $0.key, feed: $0.feed, lastID: MultiplexID.tombstone, started: $0.feed == nil) }
+            + watched.map { Source(key: $0.key, feed: $0.feed, lastID: "", started: false, watched: true) }
         state = LockedValue(State(sources: Sources(list: list, wire: wire, successors: successors)))
         state.withLock { $0.sources.wake = { [weak self] in self?.wake() } }
-        for source in sources {
+        for source in list {
             source.feed?.onWake { [weak self] in self?.wake() }
         }
     }
@@ -130,7 +142,7 @@ public final class MultiFeed: StreamFeed, Sendable {
             _ = FrameSink.frames(
                 budget: 1,
                 take: { frame in
-                    if frame.kind == .preamble, let id = frame.id { sources.list[index].lastID = id }
+                    if frame.kind == .preamble, let id = frame.id, !sources.list[index].watched { sources.list[index].lastID = id }
                 },
                 read: { sink in sources.list[index].feed?.read(into: &sink) }
             )
@@ -173,6 +185,8 @@ public final class MultiFeed: StreamFeed, Sendable {
     /// end of only that source when it was deleted (passed on as `deleted`); for any other reason the whole stream
     /// ends, with one `end` of its own.
     private static func pass(_ frame: Frame, from index: Int, _ sources: inout Sources, _ outbox: inout Outbox, _ sink: inout FrameSink) {
+        // A watched source's messages came through the one it is read through; any other end of it is that one's too.
+        if sources.list[index].watched, frame.kind != .control(.end) || frame.endReason != .deleted { return }
         switch frame.kind {
         case .preamble:
             return
@@ -195,10 +209,15 @@ public final class MultiFeed: StreamFeed, Sendable {
         sources.deleted = []
         for (index, frame, lastID) in deleted {
             if let successors = sources.successors {
-                let open = sources.list.filter { $0.feed != nil }.map(\.key)
+                let open = sources.list.filter { $0.feed != nil && !$0.watched }.map(\.key)
                 for (key, feed) in successors(sources.list[index].key, lastID, open) {
                     feed.onWake(sources.wake)
                     sources.list.append(Source(key: key, feed: feed, lastID: MultiplexID.tombstone, started: false))
+                    // A source of its own now: its watch would tell its deletion twice.
+                    for watch in sources.list.indices where sources.list[watch].watched && sources.list[watch].key == key {
+                        sources.list[watch].feed?.close()
+                        sources.list[watch].feed = nil
+                    }
                 }
                 takePreambles(&sources)
             }

@@ -73,7 +73,14 @@ struct EventsRoute: Sendable {
             for opened in feeds { opened.feed?.close() }
             throw HTTPError(404, "not_found", "every source of this stream was deleted")
         }
-        let feed = MultiFeed(feeds, wire: options.format.wire, successors: successors(folded, format: options.format))
+        // A topic read through an ancestor of the stream is watched for its deletion, which the stream tells as any
+        // source's; one that does not exist now has nothing to tell.
+        let open = Set(feeds.compactMap { $0.feed == nil ? nil : $0.key })
+        let watched = folded.filter { !open.contains(SourceKey(.topic, $0.text)) }.compactMap { name -> (key: SourceKey, feed: any StreamFeed)? in
+            (try? hub.subscribe(to: name, format: options.format, from: .new)).map { (SourceKey(.topic, name.text), $0) }
+        }
+        let feed = MultiFeed(
+            feeds, watching: watched, wire: options.format.wire, successors: successors(folded, format: options.format))
         return FeedStream.response(for: feed, wire: options.format.wire, heartbeats: heartbeats, until: caller.expires)
     }
 

@@ -1,12 +1,13 @@
 import EventStream
+import Feeds
 import JSON
 import SpoutServer
 import TestSupport
 import Testing
 
-/// `GET /events` resumed with an id from a stream of other sources: "one resume id covers every source", and what the
-/// server cannot continue exactly it says, never silently.
-@Suite("One stream, many sources: an id taken to other sources", .timeLimit(.minutes(1)))
+/// `GET /events` with a topic under another of its sources: resumed with an id from a stream of other sources ("one
+/// resume id covers every source", and what the server cannot continue exactly it says, never silently), and deleted.
+@Suite("One stream, many sources: topics under others", .timeLimit(.minutes(1)))
 struct EventsResumeTests {
     /// The payloads of the data events of a JSON-format stream.
     private func payloads(_ events: [ServerSentEvent]) -> [String] {
@@ -32,6 +33,34 @@ struct EventsResumeTests {
                 try again.drain(for: 0.2)
                 #expect(again.events.compactMap(\.event).isEmpty, "nothing twice, no gap: \(path)")
             }
+        }
+    }
+
+    /// A topic asked for beside its ancestor comes through the ancestor; deleted, the stream said nothing of it, where
+    /// it says `deleted` of any other source (a viewer kept showing it as waiting).
+    @Test func aTopicReadThroughItsAncestorIsToldDeletedAsAnySourceIs() throws {
+        try withServer(ServerConfiguration.testing()) { port in
+            try createTopic(port, #"{"name":"p.c"}"#)
+            let path = "/events?topic=p&topic=p.c"
+            let client = try SSEClient(port: port, path: path)
+            _ = try publish(port, "p.c", "before")
+            _ = try client.waitForEvents(1)
+            #expect(try call(port, "DELETE", "/topics/p.c").status == 204)
+            let deleted = try client.waitForEvents(2)[1]
+            #expect(deleted.event == "deleted")
+            #expect(deleted.data.flatMap { try? JSONParser.parse(Array($0.utf8)) }?["topic"] == .string("p.c"))
+            #expect(MultiplexID.parse(deleted.id ?? "")?[SourceKey(.topic, "p.c")] == MultiplexID.tombstone)
+            _ = try publish(port, "p", "after")
+            #expect(payloads(try client.waitForEvents(3)) == ["before", "after"])
+            // Told once: a reconnect with that id while it is gone says nothing more of it; made again, it comes
+            // through `p` as before, once.
+            let again = try SSEClient(port: port, path: path, headers: [("Last-Event-ID", client.lastEventID)])
+            try createTopic(port, #"{"name":"p.c"}"#)
+            _ = try publish(port, "p.c", "again")
+            #expect(payloads(try again.waitForEvents(1)) == ["again"])
+            try again.drain(for: 0.2)
+            #expect(again.events.compactMap(\.event).isEmpty)
+            #expect(client.events.count == 3)
         }
     }
 }
