@@ -179,9 +179,6 @@ nonisolated func connectionNotified(
     }
     daemon.heads?.opened(fd)
     guard fd >= 0 else { return }
-    if var milliseconds = daemon.configuration.unacknowledgedTimeout.map({ UInt32(clamping: $0 * 1000) }) {
-        _ = unsafe setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &milliseconds, socklen_t(MemoryLayout<UInt32>.size))
-    }
     guard var size = daemon.configuration.sendBufferSize.map(Int32.init(clamping:)) else { return }
     _ = unsafe setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
 }

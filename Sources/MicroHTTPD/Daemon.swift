@@ -36,7 +36,7 @@ public final class Daemon: @unchecked Sendable {
     private var boundPort = 0
     private var streams: [ObjectIdentifier: ResponseStream] = [:]
     private var pendings: [ObjectIdentifier: PendingResponse] = [:]
-    private let hangups = HangupWatch()
+    private let hangups: HangupWatch
     /// Closes connections slow to send a request head; `nil` when ``DaemonConfiguration/headTimeout`` is 0.
     let heads: HeadDeadlines?
     /// The request bodies held at once.
@@ -62,6 +62,7 @@ public final class Daemon: @unchecked Sendable {
         bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes, exempt: configuration.connectionMemoryLimit)
         heads = configuration.headTimeout > 0 ? HeadDeadlines(timeout: .seconds(configuration.headTimeout)) : nil
         drained = Condition(lock: lock)
+        hangups = HangupWatch(unacknowledgedLimit: configuration.unacknowledgedTimeout.map { UInt32(clamping: $0 * 1000) })
     }
 
     /// The port the daemon listens on, known once started (useful with port 0).

@@ -38,9 +38,9 @@ public struct DaemonConfiguration: Sendable {
     public var listenBacklog: Int = 4096
     /// When set, each connection's `SO_SNDBUF`, so that a reader that stops reading is found sooner.
     public var sendBufferSize: Int?
-    /// When set, each connection's `TCP_USER_TIMEOUT`, in seconds: a peer that acknowledges none of what was sent for
-    /// this long is gone (a machine switched off, a network cut), and the kernel closes the connection, which would
-    /// otherwise hold its slot through some 15 minutes of retransmissions.
+    /// When set, in seconds: a stream's peer that acknowledges none of what was sent for this long is gone (a machine
+    /// switched off, a network cut), and its connection is shut down; it would otherwise hold its slot through some
+    /// 15 minutes of retransmissions. A reader whose window is full acknowledges the kernel's probes, and is not cut.
     public var unacknowledgedTimeout: Int?
     /// Serve HTTPS with this certificate and key, through libmicrohttpd's TLS (GnuTLS in Debian's build); `nil`: HTTP.
     public var tls: TLSIdentity?

@@ -2,13 +2,21 @@ internal import CMicroHTTPD
 import Glibc
 import Threading
 
-/// Notices clients that hang up while their stream is parked, and ends those streams at once.
+/// Notices clients that hang up while their stream is parked, and ends those streams at once; and peers gone without a
+/// word (a machine switched off, a network cut), which acknowledge nothing.
 ///
 /// libmicrohttpd takes a suspended connection out of its epoll set, so it learns that the client left only when the
 /// stream next writes (a heartbeat, up to its interval later). Meanwhile the dead connection stays on the daemon's
 /// suspended list, which libmicrohttpd walks whole on every resume: a burst of departures would slow every publish
 /// until the next heartbeat. One thread watches every stream's socket for `EPOLLRDHUP` (the peer's FIN) and forces the
 /// stream, so that its next pull aborts and libmicrohttpd closes the connection.
+///
+/// A peer gone without a word sends no FIN, and the kernel retransmits to it for some 15 minutes while its stream
+/// holds a connection slot. `TCP_USER_TIMEOUT` would cut it sooner, but on Linux it also cuts a live reader whose
+/// window stayed full that long (a `curl | less` scrolled back, a process stopped with Ctrl-Z), since it covers
+/// zero-window probes too. So the same thread looks at every watched socket's `TCP_INFO` a few times per
+/// ``unacknowledgedLimit``: one with data in flight whose peer has acknowledged nothing, not even a window probe, for
+/// that long is shut down, which libmicrohttpd then closes.
 final class HangupWatch: @unchecked Sendable {
     // Unchecked: `set`, `stopPipe` and `thread` are written in `start` and `stop` only, which the daemon calls under
     // its own lock and in order; the watched streams live in `watched`, under its lock.
@@ -18,6 +26,14 @@ final class HangupWatch: @unchecked Sendable {
     private let watched = LockedValue(Watched())
     /// The stop pipe's token: generation 0, which no watch uses (generations start at 1).
     private static let stopToken = UInt64.max >> 32
+    /// How long, in milliseconds, a peer may acknowledge nothing while data is in flight to it; `nil`: no limit.
+    let unacknowledgedLimit: UInt32?
+    /// The sockets (`generation << 32 | fd`) the last sweep found silent; the watching thread's own.
+    private var suspects: Set<UInt64> = []
+
+    init(unacknowledgedLimit: UInt32? = nil) {
+        self.unacknowledgedLimit = unacknowledgedLimit
+    }
 
     /// The streams (and waiting requests) watched, by socket, with a generation per socket that each watch bumps. The kernel hands back
     /// `generation << 32 | socket` with each event, so an event that arrives after its stream was unwatched (and the
@@ -91,9 +107,16 @@ final class HangupWatch: @unchecked Sendable {
 
     private func run() {
         var events = unsafe [epoll_event](repeating: epoll_event(), count: 64)
+        // Four looks per limit, so that a dead peer is found within 1.5 times it (two looks in a row); 100 ms apart at least.
+        let interval = unacknowledgedLimit.map { Int32(clamping: max(100, $0 / 4)) } ?? -1
+        var nextSweep = ContinuousClock.now + .milliseconds(interval)
         while true {
-            let count = unsafe epoll_wait(set, &events, Int32(events.count), -1)
+            let count = unsafe epoll_wait(set, &events, Int32(events.count), interval)
             guard count >= 0 || errno == EINTR else { return }
+            if let limit = unacknowledgedLimit, ContinuousClock.now >= nextSweep {
+                sweep(limit)
+                nextSweep = ContinuousClock.now + .milliseconds(interval)
+            }
             // Indices, not `for unsafe event in …`, which swift-format 6.3 mangles.
             for index in 0..<max(0, Int(count)) {
                 let token = unsafe events[index].data.u64
@@ -107,9 +130,49 @@ final class HangupWatch: @unchecked Sendable {
                     epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
                     return stream
                 }
-                if let stream = gone as? ResponseStream { stream.force() }
-                if let pending = gone as? PendingResponse { pending.clientLeft() }
+                end(gone)
             }
         }
+    }
+
+    private func end(_ gone: (any AnyObject & Sendable)?) {
+        if let stream = gone as? ResponseStream { stream.force() }
+        if let pending = gone as? PendingResponse { pending.clientLeft() }
+    }
+
+    /// Shuts down the watched sockets whose peers acknowledged nothing for `limit` milliseconds while data was in flight
+    /// to them, and ends their streams. The corresponding C function is `getsockopt(TCP_INFO)`.
+    private func sweep(_ limit: UInt32) {
+        let sockets = watched.withLock { w in
+            w.streams.indices.compactMap { fd in w.streams[fd] == nil ? nil : (fd: Int32(fd), generation: w.generations[fd]) }
+        }
+        let silent = sockets.filter { Self.peerIsSilent($0.fd, for: limit) }.map { UInt64($0.generation) << 32 | UInt64($0.fd) }
+        let seenTwice = suspects.intersection(silent)
+        suspects = Set(silent)
+        for (fd, generation) in sockets where seenTwice.contains(UInt64(generation) << 32 | UInt64(fd)) {
+            let gone = watched.withLock { w -> (any AnyObject & Sendable)? in
+                // Still the same stream's socket: `unwatch` runs under this lock before libmicrohttpd closes it.
+                guard w.generations[Int(fd)] == generation, let stream = w.streams[Int(fd)], Self.peerIsSilent(fd, for: limit) else {
+                    return nil
+                }
+                w.streams[Int(fd)] = nil
+                epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
+                // Both ways: libmicrohttpd, which may wait to write into a full send buffer, sees the hang-up at once.
+                shutdown(fd, Int32(SHUT_RDWR))
+                return stream
+            }
+            end(gone)
+        }
+    }
+
+    /// Whether `fd`'s peer has acknowledged nothing for `limit` milliseconds while the kernel sends to it again (data
+    /// it sent before, or a probe of a window the peer closed, neither acknowledged). A reader whose window is full
+    /// acknowledges each probe, which leaves none outstanding, though the probes come further and further apart (up
+    /// to two minutes): the sweep takes a socket for silent only when two looks in a row find it so.
+    static func peerIsSilent(_ fd: Int32, for limit: UInt32) -> Bool {
+        var info = tcp_info()
+        var size = socklen_t(MemoryLayout<tcp_info>.size)
+        guard unsafe getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &size) == 0 else { return false }
+        return (info.tcpi_retransmits > 0 || info.tcpi_probes > 0) && info.tcpi_last_ack_recv >= limit
     }
 }
