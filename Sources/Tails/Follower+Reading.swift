@@ -82,7 +82,17 @@ extension Follower {
         if let file = following.file, file.device == fresh.device, file.inode == fresh.inode { return }
         let details: [(String, JSONValue)] = [("path", .string(following.tail.path))]
         guard let old = following.file else {
-            finish(following, then: fresh, event: .appeared, details: details, status: .following, at: resumable(following.left, in: fresh))
+            let left = following.left
+            finish(following, then: fresh, event: .appeared, details: details, status: .following, at: resumable(left, in: fresh))
+            // The file the tail left when its name was refused, if the name now leads elsewhere, is let go after the grace
+            // period, as a deleted one is: it was held until two more generations came, which a quiet log never sees.
+            if let left, left.device != fresh.device || left.inode != fresh.inode,
+                let generation = following.tail.shared.withLock({ shared in
+                    shared.previous.first { $0.value.file?.device == left.device && $0.value.file?.inode == left.inode }?.key
+                })
+            {
+                holdDeleted(following, generation: generation)
+            }
             return
         }
         rotate(following, to: fresh, details: details + [("previous", .string(old.identity))])

@@ -79,6 +79,33 @@ struct TailRotateWaitTests {
         }
     }
 
+    /// The name refused for a while (a symlink turned outside the roots), then leading to another file: the file the
+    /// tail had left stayed open until the tail was deleted, even once deleted itself (its space never came back).
+    @Test func aFileLeftWhenTheNameWasRefusedIsLetGoOnceTheNameLeadsElsewhere() throws {
+        var limits = TailRegistry.Limits()
+        limits.rotateWait = .milliseconds(300)
+        try withTails(limits: limits) { registry, directory in
+            let outside = TemporaryDirectory("spout-outside")
+            outside.write("other.log", "")
+            directory.write("a.log", "in a\n")
+            directory.write("b.log", "")
+            #expect(symlink(directory.file("a.log"), directory.file("link.log")) == 0)
+            _ = try registry.register(path: directory.file("link.log"), name: "link", retry: false)
+            var reader = FeedReader(try registry.subscribe("link", format: .raw, from: .lines(10)))
+            _ = collect(&reader) { lines($0).contains("in a") }
+            let left = identity(directory.file("a.log"))
+            for target in [outside.file("other.log"), directory.file("b.log")] {
+                #expect(unlink(directory.file("link.log")) == 0)
+                #expect(symlink(target, directory.file("link.log")) == 0)
+                _ = collect(&reader) { controls($0).contains(target == outside.file("other.log") ? "removed" : "appeared") }
+            }
+            #expect(unlink(directory.file("a.log")) == 0)
+            expectEventually("the file the tail left is let go after the grace period") { descriptors(on: left) == 0 }
+            directory.append("b.log", "in b\n")
+            #expect(lines(collect(&reader) { lines($0).contains("in b") }) == ["in b"])
+        }
+    }
+
     @Test func withNoRotateWaitTheOldFileIsReadToItsEndOnceAndReleasedAtOnce() throws {
         try withRotatingLog(rotateWait: .zero) { _, directory, live, log in
             log.write("old\n")
