@@ -54,6 +54,11 @@ extension TailError: APIError {
     /// The HTTP error that reports this failure.
     var http: HTTPError {
         switch self {
+        case .noRoots(let rejected) where !rejected.isEmpty:
+            HTTPError(
+                403, "tailing_disabled",
+                "no directory may be tailed: --allow-root \(rejected.joined(separator: ", ")) was not an existing directory when the "
+                    + "server started; restart it once it is")
         case .noRoots:
             HTTPError(
                 403, "tailing_disabled",

@@ -146,7 +146,7 @@ public final class SpoutServer: Sendable {
         tailTopics.start()
         cursors?.start()
         if tails.roots.isEmpty {
-            logger.info("tails are off: no --allow-root given")
+            logger.info("tails are off: \(tails.roots.rejected.isEmpty ? "no --allow-root given" : "no --allow-root is an existing directory")")
         } else {
             let following = configuration.followByPolling ? " (polling, as --poll asks)" : tails.usesInotify ? "" : " (polling: inotify unavailable)"
             logger.info("tails allowed under \(tails.roots.paths.joined(separator: ", "))\(following)")

@@ -53,15 +53,24 @@ public struct AllowedRoots: Sendable {
         return path
     }
 
-    /// The real path of the deepest ancestor of `path` that exists.
-    static func deepestExistingAncestor(of path: String) -> String? {
+    /// The real path of the deepest ancestor of `path` that exists, and the rest of `path` below it.
+    static func deepestExistingAncestor(of path: String) -> (real: String, rest: Substring)? {
         var current = path
         while let slash = current.lastIndex(of: "/") {
             current = slash == current.startIndex ? "/" : String(current[..<slash])
-            if let real = realPath(current) { return real }
+            if let real = realPath(current) { return (real, path.dropFirst(current.count).drop { $0 == "/" }) }
             if current == "/" { return nil }
         }
         return nil
+    }
+
+    /// Whether `rest`, a part of a path that does not exist (so holds no symlink), put under the existing directory
+    /// `ancestor`, would be inside a root: a root that was deleted, and perhaps made again since, is then missing, not
+    /// outside. `.` and `..` in it are not followed: such a path is not taken for inside.
+    func wouldContain(_ rest: Substring, under ancestor: String) -> Bool {
+        let parts = rest.split(separator: "/")
+        guard !parts.contains(where: { $0 == "." || $0 == ".." }) else { return false }
+        return contains((ancestor == "/" ? "" : ancestor) + "/" + parts.joined(separator: "/"))
     }
 
     private static func isDirectory(_ path: String) -> Bool {

@@ -4,8 +4,9 @@ import Threading
 
 /// The documented ways a tail operation fails. The HTTP layer maps each to a status and a code.
 public enum TailError: Error, Equatable, Sendable {
-    /// No `--allow-root` was given, so nothing may be tailed.
-    case noRoots
+    /// No `--allow-root` was given, or none that was an existing directory when the server started (`rejected`), so
+    /// nothing may be tailed.
+    case noRoots(rejected: [String])
     /// The path is not absolute, or not a path at all.
     case invalidPath(String)
     /// The name is not a valid name.

@@ -44,7 +44,9 @@ final class TailFile {
         // path, or for a name that does not resolve, on the real path of its deepest existing ancestor.
         if let real = AllowedRoots.realPath(path) {
             guard roots.contains(real) else { throw .outsideRoots(path) }
-        } else if let ancestor = AllowedRoots.deepestExistingAncestor(of: path), !roots.contains(ancestor) {
+        } else if let ancestor = AllowedRoots.deepestExistingAncestor(of: path), !roots.contains(ancestor.real),
+            !roots.wouldContain(ancestor.rest, under: ancestor.real)
+        {
             throw .outsideRoots(path)
         }
         // O_NONBLOCK: opening a FIFO swapped in must not hang the follower; it is refused below.

@@ -34,7 +34,7 @@ extension TailRegistry {
         guard path.utf8.count < 4096 else { throw .invalidPath("the path must be under 4096 bytes") }
         // As is a malformed name, so that a body is judged the same with roots and without.
         if let name, !SourceName.isValid(name) { throw .invalidName(name) }
-        guard !roots.isEmpty else { throw .noRoots }
+        guard !roots.isEmpty else { throw .noRoots(rejected: roots.rejected) }
         var clean = path
         while clean.count > 1, clean.hasSuffix("/") { clean.removeLast() }
         var file: TailFile?

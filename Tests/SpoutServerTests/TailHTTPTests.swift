@@ -30,6 +30,17 @@ struct TailHTTPTests {
         }
     }
 
+    /// A root that was no directory at the start was ignored, and then the server said no `--allow-root` was given.
+    @Test func aRootThatWasNoDirectoryIsNamedInTheRefusal() throws {
+        let directory = TemporaryDirectory("spout-http-tails")
+        try withServer(.testing { $0.allowRoots = [directory.file("not-yet")] }) { port in
+            let reply = try call(port, "POST", "/tails", json: #"{"path":"\#(directory.file("not-yet/app.log"))","retry":true}"#)
+            expectError(reply, 403, "tailing_disabled")
+            let message = reply.json?["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains(directory.file("not-yet")) && message.contains("restart"), "\(message)")
+        }
+    }
+
     @Test func registersWithCurlsDefaultContentTypeAndStreamsTheLastTenLines() throws {
         try withTailServer { port, directory in
             directory.write("app.log", (1...15).map { "line \($0)\n" }.joined())

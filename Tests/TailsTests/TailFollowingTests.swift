@@ -1,5 +1,6 @@
 import EventStream
 import Feeds
+import Foundation
 import Glibc
 import JSON
 import Tails
@@ -146,6 +147,30 @@ struct TailFollowingTests {
             let events = collect(&reader) { lines($0).contains("after") }
             #expect(controls(events) == ["appeared"])
         }
+    }
+
+    /// The allowed root deleted, then made again: its tail was told it "resolves outside the allowed roots".
+    @Test func aRootDeletedAndMadeAgainIsMissingNotOutside() throws {
+        let parent = TemporaryDirectory("spout-root-parent")
+        let root = parent.file("logs")
+        #expect(mkdir(root, 0o755) == 0)
+        let registry = TailRegistry(roots: AllowedRoots([root]), metrics: TailMetrics())
+        registry.start()
+        defer { registry.stop() }
+        #expect(FileManager.default.createFile(atPath: root + "/app.log", contents: Data("one\n".utf8)))
+        _ = try registry.register(path: root + "/app.log", name: "app", retry: false)
+        var reader = FeedReader(try registry.subscribe("app", format: .raw, from: .lines(10)))
+        _ = collect(&reader) { lines($0).contains("one") }
+        #expect(unlink(root + "/app.log") == 0 && rmdir(root) == 0)
+        let removed = collect(&reader) { controls($0).contains("removed") }
+        #expect(detail(removed.last, "reason") == .string("deleted"))
+        #expect(mkdir(root, 0o755) == 0)
+        usleep(700_000)
+        #expect(controls(reader.drain()).isEmpty, "no refusal while the root is back but the file is not")
+        #expect(try registry.info("app").state == "missing")
+        #expect(FileManager.default.createFile(atPath: root + "/app.log", contents: Data("two\n".utf8)))
+        let back = collect(&reader) { lines($0).contains("two") }
+        #expect(controls(back) == ["appeared"])
     }
 
     @Test func aSymlinkSwappedToPointOutsideTheRootsLeaksNothing() throws {

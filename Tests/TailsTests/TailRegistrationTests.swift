@@ -20,7 +20,7 @@ struct TailRegistrationTests {
     @Test func nothingIsTailedWithoutAnAllowedRoot() {
         let registry = TailRegistry(roots: AllowedRoots([]), metrics: TailMetrics())
         let error = refusal { () throws(TailError) in _ = try registry.register(path: "/etc/hostname", name: nil, retry: false) }
-        #expect(error == .noRoots)
+        #expect(error == .noRoots(rejected: []))
     }
 
     @Test func rootsMustBeDirectoriesAndAreResolved() {
