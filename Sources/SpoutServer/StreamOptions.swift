@@ -77,16 +77,27 @@ struct StreamOptions {
         return found
     }
 
-    /// `text` as a number of seconds written as decimal digits with an optional fraction (`2`, `0.5`), or `nil`.
-    /// `Double.init` would also take `+2`, `0x2`, `2e0` and `inf`, which the contract does not call numbers of seconds.
+    /// `text` as a number of seconds written as a JSON number without its sign (`2`, `0.5`, `5e-1`), or `nil`.
+    /// `Double.init` would also take `+2`, `.5`, `0x2` and `inf`, which the contract does not call numbers.
     static func seconds(_ text: String) -> Double? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard
-            parts.allSatisfy({ part in
-                !part.isEmpty && part.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-            })
-        else { return nil }
-        return Double(text)
+        var bytes = text.utf8[...]
+        // Digits, then optionally a point and digits, then optionally `e` or `E`, a sign and digits: JSON's grammar.
+        func digits() -> Bool {
+            let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            bytes = bytes.dropFirst(count)
+            return count > 0
+        }
+        guard digits() else { return nil }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            guard digits() else { return nil }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            guard digits() else { return nil }
+        }
+        return bytes.isEmpty ? Double(text) : nil
     }
 
     /// `text` as a whole number written with digits only (no sign, no spaces), or `nil`. `Int.init` would also take
