@@ -158,7 +158,7 @@ final class HangupWatch: @unchecked Sendable {
                 w.streams[Int(fd)] = nil
                 epoll_ctl(set, EPOLL_CTL_DEL, fd, nil)
                 // Both ways: libmicrohttpd, which may wait to write into a full send buffer, sees the hang-up at once.
-                shutdown(fd, Int32(SHUT_RDWR))
+                shutdown(fd, Int32(Glibc.SHUT_RDWR))
                 return stream
             }
             end(gone)
