@@ -79,11 +79,10 @@ public final class SpoutServer: Sendable {
             hub = Hub(limits: limits, journal: StoreJournal(store: store), epoch: store.epoch)
             do throws(StoreError) {
                 savedTails = try store.tails()
-                let (topics, messages) = try StoreJournal.restore(hub, from: store)
+                let (topics, messages, kept) = try StoreJournal.restore(hub, from: store)
                 let milliseconds = Int(((ContinuousClock.now - started) / .milliseconds(1)).rounded())
                 let seconds = "\(milliseconds / 1000).\(String(milliseconds % 1000 + 1000).dropFirst())"
                 // Loading trims by each topic's retention and by `--max-retained-bytes`, which may be smaller than before.
-                let kept = hub.topics().reduce(0) { $0 + $1.retainedMessages }
                 let trimmed = kept < messages ? " (of \(messages) read; the rest were past retention or --max-retained-bytes)" : ""
                 logger.notice(
                     "store \(path): \(topics) topics and \(kept) retained messages back\(trimmed) in \(seconds) s (fsync \(configuration.fsync))")

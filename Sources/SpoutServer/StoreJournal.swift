@@ -58,8 +58,9 @@ struct StoreJournal: TopicJournal {
     /// Loads what the store holds into `hub`: topics, then messages in chunks, oldest first. One thread reads the
     /// store while another loads what was read into the hub's logs, so that a restart takes the longer of the two,
     /// not their sum.
-    /// - Returns: how many topics and messages came back.
-    static func restore(_ hub: Hub, from store: DataStore) throws(StoreError) -> (topics: Int, messages: Int) {
+    /// - Returns: how many topics came back, how many messages were read, and how many of those the hub keeps (each
+    ///   once, though its topic's ancestors' logs hold it too), past retention and `--max-retained-bytes`.
+    static func restore(_ hub: Hub, from store: DataStore) throws(StoreError) -> (topics: Int, messages: Int, kept: Int) {
         let topics = try store.topics().map { record in
             JournalTopic(
                 name: record.name, settings: settings(from: record), implicit: record.implicit, createdAt: record.createdAt,
@@ -69,13 +70,20 @@ struct StoreJournal: TopicJournal {
         hub.restore(evictedThrough: try store.evictedThrough())
         // Two chunks in hand at most: the reader runs ahead by one while the loader works.
         let chunks = Queue<[JournalMessage]>(maxsize: 2)
+        let kept = LockedValue(0)
         let loader = NativeThread(name: "spout-restore") {
-            while let chunk = try? chunks.get() { hub.restore(messages: chunk) }
+            while let chunk = try? chunks.get() {
+                let more = hub.restore(messages: chunk)
+                kept.withLock { $0 += more }
+            }
         }
         loader.start()
+        var joined = false
         defer {
-            chunks.shutdown()
-            _ = loader.join()
+            if !joined {
+                chunks.shutdown()
+                _ = loader.join()
+            }
         }
         var chunk: [JournalMessage] = []
         chunk.reserveCapacity(chunkSize)
@@ -92,7 +100,10 @@ struct StoreJournal: TopicJournal {
             }
         }
         try? chunks.put(chunk)
-        return (topics.count, count + chunk.count)
+        chunks.shutdown()
+        _ = loader.join()
+        joined = true
+        return (topics.count, count + chunk.count, kept.withLock { $0 })
     }
 
     /// How many messages the reader hands the loader at a time.

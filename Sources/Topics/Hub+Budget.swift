@@ -30,18 +30,24 @@ extension Hub {
     /// (or, with `exactly`, to the budget itself). Messages numbered `sparing` or later (those of the publish that went
     /// over) are kept: an acknowledged message is never the one evicted for it. Publishing never waits for it: one
     /// publisher sweeps while the others go on.
-    func enforceBudget(sparing: UInt64, exactly: Bool = false) {
-        guard budgetSweep.acquire(blocking: false) else { return }
+    /// - Returns: how many messages it let go.
+    @discardableResult
+    func enforceBudget(sparing: UInt64, exactly: Bool = false) -> Int {
+        guard budgetSweep.acquire(blocking: false) else { return 0 }
         defer { budgetSweep.release() }
         let target = exactly ? limits.maxRetainedBytes : limits.maxRetainedBytes / 10 * 9
+        var freed = 0
         // Publishers go on meanwhile: sweep again while they brought it back over.
-        while retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes, sweep(sparing: sparing, downTo: target) {}
+        while retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes, case let count = sweep(sparing: sparing, downTo: target), count > 0 {
+            freed += count
+        }
+        return freed
     }
 
     /// One sweep down to `target` bytes, oldest first; `false` if it freed nothing.
-    private func sweep(sparing: UInt64, downTo target: Int) -> Bool {
+    private func sweep(sparing: UInt64, downTo target: Int) -> Int {
         var excess = retainedBytes.load(ordering: .relaxed) - target
-        guard excess > 0 else { return false }
+        guard excess > 0 else { return 0 }
         let trees = registry.withLock { Array($0.trees.values) }
         // Each tree's oldest message, smallest first.
         var heads = PriorityStorage<Head>(maxsize: 0)
@@ -49,7 +55,7 @@ extension Hub {
             if let head = tree.withTopics({ Self.oldest(in: $0) }), head < sparing { heads.put(Head(sequence: head, tree: index)) }
         }
         var freed: [UInt64] = []
-        var freedBytes = 0
+        var freedMessages = 0
         while excess > 0, heads.count > 0 {
             let head = heads.get()
             // Up to the next tree's oldest, this tree holds the oldest messages of all. (A head read earlier may have
@@ -62,12 +68,12 @@ extension Hub {
             }
             retainedBytes.subtract(evicted.freed, ordering: .relaxed)
             excess -= evicted.freed
-            freedBytes += evicted.freed
+            freedMessages += evicted.freedCount
             freed += evicted.freedSequences
             if let next, next < sparing { heads.put(Head(sequence: next, tree: head.tree)) }
         }
         journal?.forget(freed)
-        return freedBytes > 0
+        return freedMessages
     }
 
     /// A tree's oldest message: its sequence number, and the tree's index in the sweep's list.

@@ -47,11 +47,15 @@ extension Hub {
     /// were published. Each log evicts what its retention no longer keeps (by age too, on the wall clock), and the
     /// oldest go past the budget of all topics together, so loading holds no more than serving would; the journal
     /// forgets what no log keeps, and the sequence goes on after the newest message.
-    public func restore(messages records: [JournalMessage]) {
+    /// - Returns: how many more messages are retained than before (fewer than `records` hold when retention or the
+    ///   budget let some go, these or earlier ones); a message held by several topics' logs counts once.
+    @discardableResult
+    public func restore(messages records: [JournalMessage]) -> Int {
         let wallNow = Timestamp.nowMilliseconds()
         let now = ContinuousClock.now
         var evicted = MessageLog.Evicted(collecting: journal != nil)
         var added = 0
+        var placed = 0
         var orphans: [UInt64] = []
         // Messages come in runs of few topics: each topic's tree and lineage is looked up once per call.
         var places: [String: (tree: TopicTree, lineage: [Topic])?] = [:]
@@ -88,6 +92,7 @@ extension Hub {
                 }
             }
             added += message.size
+            placed += 1
             sequence.max(record.sequence, ordering: .relaxed)
         }
         retainedBytes.add(added - evicted.freed, ordering: .relaxed)
@@ -95,6 +100,8 @@ extension Hub {
         // A smaller --max-retained-bytes than the last run's applies from the start, and bounds memory while loading.
         // Only down to the budget itself: the rows over it may be what the last run had evicted but not yet deleted
         // when it died, and the newest messages within the budget include all it still kept (it swept to nine tenths).
-        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { enforceBudget(sparing: .max, exactly: true) }
+        var budgeted = 0
+        if retainedBytes.load(ordering: .relaxed) > limits.maxRetainedBytes { budgeted = enforceBudget(sparing: .max, exactly: true) }
+        return placed - evicted.freedCount - budgeted
     }
 }

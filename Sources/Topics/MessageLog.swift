@@ -72,6 +72,8 @@ struct MessageLog {
         var bytes = 0
         /// The bytes of those that no log holds any more: the memory actually freed, each message counted once.
         var freed = 0
+        /// How many those are.
+        var freedCount = 0
         /// The sequence numbers of the messages freed, when collecting.
         var freedSequences: [UInt64] = []
     }
@@ -98,6 +100,7 @@ struct MessageLog {
         evicted.bytes += first.message.size
         if first.message.holders.subtract(1, ordering: .relaxed).newValue == 0 {
             evicted.freed += first.message.size
+            evicted.freedCount += 1
             if evicted.collecting { evicted.freedSequences.append(first.message.sequence) }
         }
     }

@@ -81,4 +81,26 @@ struct ServerProcessTests {
         #expect(status != nil && status != 0)
         #expect(second.log.contains("did not start"), "log:\n\(second.log)")
     }
+
+    /// A message sits in its topic's log and its ancestors': the start log counted it once per log ("21450 retained
+    /// messages back" for 11,450).
+    @Test func theStartLogCountsEachRetainedMessageOnce() throws {
+        let data = TemporaryDirectory("spout-start-log")
+        do {
+            let server = try SpoutProcess(["--data-dir", data.path])
+            defer { server.stop() }
+            #expect(try request(port: server.port, "POST", "/topics", body: Array(#"{"name":"logs.app.web"}"#.utf8)).status == 201)
+            #expect(
+                try request(port: server.port, "POST", "/topics", body: Array(#"{"name":"small","retention":{"messages":2}}"#.utf8)).status == 201)
+            for (topic, count) in [("logs", 1), ("logs.app", 2), ("logs.app.web", 3), ("small", 5)] {
+                for index in 0..<count {
+                    #expect(try request(port: server.port, "POST", "/topics/\(topic)/messages", body: Array("\(index)".utf8)).status == 201)
+                }
+            }
+        }
+        let server = try SpoutProcess(["--data-dir", data.path])
+        defer { server.stop() }
+        // 1 + 2 + 3 in the tree, and the last 2 of `small`'s 5.
+        #expect(server.log.contains("4 topics and 8 retained messages back"), "\(server.log)")
+    }
 }
