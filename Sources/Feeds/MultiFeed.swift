@@ -213,10 +213,12 @@ public final class MultiFeed: StreamFeed, Sendable {
                 for (key, feed) in successors(sources.list[index].key, lastID, open) {
                     feed.onWake(sources.wake)
                     sources.list.append(Source(key: key, feed: feed, lastID: MultiplexID.tombstone, started: false))
-                    // A source of its own now: its watch would tell its deletion twice.
+                    // A source of its own now: its watch would tell its deletion twice, and its tombstone (if the watch
+                    // told one before the topic was made again) would put it in the id twice.
                     for watch in sources.list.indices where sources.list[watch].watched && sources.list[watch].key == key {
                         sources.list[watch].feed?.close()
                         sources.list[watch].feed = nil
+                        sources.list[watch].lastID = ""
                     }
                 }
                 takePreambles(&sources)

@@ -77,7 +77,7 @@ struct EventsRoute: Sendable {
         // source's; one that does not exist now has nothing to tell.
         let open = Set(feeds.compactMap { $0.feed == nil ? nil : $0.key })
         let watched = folded.filter { !open.contains(SourceKey(.topic, $0.text)) }.compactMap { name -> (key: SourceKey, feed: any StreamFeed)? in
-            (try? hub.subscribe(to: name, format: options.format, from: .new)).map { (SourceKey(.topic, name.text), $0) }
+            (try? hub.watchDeletion(of: name, format: options.format)).map { (SourceKey(.topic, name.text), $0) }
         }
         let feed = MultiFeed(
             feeds, watching: watched, wire: options.format.wire, successors: successors(folded, format: options.format))

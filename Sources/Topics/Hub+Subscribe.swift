@@ -55,6 +55,19 @@ extension Hub {
         return subscription
     }
 
+    /// Watches a topic for its deletion alone, for a stream that reads it through an ancestor (see ``DeletionWatch``).
+    /// - Throws: ``HubError/notFound(_:)``.
+    public func watchDeletion(of name: TopicName, format: StreamFormat) throws(HubError) -> DeletionWatch {
+        guard let tree = tree(for: name) else { throw .notFound("no topic named \(name)") }
+        let outcome = tree.withTopics { topics -> Result<DeletionWatch, HubError> in
+            guard let topic = topics[name.text] else { return .failure(.notFound("no topic named \(name)")) }
+            let watch = DeletionWatch(topic: topic, tree: tree, format: format)
+            topic.watches[ObjectIdentifier(watch)] = watch
+            return .success(watch)
+        }
+        return try outcome.get()
+    }
+
     /// Why a resume point could not be honoured exactly: a `gap` control event's reason, sentence and requested id.
     typealias Gap = (reason: String, message: String, requested: String)
 

@@ -171,7 +171,8 @@ extension Hub {
             registry.topicCount -= 1
             if topics.isEmpty { registry.trees[root] = nil }
             // What its subscribers have not read yet goes to them first: the log goes with the topic.
-            let wakes = topic.subscriptions.values.compactMap { $0.endDeletedUnderLock() }
+            let wakes =
+                topic.subscriptions.values.compactMap { $0.endDeletedUnderLock() } + topic.watches.values.compactMap { $0.endUnderLock(.deleted) }
             topic.log.evictAll(into: &evicted)
             return wakes
         }

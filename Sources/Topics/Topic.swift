@@ -11,6 +11,8 @@ final class Topic {
     var implicit: Bool
     var log = MessageLog()
     var subscriptions: [ObjectIdentifier: Subscription] = [:]
+    /// Streams that read it through an ancestor and are told only of its deletion.
+    var watches: [ObjectIdentifier: DeletionWatch] = [:]
     /// Subscriptions that found nothing to read and wait for the next message; keyed so that leaving is O(1).
     var waiting: [ObjectIdentifier: Subscription] = [:]
     /// Messages published to this topic itself (not to descendants).

@@ -43,7 +43,8 @@ struct EventsResumeTests {
             try createTopic(port, #"{"name":"p.c"}"#)
             let path = "/events?topic=p&topic=p.c"
             let client = try SSEClient(port: port, path: path)
-            _ = try publish(port, "p.c", "before")
+            // Watched for its deletion, it is still read once, through `p`: one subscriber, not two.
+            #expect(try call(port, "POST", "/topics/p.c/messages", json: #"{"data":"before"}"#)["subscribers"] == .integer(1))
             _ = try client.waitForEvents(1)
             #expect(try call(port, "DELETE", "/topics/p.c").status == 204)
             let deleted = try client.waitForEvents(2)[1]
@@ -60,7 +61,19 @@ struct EventsResumeTests {
             #expect(payloads(try again.waitForEvents(1)) == ["again"])
             try again.drain(for: 0.2)
             #expect(again.events.compactMap(\.event).isEmpty)
-            #expect(client.events.count == 3)
+            // `p` deleted in turn: on the first stream, which told `p.c`'s deletion, `p.c` (made again since) goes on as
+            // a source of its own, once in the id (the tombstone goes with the watch), and that id resumes it.
+            #expect(try call(port, "DELETE", "/topics/p").status == 204)
+            let events = try client.waitForEvents(5)
+            #expect(payloads(events) == ["before", "after", "again"])
+            let told = events[4]
+            #expect(told.event == "deleted")
+            #expect(MultiplexID.parse(told.id ?? "").map { Array($0.keys) }?.filter { $0 == SourceKey(.topic, "p.c") }.count == 1)
+            #expect((told.id ?? "").split(separator: ",").filter { $0.hasPrefix("topic:p.c=") }.count == 1, "\(told.id ?? "")")
+            _ = try publish(port, "p.c", "after p")
+            let resumed = try SSEClient(port: port, path: path, headers: [("Last-Event-ID", told.id ?? "")])
+            _ = try publish(port, "p.c", "resumed")
+            #expect(payloads(try resumed.waitForEvents(2)) == ["after p", "resumed"])
         }
     }
 }
