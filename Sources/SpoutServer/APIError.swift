@@ -29,7 +29,11 @@ extension HubError: APIError {
         case .invalidSettings(let message): HTTPError(400, "invalid_settings", message)
         case .notFound(let message): HTTPError(404, "not_found", message)
         case .conflict(let message): HTTPError(409, "conflict", message)
-        case .tooManyTopics(let limit):
+        case .tooManyTopics(let limit, let existing, let needed) where needed > 1:
+            HTTPError(
+                409, "too_many_topics",
+                "this would make \(needed) topics (with its ancestors), and the server has \(existing) of its limit of \(limit) (--max-topics)")
+        case .tooManyTopics(let limit, _, _):
             HTTPError(409, "too_many_topics", "the server already has its limit of \(limit) topics (--max-topics)")
         case .invalidEventType(let message): HTTPError(400, "invalid_event_type", message)
         case .noRoom(let seconds):

@@ -12,7 +12,7 @@ extension Hub {
     ///     or ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep it (then it was not made). An ancestor
     ///     that was only created implicitly is created by the first explicit create, with its settings.
     /// - Throws: at once: ``HubError/conflict(_:)`` if it exists with other settings, ``HubError/invalidSettings(_:)``,
-    ///   ``HubError/tooManyTopics(_:)``, ``HubError/stopping``.
+    ///   ``HubError/tooManyTopics(limit:existing:needed:)``, ``HubError/stopping``.
     public func createTopic(
         _ name: TopicName,
         settings: TopicSettings?,
@@ -47,7 +47,7 @@ extension Hub {
                     guard !missing.isEmpty else { return .success((TopicInfo.one(existing, in: topics), false, false)) }
                 }
                 guard registry.topicCount + missing.count <= limits.maxTopics else {
-                    return .failure(.tooManyTopics(limits.maxTopics))
+                    return .failure(.tooManyTopics(limit: limits.maxTopics, existing: registry.topicCount, needed: missing.count))
                 }
                 // Missing ancestors are made, for a topic that exists too: one of them may have been deleted since.
                 for ancestor in name.ancestors where topics[ancestor] == nil {

@@ -10,8 +10,9 @@ public enum HubError: Error, Equatable, Sendable {
     case notFound(String)
     /// The topic exists with other settings.
     case conflict(String)
-    /// The server already has as many topics as it allows.
-    case tooManyTopics(Int)
+    /// The topics a create would make (the topic and its missing ancestors: `needed`) do not fit in what the server
+    /// allows (`limit`) beside the `existing` ones.
+    case tooManyTopics(limit: Int, existing: Int, needed: Int)
     /// The publisher's event type is reserved for control events, or not a valid SSE field.
     case invalidEventType(String)
     /// Under the `block` policy, no room came within the publish timeout; nothing was published.

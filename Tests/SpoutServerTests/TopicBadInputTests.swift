@@ -74,10 +74,17 @@ struct TopicBadInputTests {
     }
 
     @Test func createStopsAtTheTopicLimit() throws {
-        let configuration = ServerConfiguration.testing { $0.maxTopics = 2 }
+        let configuration = ServerConfiguration.testing { $0.maxTopics = 3 }
         try withServer(configuration) { port in
             #expect(try call(port, "POST", "/topics", json: #"{"name":"a.b"}"#).status == 201)
-            expectError(try call(port, "POST", "/topics", json: #"{"name":"c"}"#), 409, "too_many_topics")
+            // Three more with its ancestors, where one is left: the message said the limit was reached.
+            let deep = try call(port, "POST", "/topics", json: #"{"name":"m.n.o"}"#)
+            expectError(deep, 409, "too_many_topics")
+            #expect(deep.json?["error"]?["message"]?.stringValue?.contains("would make 3 topics") == true, "\(deep.response.text)")
+            #expect(try call(port, "POST", "/topics", json: #"{"name":"c"}"#).status == 201)
+            let full = try call(port, "POST", "/topics", json: #"{"name":"d"}"#)
+            expectError(full, 409, "too_many_topics")
+            #expect(full.json?["error"]?["message"]?.stringValue?.contains("already has its limit of 3") == true)
         }
     }
 

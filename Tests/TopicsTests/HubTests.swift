@@ -57,7 +57,7 @@ struct HubTests {
         limits.maxTopics = 3
         let hub = Hub(limits: limits)
         _ = try hub.createTopic(name("a.b"), settings: nil)
-        #expect(throws: HubError.tooManyTopics(3)) { try hub.createTopic(name("c.d"), settings: nil) }
+        #expect(throws: HubError.tooManyTopics(limit: 3, existing: 2, needed: 2)) { try hub.createTopic(name("c.d"), settings: nil) }
         _ = try hub.createTopic(name("c"), settings: nil)
     }
 
