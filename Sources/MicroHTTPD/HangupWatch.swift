@@ -12,9 +12,10 @@ import Threading
 /// stream, so that its next pull aborts and libmicrohttpd closes the connection.
 ///
 /// A peer gone without a word sends no FIN, and the kernel retransmits to it for some 15 minutes while its stream
-/// holds a connection slot. `TCP_USER_TIMEOUT` would cut it sooner, but on Linux it also cuts a live reader whose
-/// window stayed full that long (a `curl | less` scrolled back, a process stopped with Ctrl-Z), since it covers
-/// zero-window probes too. So the same thread looks at every watched socket's `TCP_INFO` a few times per
+/// holds a connection slot (libmicrohttpd's own timeout counts only writes that cannot go, and a heartbeat still fits
+/// in the kernel's buffer). `TCP_USER_TIMEOUT` would cut it sooner, but on Linux it also cuts a live reader whose
+/// window stayed full that long (a `curl | less` scrolled back, a process stopped with Ctrl-Z, on a quiet topic),
+/// since it covers zero-window probes too. So the same thread looks at every watched socket's `TCP_INFO` a few times per
 /// ``unacknowledgedLimit``: one with data in flight whose peer has acknowledged nothing, not even a window probe, for
 /// that long is shut down, which libmicrohttpd then closes.
 final class HangupWatch: @unchecked Sendable {
