@@ -12,7 +12,13 @@ struct InputLines {
         case timedOut
         /// The input ended, and every line was handed out.
         case end
+        /// The input could not be read (a directory, a closed descriptor), or a line went past ``maxLine`` bytes.
+        case failed(String)
     }
+
+    /// The longest line taken, in bytes: past it, no server would take the message (their body limit is far below),
+    /// and an input with no line break (`< /dev/zero`) would take all memory.
+    static let maxLine = 64 << 20
 
     private var buffer: [UInt8] = []
     private var start = 0
@@ -44,6 +50,7 @@ struct InputLines {
                 return .line(line)
             }
             scanned = buffer.count
+            if buffer.count - start > Self.maxLine { return .failed("a line is longer than \(Self.maxLine >> 20) MiB") }
             if ended {
                 guard start < buffer.count else { return .end }
                 defer { start = buffer.count }
@@ -59,6 +66,7 @@ struct InputLines {
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
+            if count < 0 { return .failed("cannot read standard input: \(String(cString: strerror(errno)))") }
             guard count > 0 else {
                 ended = true
                 continue

@@ -7,6 +7,10 @@ import JSON
 struct Printer {
     let json: Bool
     private var source: String?
+    /// Whether standard output is a terminal: data is then shown, not obeyed (see ``visible(_:)``).
+    private let terminal = isatty(1) != 0
+    /// Whether the last text written was a piece of a longer line, which the next piece goes on.
+    private var midLine = false
 
     init(json: Bool) { self.json = json }
 
@@ -32,10 +36,12 @@ struct Printer {
             let label = object["tail"]?.stringValue ?? object["topic"]?.stringValue ?? "?"
             let text = object["line"]?.stringValue ?? object["data"].map { $0.stringValue ?? $0.text } ?? ""
             if label != source {
-                write(1, (source == nil ? "" : "\n") + "==> \(label) <==\n")
+                write(1, (midLine ? "\n" : "") + (source == nil ? "" : "\n") + "==> \(terminal ? Self.visible(label) : label) <==\n")
                 source = label
             }
-            write(1, text + "\n")
+            // A line over 64 KiB comes in pieces: printed as the one line it is, as `tail -F` prints it.
+            midLine = object["continues"] == .bool(true)
+            write(1, (terminal ? Self.visible(text) : text) + (midLine ? "" : "\n"))
         }
         return deleted
     }
@@ -71,10 +77,45 @@ struct Printer {
             let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + sent, $0.count - sent) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else {
-                if fd == 1 { exit(1) }
-                return
+                guard fd == 1 else { return }
+                let reason = String(cString: strerror(count < 0 ? errno : EIO))
+                _ = "spout watch: cannot write to standard output: \(reason)\n".withCString { Glibc.write(2, $0, strlen($0)) }
+                exit(1)
             }
             sent += count
         }
+    }
+
+    /// `text` as a terminal should show it rather than obey it: colours and weights (SGR sequences) stay, but for
+    /// hidden text; every other escape sequence and control character is shown in caret notation (`^[`, `^M`, `^G`), as
+    /// `cat -v` and `less` show them, and C1 controls as `<9B>`. A publisher could otherwise set a watcher's window
+    /// title or clipboard (OSC), clear the screen, or hide or overwrite lines (CR).
+    static func visible(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var scalars = text.unicodeScalars[...]
+        while let scalar = scalars.popFirst() {
+            switch scalar.value {
+            case 0x1B where isColour(scalars):
+                out.unicodeScalars.append(scalar)
+            case 0x09, 0x20..<0x7F, 0xA0...:
+                out.unicodeScalars.append(scalar)
+            case 0x7F:
+                out += "^?"
+            case 0x80..<0xA0:
+                out += "<" + String(scalar.value, radix: 16, uppercase: true) + ">"
+            default:
+                out += "^" + String(UnicodeScalar(UInt8(scalar.value + 0x40)))
+            }
+        }
+        return out
+    }
+
+    /// Whether what follows an ESC is an SGR sequence (`[`, numbers and `;`, `m`) that does not hide text (8).
+    private static func isColour(_ rest: Substring.UnicodeScalarView) -> Bool {
+        guard rest.first == "[" else { return false }
+        let body = rest.dropFirst().prefix { $0 == ";" || ("0"..."9").contains($0) }
+        guard body.count < 64, rest.dropFirst(body.count + 1).first == "m" else { return false }
+        return !String(String.UnicodeScalarView(body)).split(separator: ";").contains("8")
     }
 }

@@ -89,6 +89,10 @@ struct Publish: ParsableCommand {
                     guard pending.count == batch || ContinuousClock.now >= due! else { continue }
                 case .timedOut: break
                 case .end: break reading
+                case .failed(let reason):
+                    // What was read before goes; then the command fails, as a refused publish does.
+                    if !pending.isEmpty { try post(pending) }
+                    throw Refusal("spout publish: \(reason)")
                 }
                 try post(pending)
                 pending.removeAll(keepingCapacity: true)

@@ -1,0 +1,66 @@
+"""The console client against what a publisher, a file or the machine can throw at it: escape sequences meant for
+the watcher's terminal, lines longer than a piece, input that cannot be read, output that cannot be written. Found by
+trying the console from outside; each test failed before its fix.
+"""
+
+import os
+import subprocess
+import time
+
+from conftest import call
+from test_console import SPOUT, Terminal
+
+
+def test_watch_on_a_terminal_shows_escapes_rather_than_obeying_them(server):
+    # Anyone who may publish to a topic set its watchers' window title (OSC), hid text, or overwrote a line (CR).
+    assert call(server, "POST", "/topics", {"name": "t"})[0] == 201
+    watch = Terminal(SPOUT, "watch", "--server", server.url, "--topic", "t")
+    time.sleep(1)
+    hostile = "a\x1b]0;PWNED\x07b \x1b[31mred\x1b[0m \x1b[8mhidden\x1b[0m \x1b[2J fake\rX \x9b2J END"
+    assert call(server, "POST", "/topics/t/messages", {"data": hostile})[0] == 201
+    watch.read_until(lambda t: "END" in t)
+    raw = watch.output
+    assert b"\x1b]" not in raw and b"\x07" not in raw and b"\x1b[2J" not in raw and b"\x1b[8m" not in raw, raw
+    assert b"\x1b[31mred\x1b[0m" in raw, "colours stay"
+    text = watch.text()
+    assert "a^[]0;PWNED^Gb" in text and "^[[8mhidden" in text and "fake^MX" in text and "<9B>2J END" in text, text
+    assert watch.interrupt() == 0
+
+
+def test_watch_into_a_pipe_prints_a_long_tail_line_as_the_one_line_it_is(server):
+    # A line over 64 KiB comes in pieces; `watch | jq` got each piece as a line of its own.
+    long_line = "{" + "x" * 70_000 + "}"
+    (server.root / "app.log").write_text(long_line + "\nnext\n")
+    assert call(server, "POST", "/tails", {"path": str(server.root / "app.log"), "name": "app"})[0] == 201
+    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", "app"], stdout=subprocess.PIPE)
+    try:
+        out = b""
+        deadline = time.monotonic() + 15
+        while b"next\n" not in out and time.monotonic() < deadline:
+            out += os.read(watch.stdout.fileno(), 1 << 20)
+    finally:
+        watch.kill()
+        watch.wait()
+    assert out.decode().split("\n") == ["==> app <==", long_line, "next", ""]
+
+
+def test_publish_says_why_it_cannot_read_its_input(server, tmp_path):
+    # A directory, or a closed standard input, published nothing and exited 0.
+    publish = subprocess.run(f"{SPOUT} publish --server {server.url} t < {tmp_path}", shell=True, capture_output=True,
+                             text=True, timeout=30)
+    assert publish.returncode == 1 and "cannot read standard input: Is a directory" in publish.stderr, publish.stderr
+    # A line with no end (`< /dev/zero`) took all memory and crashed; now it stops at 64 MiB.
+    publish = subprocess.run(f"head -c 70000000 /dev/zero | {SPOUT} publish --server {server.url} t", shell=True,
+                             capture_output=True, text=True, timeout=60)
+    assert publish.returncode == 1 and "longer than 64 MiB" in publish.stderr, publish.stderr
+
+
+def test_watch_says_why_it_cannot_write_its_output(server):
+    assert call(server, "POST", "/topics", {"name": "full"})[0] == 201
+    assert call(server, "POST", "/topics/full/messages", text="one")[0] == 201
+    watch = subprocess.Popen(f"{SPOUT} watch --server {server.url} --topic full > /dev/full", shell=True,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    assert call(server, "POST", "/topics/full/messages", text="two")[0] == 201
+    assert watch.wait(timeout=15) == 1
+    assert "cannot write to standard output: No space left on device" in watch.stderr.read()
