@@ -28,15 +28,20 @@ final class HTTPConnection {
     private var buffer: [UInt8] = []
 
     /// A connection to `url` (`http://HOST:PORT`, no path), opened at the first request.
-    init(url: String) throws(Failure) {
-        guard url.hasPrefix("http://") else {
-            throw Failure(description: "--server takes http://HOST:PORT (the console commands speak plain HTTP); not \(url)")
+    /// - Parameter option: where the URL came from, for the refusal: `--server`, or `SPOUT_SERVER`.
+    init(url: String, from option: String = "--server") throws(Failure) {
+        // The scheme is case-insensitive (RFC 3986, section 3.1).
+        guard url.lowercased().hasPrefix("http://") else {
+            throw Failure(description: "\(option) takes http://HOST:PORT (the console commands speak plain HTTP); not \(url)")
         }
         var authority = url.dropFirst("http://".count)
         if authority.hasSuffix("/") { authority = authority.dropLast() }
+        guard !authority.contains("@") else {
+            throw Failure(description: "\(option) takes http://HOST:PORT, with no user or password in it (give a token with --token); not \(url)")
+        }
         guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port),
             !authority.contains("/")
-        else { throw Failure(description: "--server takes http://HOST:PORT; not \(url)") }
+        else { throw Failure(description: "\(option) takes http://HOST:PORT; not \(url)") }
         host = String(authority[..<colon]).trimmingCharacters(in: "[]")
         self.port = port
     }

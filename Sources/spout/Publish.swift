@@ -38,7 +38,8 @@ struct Publish: ParsableCommand {
     func run() throws {
         let connection: HTTPConnection
         do {
-            connection = try HTTPConnection(url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080")
+            connection = try HTTPConnection(
+                url: server ?? environment("SPOUT_SERVER") ?? "http://127.0.0.1:8080", from: server == nil ? "SPOUT_SERVER" : "--server")
         } catch {
             // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
             FileHandle.standardError("spout publish: \(error.description)")
@@ -70,7 +71,11 @@ struct Publish: ParsableCommand {
                 try post(Array(lines[(lines.count / 2)...]))
                 return
             }
-            guard answer.status == 201 else { throw Refusal("spout publish: the server answered \(answer.status): \(answer.reason)") }
+            guard answer.status == 201 else {
+                // The server's words for a 401 speak to browsers (cookie, ?access_token=): a console user gives it so.
+                let how = answer.status == 401 ? " (give a token with --token or SPOUT_TOKEN)" : ""
+                throw Refusal("spout publish: the server answered \(answer.status): \(answer.reason)\(how)")
+            }
         }
         do {
             if let data {
@@ -129,7 +134,8 @@ struct Publish: ParsableCommand {
     static func token(_ text: String?) throws(Refusal) -> String? {
         guard let text else { return nil }
         let token = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-        guard !token.isEmpty, token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
+        guard !token.isEmpty else { throw Refusal("the token is empty") }
+        guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
             throw Refusal("the token has a space, a line break or another character that no token has in it")
         }
         return token

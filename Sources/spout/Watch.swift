@@ -44,8 +44,9 @@ struct Watch: ParsableCommand {
         let connection: HTTPConnection
         let lookout: HTTPConnection
         do {
-            connection = try HTTPConnection(url: url)
-            lookout = try HTTPConnection(url: url)
+            let option = server == nil ? "SPOUT_SERVER" : "--server"
+            connection = try HTTPConnection(url: url, from: option)
+            lookout = try HTTPConnection(url: url, from: option)
         } catch {
             // Thrown from run(), a ValidationError would come with the root command's usage rather than this one's.
             FileHandle.standardError("spout watch: \(error.description)")
@@ -147,7 +148,9 @@ struct Watch: ParsableCommand {
                 }
                 // A server at its connection limit (503 busy) may take this one in a moment: waited for, from the start.
                 guard connected || answer.status == 404 || answer.status == 503, answer.status != 401, answer.status != 403 else {
-                    FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)")
+                    // The server's words for a 401 speak to browsers (cookie, ?access_token=): a console user gives it so.
+                    let how = answer.status == 401 ? " (give a token with --token or SPOUT_TOKEN)" : ""
+                    FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)\(how)")
                     throw ExitCode.failure
                 }
                 // The request, with the resume id of every source, is larger than the server takes: the same again

@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from conftest import call
+from conftest import Server, call
 from test_console import SPOUT, Terminal
 
 
@@ -64,3 +64,25 @@ def test_watch_says_why_it_cannot_write_its_output(server):
     assert call(server, "POST", "/topics/full/messages", text="two")[0] == 201
     assert watch.wait(timeout=15) == 1
     assert "cannot write to standard output: No space left on device" in watch.stderr.read()
+
+
+def test_console_refusals_name_what_the_user_gave(server, tmp_path):
+    def publish(*args, env=None):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SPOUT_")} | (env or {})
+        return subprocess.run([SPOUT, "publish", *args], capture_output=True, text=True, timeout=30, env=environment)
+
+    assert "the token is empty" in publish("--token", "", "t", "x").stderr
+    # A bad SPOUT_SERVER was blamed on --server, which was never given.
+    assert "SPOUT_SERVER takes http://HOST:PORT" in publish("t", "x", env={"SPOUT_SERVER": "ftp://x"}).stderr
+    assert "no user or password" in publish("--server", "http://u:p@127.0.0.1:1", "t", "x").stderr
+    # The scheme is case-insensitive.
+    assert call(server, "POST", "/topics", {"name": "t"})[0] == 201
+    assert publish("--server", server.url.replace("http://", "HTTP://"), "t", "x").returncode == 0
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 40)
+    guarded = Server("--auth-secret", str(secret))
+    try:
+        refused = publish("--server", guarded.url, "t", "x")
+        assert refused.returncode == 1 and "answered 401" in refused.stderr and "--token or SPOUT_TOKEN" in refused.stderr
+    finally:
+        guarded.stop()
