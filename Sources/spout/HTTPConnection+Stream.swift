@@ -21,10 +21,15 @@ extension HTTPConnection {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var status = 0
         var received: [UInt8] = []
+        // A server that takes the connection and never answers is not waited for for ever: the stream's head is due.
+        let headDue = ContinuousClock.now + .seconds(Self.streamHeadTimeout)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0, errno == EAGAIN || errno == EINTR {
                 if status == 200, !idle() { return Answer(status: status, body: []) }
+                if status == 0, ContinuousClock.now >= headDue {
+                    throw Failure(description: "the server at \(host):\(port) did not answer within \(Self.streamHeadTimeout) s")
+                }
                 continue
             }
             guard count > 0 else {

@@ -26,6 +26,13 @@ final class HTTPConnection {
     /// The socket, or -1 when none is open.
     var fd: Int32 = -1
     private var buffer: [UInt8] = []
+    /// Whether the last answer did not come within ``answerTimeout``.
+    private var timedOut = false
+    /// Seconds an answer may keep the client waiting, from its request or from the last bytes of it that came: longer
+    /// than a publish under `block` may wait for room (`--publish-timeout`, at most 300 s).
+    static let answerTimeout = 330
+    /// Seconds a stream's head may keep the client waiting: a stream is answered at once.
+    static let streamHeadTimeout = 30
 
     /// A connection to `url` (`http://HOST:PORT`, no path), opened at the first request.
     /// - Parameter option: where the URL came from, for the refusal: `--server`, or `SPOUT_SERVER`.
@@ -86,6 +93,11 @@ final class HTTPConnection {
                         "the server at \(host):\(port) closed the connection in the middle of its answer (\(line)); what was sent may have been taken"
                 )
             }
+            if timedOut {
+                throw Failure(
+                    description:
+                        "the server at \(host):\(port) did not answer within \(Self.answerTimeout) s; what was sent may or may not have been taken")
+            }
             throw Failure(
                 description: sent < request.count + (expects ? body.count : 0)
                     ? "the server at \(host):\(port) closed the connection while the request was being sent, without an answer"
@@ -139,6 +151,9 @@ final class HTTPConnection {
             if socket >= 0, connect(socket, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                 var on: Int32 = 1
                 setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+                // A server that takes the connection and never answers is not waited for for ever.
+                var patience = timeval(tv_sec: Self.answerTimeout, tv_usec: 0)
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
                 fd = socket
                 return
             }
@@ -164,6 +179,7 @@ final class HTTPConnection {
     ///
     /// - Parameter interim: whether an interim answer (`100 Continue`) is returned too; else it is passed over.
     private func readAnswer(interim: Bool = false) -> Answer? {
+        timedOut = false
         var chunk = [UInt8](repeating: 0, count: 65536)
         var headEnd: Int?
         var length = 0
@@ -183,6 +199,8 @@ final class HTTPConnection {
                 return Answer(status: status, body: body)
             }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0, errno == EINTR { continue }
+            if count < 0, errno == EAGAIN { timedOut = true }
             guard count > 0 else { return nil }
             buffer += chunk[..<count]
         }

@@ -4,6 +4,7 @@ trying the console from outside; each test failed before its fix.
 """
 
 import os
+import socket
 import subprocess
 import time
 
@@ -86,3 +87,16 @@ def test_console_refusals_name_what_the_user_gave(server, tmp_path):
         assert refused.returncode == 1 and "answered 401" in refused.stderr and "--token or SPOUT_TOKEN" in refused.stderr
     finally:
         guarded.stop()
+
+
+def test_watch_gives_up_on_a_server_that_takes_the_connection_and_never_answers():
+    # It waited for ever (still after 40 s).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        watch = subprocess.run([SPOUT, "watch", "--server", f"http://127.0.0.1:{port}", "--topic", "t"],
+                               capture_output=True, text=True, timeout=90)
+        assert watch.returncode == 1 and "did not answer within 30 s" in watch.stderr, watch.stderr
+        assert 29 < time.monotonic() - started < 60
