@@ -148,6 +148,13 @@ struct Router: HTTPHandler {
     }
 
     func overConnectionLimit(_ request: Request) -> Response {
+        // A health check or a scrape is answered as ever, then the connection closed: a server at its limit is busy,
+        // not failing, and a 503 from /healthz would have it restarted (every stream cut) by what watches it.
+        if request.method == "GET" || request.method == "HEAD", request.path == "/healthz" || request.path == "/metrics" {
+            var response = handle(request)
+            response.headers.set("Connection", "close")
+            return response
+        }
         connectionRefused?()
         let busy = HTTPError(
             503, "busy", "the server has as many connections as it takes; try again in a moment",

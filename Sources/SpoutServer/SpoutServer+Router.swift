@@ -60,13 +60,27 @@ extension SpoutServer {
         return router
     }
 
-    /// The path and query of a request for the access log, with any `access_token` replaced by `…`: tokens are never
-    /// logged.
+    /// The path and query of a request for the access log, with any `access_token` (in any case) replaced by `…`:
+    /// tokens are never logged. Control characters, and the escape and backslash characters, are written as `\u{…}`:
+    /// a client could otherwise forge log lines (a line break in a decoded path) or send a terminal escape codes.
     static func loggable(_ request: Request) -> String {
-        guard !request.query.isEmpty else { return request.path }
         let query = request.query.map { argument in
-            argument.name == "access_token" ? "access_token=…" : argument.name + (argument.value.map { "=" + $0 } ?? "")
+            argument.name.lowercased() == "access_token" ? "access_token=…" : argument.name + (argument.value.map { "=" + $0 } ?? "")
         }
-        return request.path + "?" + query.joined(separator: "&")
+        return printable(request.path + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+    }
+
+    /// `text` with its control characters (C0, DEL, C1) and backslashes escaped as `\u{…}`.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\\" }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\\" {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

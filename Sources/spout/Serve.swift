@@ -125,6 +125,10 @@ struct Serve: ParsableCommand {
         for name in Settings.unknownEnvironment() {
             logger.warning("\(name) is set, but it is not a setting of this spout; it is ignored (spout serve --help lists them)")
         }
+        if settings.server.dataDirectory == nil, let directory = getenv("SPOUT_DATA_DIR").map({ String(cString: $0) }), !directory.isEmpty {
+            logger.warning(
+                "SPOUT_DATA_DIR=\(directory) is set, but the server runs in memory (\(inMemory ? "--in-memory" : "SPOUT_IN_MEMORY")): it is not used")
+        }
         // Block the stop signals before any thread starts, so every thread inherits the mask and only `sigwait` sees them.
         let signals = StopSignals()
         let server: SpoutServer

@@ -83,7 +83,11 @@ struct Settings {
         guard server.maxTopics >= 1 else { throw ValidationError("--max-topics must be at least 1") }
         let inMemory = try flags.inMemory || Self.switchedOn("IN_MEMORY")
         let dataDirectory = flags.dataDirectory ?? Self.environment("DATA_DIR")
-        if inMemory && flags.dataDirectory != nil { throw ValidationError("--in-memory keeps nothing on disk: give it or --data-dir, not both") }
+        // A directory named on the command line conflicts; one from the environment (an image's SPOUT_DATA_DIR) gives
+        // way, and the start log says so (see `Serve.run`).
+        if inMemory && flags.dataDirectory != nil {
+            throw ValidationError("\(flags.inMemory ? "--in-memory" : "SPOUT_IN_MEMORY") keeps nothing on disk: give it or --data-dir, not both")
+        }
         server.dataDirectory = inMemory ? nil : dataDirectory ?? "spout-data"
         if let text = flags.fsync ?? Self.environment("FSYNC") {
             guard let policy = FsyncPolicy(rawValue: text) else { throw ValidationError("--fsync takes never, interval or always; not \(text)") }

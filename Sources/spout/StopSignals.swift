@@ -15,6 +15,9 @@ struct StopSignals {
         pthread_sigmask(SIG_BLOCK, &set, nil)
         // A write past a file-size limit must fail (the store answers 503 and recovers), not kill the server.
         signal(SIGXFSZ, SIG_IGN)
+        // Nor a log line written to a pipe whose reader left (a log shipper restarted, `spout serve 2>&1 | head`): it
+        // killed the server at its next line, which on a stop was "received SIGTERM", before any stream got its `end`.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// Waits for a stop signal and returns which arrived.
