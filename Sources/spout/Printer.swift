@@ -11,8 +11,14 @@ struct Printer {
     private let terminal = isatty(1) != 0
     /// Whether the last text written was a piece of a longer line, which the next piece goes on.
     private var midLine = false
+    /// Names watched both as a tail and as a topic, whose headers say which of the two a line is from.
+    private let ambiguous: Set<String>
 
-    init(json: Bool) { self.json = json }
+    /// A printer for the `tails` and `topics` named on the command line.
+    init(json: Bool, tails: [String] = [], topics: [String] = []) {
+        self.json = json
+        self.ambiguous = Set(tails).intersection(topics)
+    }
 
     /// Shows one event of an `/events` stream in `format=json`.
     /// - Returns: the source, as `tail=ID` or `topic=NAME`, when the event says it was deleted.
@@ -33,7 +39,9 @@ struct Printer {
         } else if isControl {
             say(object["message"]?.stringValue ?? name)
         } else {
-            let label = object["tail"]?.stringValue ?? object["topic"]?.stringValue ?? "?"
+            let tail = object["tail"]?.stringValue
+            let name = tail ?? object["topic"]?.stringValue ?? "?"
+            let label = ambiguous.contains(name) ? "\(name) (\(tail == nil ? "topic" : "tail"))" : name
             let text = object["line"]?.stringValue ?? object["data"].map { $0.stringValue ?? $0.text } ?? ""
             if label != source {
                 write(1, (midLine ? "\n" : "") + (source == nil ? "" : "\n") + "==> \(terminal ? Self.visible(label) : label) <==\n")

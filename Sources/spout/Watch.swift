@@ -61,7 +61,7 @@ struct Watch: ParsableCommand {
         // Set when a stream was ended because a missing source came back: the next one starts at once.
         var renew = false
         var lastLook = ContinuousClock.now
-        var printer = Printer(json: json)
+        var printer = Printer(json: json, tails: tail, topics: topic)
         var lastID: String?
         var connected = false
         var backoff = 0.1

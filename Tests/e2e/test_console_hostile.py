@@ -100,3 +100,19 @@ def test_watch_gives_up_on_a_server_that_takes_the_connection_and_never_answers(
                                capture_output=True, text=True, timeout=90)
         assert watch.returncode == 1 and "did not answer within 30 s" in watch.stderr, watch.stderr
         assert 29 < time.monotonic() - started < 60
+
+
+def test_watch_tells_a_tail_and_a_topic_of_one_name_apart(server):
+    # `--tail app --topic app` printed both under one `==> app <==`: lines of the file and messages mixed unmarked.
+    (server.root / "app.log").write_text("from the file\n")
+    assert call(server, "POST", "/tails", {"path": str(server.root / "app.log"), "name": "app"})[0] == 201
+    assert call(server, "POST", "/topics", {"name": "app"})[0] == 201
+    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", "app", "--topic", "app"],
+                             stdout=subprocess.PIPE)
+    try:
+        assert watch.stdout.readline() == b"==> app (tail) <==\n" and watch.stdout.readline() == b"from the file\n"
+        assert call(server, "POST", "/topics/app/messages", text="from the topic")[0] == 201
+        assert [watch.stdout.readline() for _ in range(3)] == [b"\n", b"==> app (topic) <==\n", b"from the topic\n"]
+    finally:
+        watch.kill()
+        watch.wait()
