@@ -190,7 +190,10 @@ async function refresh() {
   } catch (error) {
     // 401: the server checks tokens, and this browser has none (or an expired one). Otherwise the server is away; the
     // stream reconnects by itself and the next refresh tries again.
-    if (error instanceof api.ApiError && error.status === 401) askForToken(error.message);
+    if (error instanceof api.ApiError && error.status === 401) {
+      signedIn(false);
+      askForToken(error.message);
+    }
   } finally {
     // A list long enough to take a while to fetch and show is reloaded less often, so that it never takes more than
     // a tenth of the page's time.
@@ -213,6 +216,7 @@ $("token-form").addEventListener("submit", async (event) => {
   try {
     await api.openSession(input.value.trim());
     input.value = "";
+    signedIn(true);
     // Another token may grant what the last one did not.
     state.refused.clear();
     state.absent.clear();
@@ -224,6 +228,31 @@ $("token-form").addEventListener("submit", async (event) => {
     $("token-message").hidden = false;
   }
 });
+
+/** Remembers whether this browser handed the server a token, which the sign-out button then offers to forget. */
+function signedIn(on) {
+  $("sign-out").hidden = !on;
+  try {
+    if (on) localStorage.setItem("spout.session", "1");
+    else localStorage.removeItem("spout.session");
+  } catch {
+    // storage may be off; the button still shows for this page
+  }
+}
+
+/** Forgets the token: the cookie is cleared, the stream it opened is closed and what it showed is cleared with it. */
+async function signOut() {
+  try {
+    await api.closeSession();
+  } catch (error) {
+    notice("signout", `Could not sign out: ${error.message}`);
+    return;
+  }
+  signedIn(false);
+  stream.open([]);
+  logView.clear();
+  await refresh();
+}
 
 function renderLegend() {
   const legend = $("legend");
@@ -478,6 +507,7 @@ function wire() {
   });
   $("theme").addEventListener("click", () => setTheme(document.documentElement.dataset.theme === "light" ? "dark" : "light"));
   $("help").addEventListener("click", () => $("help-dialog").showModal());
+  $("sign-out").addEventListener("click", signOut);
   $("drawer-toggle").addEventListener("click", () => {
     const open = document.body.classList.toggle("drawer-open");
     $("drawer-toggle").setAttribute("aria-expanded", String(open));
@@ -491,6 +521,7 @@ async function start() {
   let theme = null;
   try {
     theme = localStorage.getItem("spout.theme");
+    $("sign-out").hidden = localStorage.getItem("spout.session") === null;
   } catch {
     // no storage: follow the system
   }

@@ -250,3 +250,31 @@ def test_a_tail_opened_again_does_not_take_the_colour_of_a_piece_shown_before(se
     page.locator('#tail-list [data-source="tail:web"] input').check()
     expect(page.locator(ROWS)).to_have_count(12)
     assert page.locator(f"{ROWS} .msg span.a-fg2").count() == 1, "only the piece shown before is green"
+
+
+def test_signing_out_forgets_the_token_and_what_it_showed(tmp_path, page):
+    # The viewer had no way to forget a token (its cookie is HttpOnly): on a shared machine the next user had its grants.
+    server, secret = authenticated_server(tmp_path)
+    try:
+        admin = {"Authorization": "Bearer " + token(secret, "--admin", "--publish", "*")}
+        assert call(server, "POST", "/topics", {"name": "orders"}, headers=admin)[0] == 201
+        page.goto(f"{server.url}/#topic=orders")
+        expect(page.get_by_test_id("sign-out")).to_be_hidden()
+        sign_in(page, token(secret, "--subscribe", "orders"))
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+        assert call(server, "POST", "/topics/orders/messages", text="secret order", headers=admin)[0] == 201
+        expect(page.locator(ROWS)).to_have_count(1)
+        page.reload()
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+        page.get_by_test_id("sign-out").click()
+        expect(page.locator("#token-dialog")).to_be_visible()
+        expect(page.locator(ROWS)).to_have_count(0)
+        expect(page.get_by_test_id("sign-out")).to_be_hidden()
+        assert not [c for c in page.context.cookies() if c["name"] == "spout_token"]
+        assert page.evaluate("window.spout.stream.es") is None
+        page.reload()
+        expect(page.locator("#token-dialog")).to_be_visible()
+        sign_in(page, token(secret, "--subscribe", "orders"))
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+    finally:
+        server.stop()

@@ -38,6 +38,9 @@ const path = (kind, name) => `${kind}/${encodeURIComponent(name)}`;
 /** Hands a token to the server once; it comes back as an HttpOnly cookie that every request, EventSource too, sends. */
 export const openSession = (token) => request("POST", "session", { headers: { Authorization: `Bearer ${token}` } });
 
+/** Has the server forget this browser's token: the cookie is cleared. */
+export const closeSession = () => request("DELETE", "session");
+
 export const listTails = async () => (await request("GET", "tails")).tails;
 export const listTopics = async () => (await request("GET", "topics")).topics;
 
