@@ -19,6 +19,8 @@ final class HTTPConnection {
     /// Why a request got no answer.
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        /// Whether no connection could be made (refused, unreachable): a server not started yet, or restarting.
+        var unreachable = false
     }
 
     let host: String
@@ -160,7 +162,7 @@ final class HTTPConnection {
             if socket >= 0 { close(socket) }
             entry = info.pointee.ai_next
         }
-        throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
+        throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))", unreachable: true)
     }
 
     /// Sends `bytes`; returns how many went, all of them unless the connection failed.

@@ -8,7 +8,7 @@ struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish to a topic: DATA, or each line of standard input.",
         discussion: """
-            Lines go out in order, one message each (as text, byte for byte, unless --event is given); --batch N \
+            Lines go out in order, one message each (as text, byte for byte but for the line's ending, \\n or \\r\\n, unless --event is given) to a topic that exists; --batch N \
             sends up to N of them per request (as one JSON array, published whole and in order): a batch goes when \
             it is full, or 0.2 s after its first line, so \
             lines from a quiet input (tail -f) are not held back. A line that is not UTF-8 is repaired (U+FFFD). Exits 1 at the first \
@@ -21,7 +21,7 @@ struct Publish: ParsableCommand {
     var server: String?
     @Option(help: "A token for a server that checks them (or SPOUT_TOKEN).")
     var token: String?
-    @Option(help: "Lines per request when reading standard input (default 1; 1 to 1000).")
+    @Option(help: "Lines per request when reading standard input (1 to 1000).")
     var batch = 1
     @Option(help: "The event type of every message.")
     var event: String?

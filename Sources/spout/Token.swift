@@ -25,7 +25,7 @@ struct Token: ParsableCommand {
     var tail: [String] = []
     @Flag(help: "Grant admin: create and delete topics and tails, read /metrics.")
     var admin = false
-    @Option(help: "How long the token is valid: 90s, 30m, 12h, 7d, or never (default 1h).")
+    @Option(help: "How long the token is valid: 90s, 30m, 12h, 7d, or never.")
     var ttl = "1h"
     @Option(help: "Whom the token is for (its aud claim), for a server started with --auth-audience.")
     var audience: String?

@@ -125,9 +125,17 @@ struct Watch: ParsableCommand {
                         return true
                     })
             } catch {
-                guard connected else {
+                // A server not there yet is waited for, as a dropped connection is: a watch started before its server
+                // (a script, a unit) shows its lines once it is up. Anything else at the start is the user's to fix.
+                guard connected || error.unreachable else {
                     FileHandle.standardError("spout watch: \(error.description)")
                     throw ExitCode.failure
+                }
+                if !connected {
+                    if error.description != lastTrouble { printer.say(error.description + "; trying again") }
+                    lastTrouble = error.description
+                    // Once up, its sources are shown from their first message, as sources that appear are.
+                    appeared = true
                 }
                 answer = nil
             }
@@ -164,7 +172,7 @@ struct Watch: ParsableCommand {
                 let trouble = "the server answered \(answer.status): \(answer.reason)"
                 if trouble != lastTrouble { printer.say(trouble + "; trying again") }
                 lastTrouble = trouble
-            } else {
+            } else if connected {
                 printer.say("connection lost; reconnecting in \(backoff) s")
             }
             printer.endIfOutputGone()

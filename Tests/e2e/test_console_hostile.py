@@ -116,3 +116,28 @@ def test_watch_tells_a_tail_and_a_topic_of_one_name_apart(server):
     finally:
         watch.kill()
         watch.wait()
+
+
+def test_watch_started_before_its_server_waits_for_it():
+    # It exited 1 at once ("cannot connect"), where a dropped connection later is waited for: a script or a unit that
+    # starts the watch before the server lost it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    watch = subprocess.Popen([SPOUT, "watch", "--server", f"http://127.0.0.1:{port}", "--topic", "early"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = None
+    try:
+        time.sleep(1.5)
+        assert watch.poll() is None, watch.stderr.read()
+        server = Server("--in-memory", "--port", str(port))
+        assert call(server, "POST", "/topics", {"name": "early"})[0] == 201
+        assert call(server, "POST", "/topics/early/messages", text="first")[0] == 201
+        assert watch.stdout.readline() == b"==> early <==\n" and watch.stdout.readline() == b"first\n"
+    finally:
+        watch.kill()
+        watch.wait()
+        if server:
+            server.stop()
+    errors = watch.stderr.read().decode()
+    assert errors.count(f"cannot connect to 127.0.0.1:{port}: Connection refused; trying again") == 1, errors
