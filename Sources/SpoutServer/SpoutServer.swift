@@ -73,7 +73,7 @@ public final class SpoutServer: Sendable {
                 logger.error(
                     """
                     the store in \(path) could not commit \(what): \(error.message); publishes, creates and deletes get \
-                    503 store_unavailable until it can (spout_store_failed_commits_total counts them)
+                    503 store_unavailable while commits fail (spout_store_failed_commits_total counts them)
                     """)
             }
             hub = Hub(limits: limits, journal: StoreJournal(store: store), epoch: store.epoch)
