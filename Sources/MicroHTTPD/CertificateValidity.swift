@@ -9,11 +9,7 @@ public struct CertificateValidity: Sendable, Equatable {
 
     /// The validity of the first certificate in `pem`, or `nil` if it holds none that can be read.
     public init?(pem: String) {
-        let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters() }
-        guard let begin = lines.firstIndex(of: "-----BEGIN CERTIFICATE-----"),
-            let end = lines[begin...].firstIndex(of: "-----END CERTIFICATE-----"),
-            let der = Self.base64(lines[(begin + 1)..<end].joined())
-        else { return nil }
+        guard let der = PEM.blocks(pem).first(where: { $0.label == "CERTIFICATE" })?.der else { return nil }
         // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber, signature,
         // issuer, validity SEQUENCE { notBefore Time, notAfter Time }, … }, … }
         var reader = DERReader(der)
@@ -33,36 +29,6 @@ public struct CertificateValidity: Sendable, Equatable {
         let (year, month, day) = CivilTime.date(days: days)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(year)-\(two(month))-\(two(day))T\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
-    }
-
-    private static func base64(_ text: String) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for character in text.utf8 where character != UInt8(ascii: "=") {
-            let value: UInt8
-            switch character {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            default: return nil
-            }
-            buffer = buffer << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return bytes
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 }
 

@@ -1,4 +1,5 @@
-/// Reads DER (the encoding of X.509 certificates) element by element: enough to find a certificate's validity. Each
+/// Reads DER (the encoding of X.509 certificates and keys) element by element: enough to find a certificate's validity
+/// and public key. Each
 /// element is a tag byte, a length and that many bytes of content; a constructed element's content is elements again.
 struct DERReader {
     private let bytes: [UInt8]
@@ -29,6 +30,15 @@ struct DERReader {
         guard peek == tag, let content = next() else { return nil }
         return DERReader(bytes, from: content.lowerBound, to: content.upperBound)
     }
+
+    /// The content of the next element, which must have `tag`; `nil` (and nothing read) if it does not.
+    mutating func content(_ tag: UInt8) -> [UInt8]? {
+        guard peek == tag, let content = next() else { return nil }
+        return Array(bytes[content])
+    }
+
+    /// Whether every element was read.
+    var isAtEnd: Bool { position == end }
 
     /// The next element as a time (UTCTime or GeneralizedTime, in UTC), in seconds since 1970.
     mutating func time() -> Int64? {

@@ -20,7 +20,17 @@ struct Access: Sendable {
     /// - Throws: 401 when the token is missing or refused.
     func token(_ request: Request) throws(HTTPError) -> VerifiedToken? {
         guard isOn else { return nil }
-        guard let token = try Self.token(in: request, cookie: cookies?.mayUseCookie(request) ?? true) else { throw Self.unauthorized(.missing) }
+        let cookieCounts = cookies?.mayUseCookie(request) ?? true
+        guard let token = try Self.token(in: request, cookie: cookieCounts) else {
+            // A cookie that was sent but does not count here: say why, rather than ask for the cookie it has.
+            guard !cookieCounts, Self.cookie(of: request) != nil else { throw Self.unauthorized(.missing) }
+            let sender = request.headers["Origin"].map { "a page of \($0)" } ?? "a page of another site"
+            throw HTTPError(
+                401, "unauthorized",
+                "this server needs a token: the spout_token cookie counts only for Spout's own pages (and origins that "
+                    + "--cors-origin names), not for \(sender); send Authorization: Bearer <token> or ?access_token=",
+                headers: ["WWW-Authenticate": "Bearer"])
+        }
         return try verify(token)
     }
 
@@ -49,16 +59,27 @@ struct Access: Sendable {
     }
 
     /// The token a request carries, in the order of precedence.
-    /// - Throws: 400 when `access_token` is given more than once.
+    /// - Throws: 400 when `Authorization` or `access_token` is given more than once: which of two was meant cannot be
+    ///   told, and taking the first would let their order decide between 200 and 403.
     static func token(in request: Request, cookie: Bool = true) throws(HTTPError) -> String? {
+        let authorizations = request.headers.values("Authorization").count
+        guard authorizations < 2 else {
+            throw HTTPError(400, "invalid_request", "a request carries one Authorization header; this one carries \(authorizations)")
+        }
         if let bearer = bearer(request) { return bearer }
-        if cookie, let cookies = request.headers["Cookie"] {
+        if cookie, let value = Self.cookie(of: request) { return value }
+        if let value = try StreamOptions.parameter("access_token", of: request), !value.isEmpty { return value }
+        return nil
+    }
+
+    /// The value of the request's first `spout_token` cookie (a browser sends the most specific first).
+    private static func cookie(of request: Request) -> String? {
+        for cookies in request.headers.values("Cookie") {
             for pair in cookies.split(separator: ";") {
                 let field = pair.split(separator: "=", maxSplits: 1)
                 if field.count == 2, field[0].trimmingSpaces == cookieName { return field[1].trimmingSpaces }
             }
         }
-        if let value = try StreamOptions.parameter("access_token", of: request), !value.isEmpty { return value }
         return nil
     }
 

@@ -122,6 +122,9 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "spout")
+        for secret in settings.exposedSecrets {
+            logger.warning("\(secret) may be read by other users of this machine: make it readable by its owner only (chmod 600)")
+        }
         for name in Settings.unknownEnvironment() {
             logger.warning("\(name) is set, but it is not a setting of this spout; it is ignored (spout serve --help lists them)")
         }

@@ -11,6 +11,8 @@ import Synchronization
 struct Settings {
     var server = ServerConfiguration()
     var logLevel = Logger.Level.info
+    /// The secret files (`--auth-secret`, `--tls-key`) that other users of the machine may read, for a warning at start.
+    var exposedSecrets: [String] = []
 
     /// The repository this binary was built from, where the default `public/` and `openapi.yaml` live.
     static let repository: String = {
@@ -127,6 +129,7 @@ struct Settings {
         }
         do {
             if let secret {
+                if Self.othersMayRead(secret) { exposedSecrets.append("--auth-secret \(secret)") }
                 var bytes = try Self.contents(of: secret, "--auth-secret")
                 while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
                 server.tokens = try TokenVerifier.hmac(secret: bytes, audience: audience)
@@ -159,6 +162,10 @@ struct Settings {
                 "--tls-key \(key) is encrypted with a passphrase, which the server cannot ask for: give it the key decrypted "
                     + "(openssl pkey -in \(key) -out key.pem), readable by this user only")
         }
+        if Self.othersMayRead(key) { exposedSecrets.append("--tls-key \(key)") }
+        if let fault = TLSKeyPair.fault(certificate: certificateText, key: keyText, certificateFile: certificate, keyFile: key) {
+            throw ValidationError(fault)
+        }
         server.tls = TLSIdentity(certificate: certificateText, key: keyText)
     }
 
@@ -172,6 +179,12 @@ struct Settings {
         let bytes = try readContents(of: path, flag)
         read.withLock { $0[path] = bytes }
         return bytes
+    }
+
+    /// Whether the file at `path` may be read by users other than its owner (its group, or anyone).
+    private static func othersMayRead(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_mode & (S_IRGRP | S_IROTH) != 0
     }
 
     private static func readContents(of path: String, _ flag: String) throws -> [UInt8] {

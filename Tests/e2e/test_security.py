@@ -198,3 +198,32 @@ def test_a_token_is_read_as_rfc_7515_and_7519_say(secret_file):
     finally:
         plain.stop()
         audience.stop()
+
+
+def test_two_authorizations_are_refused_and_an_ignored_cookie_is_named(secret_file):
+    import http.client
+    server = Server("--auth-secret", str(secret_file))
+    try:
+        narrow, wide = mint(secret_file, "--subscribe", "a"), mint(secret_file, "--admin", "--subscribe", "*")
+        # Two Authorization headers: the first was taken, so their order decided between 200 and 403.
+        for first, second in ((narrow, wide), (wide, narrow)):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            connection.putrequest("GET", "/topics")
+            connection.putheader("Authorization", f"Bearer {first}")
+            connection.putheader("Authorization", f"Bearer {second}")
+            connection.endheaders()
+            answer = connection.getresponse()
+            body = json.loads(answer.read())
+            connection.close()
+            assert answer.status == 400 and "one Authorization header; this one carries 2" in body["error"]["message"]
+        # A valid cookie sent by a page of another origin does not count (documented); the 401 asked for that cookie.
+        for header, sender in (("Origin", "http://localhost:1"), ("Sec-Fetch-Site", "cross-site")):
+            status, body = call(server, "GET", "/topics", headers={"Cookie": f"spout_token={wide}", header: sender})
+            message = body["error"]["message"]
+            assert status == 401 and "the spout_token cookie counts only for Spout's own pages" in message, body
+            assert ("http://localhost:1" if header == "Origin" else "another site") in message
+        assert call(server, "GET", "/topics", headers={"Cookie": f"spout_token={wide}"})[0] == 200
+        status, body = call(server, "GET", "/topics")
+        assert status == 401 and "counts only" not in body["error"]["message"]
+    finally:
+        server.stop()

@@ -96,9 +96,23 @@ def test_a_stream_resumes_and_ends_cleanly_at_shutdown_over_tls(certificate, tls
     assert got[-1][1] == "end" and json.loads(got[-1][2])["reason"] == "shutdown"
 
 
-@pytest.mark.parametrize("case", ["mismatched", "missing", "not a certificate", "encrypted"])
+@pytest.mark.parametrize("case", ["mismatched", "missing", "not a certificate", "encrypted", "damaged key",
+                                  "damaged certificate", "out of order"])
 def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tmp_path):
+    # libmicrohttpd says "Failed to initialize TLS support" for a damaged file, a key of another certificate and a
+    # chain out of order alike: each is now found in the files' DER and named.
     cert, key = certificate / "server.crt", certificate / "other.key"
+    pem = (certificate / "server.crt").read_text()
+    if case == "damaged key":
+        key = tmp_path / "cut.key"
+        key.write_text((certificate / "server.key").read_text()[:120] + "\n-----END PRIVATE KEY-----\n")
+    if case == "damaged certificate":
+        cert = tmp_path / "damaged.crt"
+        cert.write_text("-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n")
+    if case == "out of order":
+        # An intermediate first (any other certificate stands for one here), then the server's own.
+        cert, key = tmp_path / "chain.crt", certificate / "server.key"
+        cert.write_text((certificate / "other.crt").read_text() + pem)
     if case == "missing":
         cert = certificate / "nope.crt"
     if case == "not a certificate":
@@ -112,8 +126,12 @@ def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tm
                              capture_output=True, text=True, timeout=30)
     assert started.returncode != 0
     said = started.stderr
-    expected = {"mismatched": "matching private key", "missing": "cannot be read", "not a certificate": "no PEM certificate",
-                "encrypted": "encrypted with a passphrase"}
+    expected = {"mismatched": f"--tls-key {key} is not the private key of the certificate in --tls-cert {cert}",
+                "missing": "cannot be read", "not a certificate": "no PEM certificate",
+                "encrypted": "encrypted with a passphrase",
+                "damaged key": f"--tls-key {key} is damaged or cut short: it does not decode to a private key",
+                "damaged certificate": f"--tls-cert {cert} is damaged or cut short: it does not decode to a certificate",
+                "out of order": "is out of order: the key is certificate 2's, which must come first"}
     assert expected[case] in said, said
 
 
@@ -159,6 +177,27 @@ def test_the_log_says_when_the_certificate_has_expired_or_soon_will(certificate,
         assert re.search(r"the --tls-cert certificate expires at \S+Z, in (a day|2 days): renew it", said), said
     finally:
         soon.stop()
+
+
+def test_the_log_warns_of_a_key_or_secret_that_other_users_may_read(certificate, tmp_path):
+    # A key left 0644 (a copy, an unpacked archive) started without a word.
+    key, secret = tmp_path / "open.key", tmp_path / "secret.txt"
+    key.write_text((certificate / "server.key").read_text())
+    secret.write_text("s" * 40)
+    key.chmod(0o644)
+    secret.chmod(0o640)
+    running = Server("--tls-cert", str(certificate / "server.crt"), "--tls-key", str(key), "--auth-secret", str(secret))
+    try:
+        said = log_once_it_has(running, "certificate")
+        for flag, path in (("--tls-key", key), ("--auth-secret", secret)):
+            assert f"warning spout: [spout] {flag} {path} may be read by other users of this machine" in said, said
+    finally:
+        running.stop()
+    closed = Server("--tls-cert", str(certificate / "server.crt"), "--tls-key", str(certificate / "server.key"))
+    try:
+        assert "other users" not in log_once_it_has(closed, "certificate")
+    finally:
+        closed.stop()
 
 
 def test_the_viewer_streams_over_tls_in_chromium(certificate, tls_server):
