@@ -109,6 +109,12 @@ struct Exchange {
             unsafe made = unsafe bytes.withUnsafeBytes { raw in
                 unsafe MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), .RESPMEM_MUST_COPY)
             }
+        case .pieces(let pieces):
+            let reader = PieceReader(pieces)
+            let context = unsafe Unmanaged.passRetained(reader).toOpaque()
+            // The buffer libmicrohttpd gives each pull, allocated with the response.
+            unsafe made = unsafe MHD_create_response_from_callback(UInt64(reader.count), 16 * 1024, pieceReader, context, pieceReaderFreed)
+            if unsafe made == nil { unsafe Unmanaged<PieceReader>.fromOpaque(context).release() }
         case .file(let file):
             guard let fd = file.take() else { preconditionFailure("a file response was sent twice") }
             unsafe made = unsafe MHD_create_response_from_fd64(UInt64(file.size), fd)

@@ -1,4 +1,4 @@
-/// An HTTP response: a status, header fields and one of four kinds of body.
+/// An HTTP response: a status, header fields and one of five kinds of body.
 public struct Response: Sendable {
     /// What the body of a response is.
     public enum Body: Sendable {
@@ -6,6 +6,9 @@ public struct Response: Sendable {
         case empty
         /// A body held in memory, copied to libmicrohttpd when queued.
         case bytes([UInt8])
+        /// A body held in memory in pieces shared with other responses (a history page's retained messages), copied
+        /// to the socket as it takes them: a reader that reads slowly holds references to them, not a copy.
+        case pieces([ArraySlice<UInt8>])
         /// A regular file, sent from its descriptor (with sendfile on plain HTTP).
         case file(OpenFile)
         /// An unbounded body pulled from a ``StreamSource`` as the socket can take it, sent chunked.

@@ -109,16 +109,26 @@ struct HistoryRoute: Sendable {
     /// `{"messages": [...], "next": ..., "gap": ...}`; `gap` stands in for the page's own when it has none (the gap
     /// of the request's `after`, when the page was read again after a wait).
     static func response(_ page: Hub.HistoryPage, gap: JSONValue? = nil) -> Response {
-        var body: [UInt8] = Array(#"{"messages":["#.utf8)
+        // The messages' JSON is each message's own, shared with every page and `json` stream that carries it: the
+        // body refers to it rather than copying it, or a reader that does not read would hold a page of its own
+        // (up to a topic's whole retention, six times over when its data is escaped).
+        var pieces: [ArraySlice<UInt8>] = [Self.opening]
+        pieces.reserveCapacity(2 * page.messages.count + 2)
         for (index, message) in page.messages.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body += message
+            if index > 0 { pieces.append(Self.comma) }
+            pieces.append(message)
         }
-        body += Array(#"],"next":"#.utf8)
-        body += (page.next.map(JSONValue.string) ?? .null).encoded
-        body += Array(#","gap":"#.utf8)
-        body += (page.gap ?? gap ?? .null).encoded
-        body.append(UInt8(ascii: "}"))
-        return Response(status: 200, contentType: "application/json; charset=utf-8", bytes: body)
+        var end: [UInt8] = Array(#"],"next":"#.utf8)
+        end += (page.next.map(JSONValue.string) ?? .null).encoded
+        end += Array(#","gap":"#.utf8)
+        end += (page.gap ?? gap ?? .null).encoded
+        end.append(UInt8(ascii: "}"))
+        pieces.append(end[...])
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", "application/json; charset=utf-8")
+        return Response(status: 200, headers: headers, body: .pieces(pieces))
     }
+
+    private static let opening = Array(#"{"messages":["#.utf8)[...]
+    private static let comma = Array(",".utf8)[...]
 }
