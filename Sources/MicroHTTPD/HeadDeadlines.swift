@@ -6,8 +6,8 @@ import Threading
 /// libmicrohttpd's timeout counts seconds without a byte, so a client that sends a header byte every few seconds holds
 /// its connection, and its share of the connection limit, for ever, before any handler or token check has seen it.
 /// Here a connection's request head is due within the timeout of the connection's opening (a TLS handshake included)
-/// and of the end of its previous request; the handler's first call for a request (its headers are in) lifts the
-/// deadline. Once a second a thread shuts down the sockets whose head is overdue. libmicrohttpd then reads the end of
+/// and of the end of its previous request (once its answer is read); the handler's first call for a request (its headers
+/// are in) lifts the deadline. Once a second a thread shuts down the sockets whose head is overdue. libmicrohttpd then reads the end of
 /// the stream and closes the connection itself, so only it ever closes the descriptor.
 final class HeadDeadlines: @unchecked Sendable {
     // Unchecked: `thread` is written in `start` and `stop` only, which the daemon calls in order; the slots live in
@@ -112,11 +112,26 @@ final class HeadDeadlines: @unchecked Sendable {
         min(second(.now + (timeout ?? self.timeout)) &+ 1, Slots.notDue - 1)
     }
 
+    /// Whether bytes sent on `fd` are not yet acknowledged by its peer (`SIOCOUTQ`): an answer is still being read.
+    private static func unread(_ fd: Int32) -> Bool {
+        var queued: Int32 = 0
+        return unsafe ioctl(fd, UInt(Self.outputQueue), &queued) == 0 && queued > 0
+    }
+
+    /// `SIOCOUTQ` (`TIOCOUTQ`), which Glibc's module does not export.
+    private static let outputQueue = 0x5411
+
     private func shutDownOverdue() {
         let now = second(.now)
         slots.withLock { s in
             for fd in s.due.indices where s.due[fd] != Slots.closed && s.due[fd] <= now {
                 // The slot is open, so libmicrohttpd has not closed the descriptor yet: it is this connection's.
+                // libmicrohttpd ends a request once its answer is in the socket's buffer, which a client may still be
+                // reading (a large page, slowly): its next head is due once it has read it, not while it reads.
+                if Self.unread(Int32(fd)) {
+                    s.due[fd] = dueSecond()
+                    continue
+                }
                 _ = shutdown(Int32(fd), Int32(SHUT_RDWR))
                 s.due[fd] = Slots.notDue
             }

@@ -150,3 +150,35 @@ def test_history_readers_that_do_not_read_hold_no_copy_of_the_page():
         for reader in readers:
             reader.close()
         server.stop()
+
+
+def test_a_keep_alive_connection_whose_answer_is_read_slowly_takes_its_next_request():
+    # libmicrohttpd ends a request once its answer is in the socket's buffer: the next head was due --header-timeout
+    # after that, while the client was still reading, and the next request on the connection was dropped unanswered.
+    server = Server("--in-memory", "--header-timeout", "2")
+    reader = socket.socket()
+    try:
+        assert call(server, "POST", "/topics", {"name": "big"})[0] == 201
+        for _ in range(2):
+            assert call(server, "POST", "/topics/big/messages", text="a" * 1_000_000)[0] == 201
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.connect(("127.0.0.1", server.port))
+        reader.sendall(b"GET /topics/big/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += reader.recv(4096)
+        head, body = answer.split(b"\r\n\r\n", 1)
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        started = time.monotonic()
+        while len(body) < length:
+            body += reader.recv(65536)
+            # Paced to take five seconds in all.
+            time.sleep(max(0.0, started + 5 * len(body) / length - time.monotonic()))
+        assert time.monotonic() - started > 4, "the page must take longer than the timeout to read"
+        reader.sendall(b"POST /topics/big/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                       b"Content-Length: 4\r\n\r\nnext")
+        reader.settimeout(10)
+        assert reader.recv(4096).startswith(b"HTTP/1.1 201"), "the next request was answered"
+    finally:
+        reader.close()
+        server.stop()
