@@ -104,8 +104,8 @@ struct Router: HTTPHandler {
     func ambiguousFraming(_ request: Request) -> Response {
         var response = HTTPError(
             400, "invalid_request",
-            "a request body is framed by one Content-Length or by Transfer-Encoding: chunked alone (no other coding is taken), "
-                + "and no header name has a space before its colon: where this one ends is ambiguous",
+            "a request body is framed by one Content-Length or by Transfer-Encoding: chunked alone (no other coding is taken, "
+                + "nor a space or tab after it), and no header name has a space before its colon: where this one ends is ambiguous",
             headers: ["Connection": "close"]
         ).response
         cors?.apply(to: &response, for: request)

@@ -14,7 +14,7 @@ extension HTTPConnection {
         }
         var second = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &second, socklen_t(MemoryLayout<timeval>.size))
-        var head = "GET \(path) HTTP/1.0\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
+        var head = "GET \(prefix)\(path) HTTP/1.0\r\nHost: \(hostField)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let request = Array((head + "\r\n").utf8)
         guard write(request) == request.count else { throw Failure(description: "the server at \(host):\(port) closed the connection") }

@@ -25,6 +25,10 @@ final class HTTPConnection {
 
     let host: String
     let port: Int
+    /// The path the server is at (`/spout` behind a proxy), or empty; it goes before every request's path.
+    let prefix: String
+    /// The `Host` header: the host, and the port when the URL names one.
+    let hostField: String
     /// The socket, or -1 when none is open.
     var fd: Int32 = -1
     private var buffer: [UInt8] = []
@@ -36,23 +40,34 @@ final class HTTPConnection {
     /// Seconds a stream's head may keep the client waiting: a stream is answered at once.
     static let streamHeadTimeout = 30
 
-    /// A connection to `url` (`http://HOST:PORT`, no path), opened at the first request.
+    /// A connection to `url` (`http://HOST[:PORT][/PATH]`), opened at the first request. Without a port it is 80;
+    /// a path (a server behind a proxy at `/spout/`) goes before every request's.
     /// - Parameter option: where the URL came from, for the refusal: `--server`, or `SPOUT_SERVER`.
     init(url: String, from option: String = "--server") throws(Failure) {
+        let form = "\(option) takes http://HOST:PORT (or http://HOST[:PORT]/PATH behind a proxy)"
         // The scheme is case-insensitive (RFC 3986, section 3.1).
         guard url.lowercased().hasPrefix("http://") else {
-            throw Failure(description: "\(option) takes http://HOST:PORT (the console commands speak plain HTTP); not \(url)")
+            throw Failure(description: "\(form); the console commands speak plain HTTP; not \(url)")
         }
-        var authority = url.dropFirst("http://".count)
-        if authority.hasSuffix("/") { authority = authority.dropLast() }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" }
+        var path = String(rest.dropFirst(authority.count))
+        while path.hasSuffix("/") { path.removeLast() }
         guard !authority.contains("@") else {
-            throw Failure(description: "\(option) takes http://HOST:PORT, with no user or password in it (give a token with --token); not \(url)")
+            throw Failure(description: "\(form), with no user or password in it (give a token with --token); not \(url)")
         }
-        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port),
-            !authority.contains("/")
-        else { throw Failure(description: "\(option) takes http://HOST:PORT; not \(url)") }
-        host = String(authority[..<colon]).trimmingCharacters(in: "[]")
+        // `[::1]:8080`, `host:8080`, or either without a port.
+        let hostEnd = authority.hasPrefix("[") ? authority.firstIndex(of: "]").map { authority.index(after: $0) } : authority.firstIndex(of: ":")
+        let hostPart = authority[..<(hostEnd ?? authority.endIndex)]
+        let portPart = authority[(hostEnd ?? authority.endIndex)...]
+        let port = portPart.isEmpty ? 80 : portPart.hasPrefix(":") ? Int(portPart.dropFirst()) : nil
+        guard !hostPart.isEmpty, let port, (1...65535).contains(port), !path.contains(where: { $0 == "?" || $0 == "#" || $0 == " " })
+        else { throw Failure(description: "\(form); not \(url)") }
+        host = String(hostPart).trimmingCharacters(in: "[]")
         self.port = port
+        prefix = path
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        hostField = portPart.isEmpty ? bracketed : "\(bracketed):\(port)"
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -63,7 +78,7 @@ final class HTTPConnection {
     /// request goes. A request is sent again only if not a byte of it reached a kept-alive connection: once any did, the
     /// server may have taken it (a publish committed, its answer lost), and sending it again would do it twice.
     func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) -> Answer {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
+        var head = "\(method) \(prefix)\(path) HTTP/1.1\r\nHost: \(hostField)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         // A large body waits for the server's go-ahead (RFC 9110, section 10.1.1): one it refuses (413) is then answered
         // before the body is sent, rather than the connection reset under it with the answer lost.

@@ -20,7 +20,7 @@ struct Watch: ParsableCommand {
             """
     )
 
-    @Option(help: "The server (default http://127.0.0.1:8080, or SPOUT_SERVER).")
+    @Option(help: "The server: http://HOST:PORT, or http://HOST[:PORT]/PATH behind a proxy (default http://127.0.0.1:8080, or SPOUT_SERVER).")
     var server: String?
     @Option(help: "A token for a server that checks them (or SPOUT_TOKEN).")
     var token: String?

@@ -141,3 +141,33 @@ def test_watch_started_before_its_server_waits_for_it():
             server.stop()
     errors = watch.stderr.read().decode()
     assert errors.count(f"cannot connect to 127.0.0.1:{port}: Connection refused; trying again") == 1, errors
+
+
+def test_the_console_reaches_a_server_behind_a_proxy_at_a_path():
+    # `--server http://host/spout/` and `http://host` (port 80) were refused: only http://HOST:PORT was taken.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    publish = subprocess.Popen([SPOUT, "publish", "--server", f"http://127.0.0.1:{port}/spout/", "t", "hello"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        listener.settimeout(10)
+        connection, _ = listener.accept()
+        request = b""
+        while b"hello" not in request:
+            request += connection.recv(4096)
+        body = b'{"id":"e-1","subscribers":0}'
+        connection.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                           % (len(body), body))
+        assert publish.wait(timeout=10) == 0, publish.stderr.read()
+        lines = request.split(b"\r\n")
+        assert lines[0] == b"POST /spout/topics/t/messages HTTP/1.1" and f"Host: 127.0.0.1:{port}".encode() in lines
+        connection.close()
+    finally:
+        listener.close()
+        publish.kill()
+    # Without a port, port 80 (nothing listens there in the test).
+    refused = subprocess.run([SPOUT, "publish", "--server", "http://127.0.0.1", "t", "x"], capture_output=True, text=True,
+                             timeout=30)
+    assert "127.0.0.1:80" in refused.stderr, refused.stderr
