@@ -121,17 +121,19 @@ final class TailFile {
         return (try? read(at: start, count: Int(offset - start))) ?? []
     }
 
-    /// The offset just after the last LF at or before `end`, looking back at most `limit` bytes; `nil` if none.
+    /// Where the line that `end` is in starts: just after the last LF before `end`, or the file's start when it has
+    /// none, looking back at most `limit` bytes; `nil` if the line starts further back, or the file cannot be read.
     func lineBoundary(before end: Int64, limit: Int) -> Int64? {
         var position = end
         let floor = max(0, end - Int64(limit))
         while position > floor {
             let start = max(floor, position - 65536)
-            guard let block = try? read(at: start, count: Int(position - start)) else { break }
+            guard let block = try? read(at: start, count: Int(position - start)) else { return nil }
             if let newline = block.lastIndex(of: 0x0A) { return start + Int64(newline) + 1 }
             position = start
         }
-        return nil
+        // A file with no LF yet: its one line, unfinished, starts at its start.
+        return position == 0 ? 0 : nil
     }
 
     /// The offset where the last `count` lines before `end` start (0 if the file has fewer), scanning back at most

@@ -40,6 +40,21 @@ struct TailRewriteTests {
         }
     }
 
+    /// A file registered while it held only an unfinished line (no LF yet): the tail began after it, so the line went
+    /// out as its end alone (`END` for `abcEND`) to new viewers and a tail's topic, where a re-read had it whole.
+    @Test func anUnfinishedFirstLineAtRegistrationGoesOutWhole() throws {
+        for (before, expected) in [("abc", "abcEND"), ("one\ntwo", "twoEND")] {
+            try withTails { registry, directory in
+                directory.write("app.log", before)
+                _ = try registry.register(path: directory.file("app.log"), name: "app", retry: false)
+                var reader = FeedReader(try registry.subscribe("app", format: .raw, from: .lines(0)))
+                _ = reader.drain()
+                directory.append("app.log", "END\n")
+                #expect(lines(collect(&reader) { lines($0).contains { $0.hasSuffix("END") } }) == [expected])
+            }
+        }
+    }
+
     /// A file truncated and written again while an unfinished line was held, seen by a viewer that reads the file
     /// itself (it started at the end, `lines=0`).
     /// - With other first bytes, the viewer got the new file's bytes at the old line's offsets: `56789AB` for `PARTIAL`.
