@@ -31,9 +31,9 @@ final class HTTPConnection {
     let hostField: String
     /// The socket, or -1 when none is open.
     var fd: Int32 = -1
-    private var buffer: [UInt8] = []
+    var buffer: [UInt8] = []
     /// Whether the last answer did not come within ``answerTimeout``.
-    private var timedOut = false
+    var timedOut = false
     /// Seconds an answer may keep the client waiting, from its request or from the last bytes of it that came: longer
     /// than a publish under `block` may wait for room (`--publish-timeout`, at most 300 s).
     static let answerTimeout = 330
@@ -134,17 +134,6 @@ final class HTTPConnection {
     /// Bodies larger than this wait for `100 Continue`.
     static let expectContinueBytes = 64 << 10
 
-    /// After a head with `Expect: 100-continue`: `nil` once the server says to go on (or says nothing within a second,
-    /// as curl waits), else its final answer, given without reading the body.
-    private func readInterim() -> Answer? {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&entry, 1, 1000) == 1, let answer = readAnswer(interim: true), answer.status != 100 else { return nil }
-        // The body was never sent: the connection cannot carry another request.
-        close(fd)
-        fd = -1
-        return answer
-    }
-
     /// What a server that does not answer in plain HTTP (an HTTPS one, most likely) gets called.
     static func notHTTP(_ host: String, _ port: Int) -> Failure {
         Failure(description: "the server at \(host):\(port) did not answer in plain HTTP (is it HTTPS? the console commands speak plain HTTP only)")
@@ -192,58 +181,11 @@ final class HTTPConnection {
         return sent
     }
 
-    /// Reads one answer with a `Content-Length` body; `nil` if the connection ended first.
-    ///
-    /// - Parameter interim: whether an interim answer (`100 Continue`) is returned too; else it is passed over.
-    private func readAnswer(interim: Bool = false) -> Answer? {
-        timedOut = false
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var headEnd: Int?
-        var length = 0
-        while true {
-            if headEnd == nil, let end = Self.headEnd(buffer) {
-                headEnd = end
-                length = Self.contentLength(buffer[..<end])
-            }
-            if let end = headEnd, buffer.count >= end + length {
-                let status = Int(String(decoding: buffer[9..<min(12, buffer.count)], as: UTF8.self)) ?? 0
-                let body = Array(buffer[end..<(end + length)])
-                buffer.removeFirst(end + length)
-                if (100..<200).contains(status), !interim {
-                    headEnd = nil
-                    continue
-                }
-                return Answer(status: status, body: body)
-            }
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0, errno == EINTR { continue }
-            if count < 0, errno == EAGAIN { timedOut = true }
-            guard count > 0 else { return nil }
-            buffer += chunk[..<count]
-        }
-    }
-
-    /// Where the head of an answer in `bytes` ends, if it is all there.
-    static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
-            return index + 1
-        }
-        return nil
-    }
-
-    private static func contentLength(_ head: ArraySlice<UInt8>) -> Int {
-        for line in String(decoding: head, as: UTF8.self).split(separator: "\r\n") {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "content-length" { return Int(parts[1].trimmingCharacters(in: " ")) ?? 0 }
-        }
-        return 0
-    }
 }
 
 extension StringProtocol {
     /// Without `characters` at either end.
-    fileprivate func trimmingCharacters(in characters: String) -> String {
+    func trimmingCharacters(in characters: String) -> String {
         var view = Substring(self)
         while let first = view.first, characters.contains(first) { view.removeFirst() }
         while let last = view.last, characters.contains(last) { view.removeLast() }

@@ -171,3 +171,23 @@ def test_the_console_reaches_a_server_behind_a_proxy_at_a_path():
     refused = subprocess.run([SPOUT, "publish", "--server", "http://127.0.0.1", "t", "x"], capture_output=True, text=True,
                              timeout=30)
     assert "127.0.0.1:80" in refused.stderr, refused.stderr
+
+
+def test_publish_goes_on_after_a_batch_too_large_on_a_new_connection(tmp_path):
+    # A batch refused with 413 comes with `Connection: close`; the halves went on the closed connection at once, and
+    # the publish failed ("closed the connection without an answer") with 0 or 2 of 5 lines published.
+    server = Server("--in-memory", "--max-body-bytes", "4096")
+    try:
+        lines = tmp_path / "lines.txt"
+        lines.write_bytes(b"".join(bytes([65 + i]) * 1500 + b"\n" for i in range(5)))
+        for run in range(5):
+            topic = f"t{run}"
+            assert call(server, "POST", "/topics", {"name": topic})[0] == 201
+            with open(lines, "rb") as given:
+                publish = subprocess.run([SPOUT, "publish", "--server", server.url, "--batch", "5", topic], stdin=given,
+                                         capture_output=True, text=True, timeout=30)
+            assert publish.returncode == 0, publish.stderr
+            page = call(server, "GET", f"/topics/{topic}/messages")[1]
+            assert [m["data"][0] for m in page["messages"]] == list("ABCDE")
+    finally:
+        server.stop()
