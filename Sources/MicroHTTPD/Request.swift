@@ -37,9 +37,9 @@ public struct Request: Sendable {
         query.first { $0.name == name }?.value
     }
 
-    /// Every value given for the query argument `name`, in order; arguments without a value are skipped.
+    /// Every value given for the query argument `name`, in order; one without a value (`?topic`) is an empty one.
     public func queryValues(_ name: String) -> [String] {
-        query.compactMap { $0.name == name ? $0.value : nil }
+        query.compactMap { $0.name == name ? $0.value ?? "" : nil }
     }
 
     /// A request-target in absolute form (`GET http://host:port/path`, as sent to a proxy) made into the usual one:

@@ -49,6 +49,9 @@ struct QueryStrictnessTests {
             // `?limit=` was refused while `?limit` passed as if absent.
             expectRefused(try call(port, "GET", "/topics/t/messages?limit"), "invalid_parameter", saying: "limit")
             #expect(try call(port, "GET", "/topics/t/messages?after").status == 200)
+            // A source without a value on /events was skipped, where `?topic=` was refused.
+            expectRefused(try call(port, "GET", "/events?topic&topic=t"), "invalid_name", saying: "a name is")
+            expectRefused(try call(port, "GET", "/events?tail&topic=t"), "invalid_name", saying: "a name is")
         }
     }
 
