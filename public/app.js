@@ -317,7 +317,7 @@ function toEntry(data) {
     return { kind: "line", key, color: colorOf(key), label: data.tail, time: data.time, plain, runs, continues: data.continues };
   }
   const key = topicKey(String(data.topic));
-  const text = typeof data.data === "string" ? data.data : JSON.stringify(data.data);
+  const text = typeof data.data === "string" ? data.data : (data.dataText ?? JSON.stringify(data.data));
   const { plain, runs } = parseAnsi(text ?? "");
   return { kind: "line", key, color: colorOf(key), label: data.topic, time: data.time, event: data.event, plain, runs };
 }

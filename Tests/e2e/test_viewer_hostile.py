@@ -3,6 +3,8 @@ backtracks without end, a direction override in a name. Found by trying the view
 failed before its fix.
 """
 
+import urllib.request
+
 from playwright.sync_api import expect
 
 from conftest import call
@@ -79,3 +81,17 @@ def test_a_direction_override_in_an_event_type_stays_inside_it(server, page):
         return [at("transfer"), at("approved")];
     }""")
     assert boxes[0] < boxes[1], boxes
+
+
+def test_json_data_is_shown_as_it_was_published(server, page):
+    # The viewer parsed and wrote the data again: 9007199254740993 showed as ...992, and 1.0 as 1. (The body is sent
+    # as written: Python's json would write the numbers its own way too.)
+    call(server, "POST", "/topics", body={"name": "numbers"})
+    open_viewer(page, server, "topic=numbers")
+    published = '{"data":{"n":9007199254740993,"f":1.0,"s":"a,\\"data\\":b"},"event":"x,\\"data\\":"}'
+    request = urllib.request.Request(f"{server.url}/topics/numbers/messages", data=published.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    assert urllib.request.urlopen(request, timeout=10).status == 201
+    row = page.locator(ROWS).first
+    expect(row.locator(".evt")).to_have_text('x,"data":')
+    expect(row.locator(".msg")).to_contain_text('x,"data":{"n":9007199254740993,"f":1.0,"s":"a,\\"data\\":b"}')
