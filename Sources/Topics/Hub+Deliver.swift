@@ -16,13 +16,7 @@ extension Hub {
     /// Appends `messages` to the logs of `topic` and its ancestors and lets each log evict what its retention no longer
     /// keeps. Under the tree's lock.
     func deliver(_ messages: [Message], to topic: Topic, in topics: [String: Topic]) -> Delivery {
-        deliver(messages, to: topic, named: topic.name, in: topics)
-    }
-
-    /// The same for a topic that may have been deleted since the messages were published: they still reach the logs of
-    /// its ancestors that exist.
-    func deliver(_ messages: [Message], to topic: Topic?, named name: TopicName, in topics: [String: Topic]) -> Delivery {
-        let lineage = name.lineage.compactMap { topics[$0] }
+        let lineage = topic.name.lineage.compactMap { topics[$0] }
         let now = ContinuousClock.now
         var evicted = MessageLog.Evicted(collecting: journal != nil)
         // Append, and let each log evict what its own retention no longer keeps, before the server-wide budget is
@@ -42,7 +36,7 @@ extension Hub {
             Self.evictOldest(in: topics, bytes: retained - hardLimit, sparing: first, into: &evicted)
             retainedBytes.subtract(evicted.freed - before, ordering: .relaxed)
         }
-        if let topic, let last = messages.last {
+        if let last = messages.last {
             topic.published += UInt64(messages.count)
             topic.lastID = last.id
             topic.lastSequence = last.sequence

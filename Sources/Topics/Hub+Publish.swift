@@ -15,7 +15,8 @@ extension Hub {
     ///   quiet, rather than wake its own thread: for a caller that can spend a commit's time (an event thread), which
     ///   then calls ``commitJournal(mayWait:)`` soon, unless `completion` ran. `completion` may run before this returns.
     /// - Parameter completion: the ids and how many subscribers the messages reached, or
-    ///   ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep them (then none was published). Not called
+    ///   ``HubError/storeUnavailable(_:)`` (``HubError/storeBroken(_:)`` for good) if the journal could not keep them (then none was published),
+    ///   or ``HubError/notFound(_:)`` if the topic was deleted before they were committed (then none was). Not called
     ///   when the receipt is returned.
     /// - Returns: the receipt, when the messages were published at once (in memory); `nil` when `completion` answers.
     /// - Throws: at once, with nothing published: ``HubError/notFound(_:)``; ``HubError/invalidEventType(_:)``;
@@ -61,14 +62,23 @@ extension Hub {
             let entries = zip(messages, publications).map { message, publication in
                 JournalMessage(sequence: message.sequence, topic: name.text, time: now, event: publication.event, payload: publication.payload)
             }
+            let since = topic.since
             journal.append(entries, mark: mark, commitHere: commitHere) { [self] failure in
                 if let failure {
                     completion(.failure(failure.hubError))
                     return
                 }
-                let delivery = tree.withTopics { topics in
-                    // The topic may have been deleted meanwhile: its ancestors still get the messages.
-                    deliver(messages, to: topics[name.text], named: name, in: topics)
+                // The topic may have been deleted meanwhile (its deletion was committed first, and its streams told
+                // `deleted`), or deleted and made again: then the messages are published nowhere, and kept nowhere.
+                let delivery = tree.withTopics { topics -> Delivery? in
+                    // A topic made again after these messages were numbered began later (`since`).
+                    guard let current = topics[name.text], current.since == since else { return nil }
+                    return deliver(messages, to: current, in: topics)
+                }
+                guard let delivery else {
+                    journal.forget(messages.map(\.sequence))
+                    completion(.failure(.notFound("no topic named \(name): it was deleted before the message could be published")))
+                    return
                 }
                 completion(.success(finish(delivery, count: publications.count)))
             }

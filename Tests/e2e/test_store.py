@@ -6,9 +6,13 @@ runs, another program (here Python's own sqlite3 module) is refused with "databa
 made; once the server has stopped, the file opens anywhere and holds every acknowledged message.
 """
 
+import http.client
+import json
 import pathlib
 import sqlite3
 import tempfile
+import threading
+import time
 
 from conftest import Server, call
 
@@ -41,3 +45,52 @@ def test_the_running_servers_file_is_its_own_and_an_ordinary_database_once_it_st
     finally:
         after.close()
     assert rows == [("kept", "one line"), ("kept", "two lines")], rows
+
+
+def sequence(event_id):
+    return int(event_id.rsplit("-", 1)[1])
+
+
+def test_a_publish_that_loses_the_race_with_its_topics_deletion_is_refused_not_acknowledged():
+    # A publish committed after its topic's deletion got 201 with an id, but no stream of the topic ever carried it
+    # (theirs had ended, `deleted`, at a lower lastId), and the next start dropped it: acknowledged, then lost.
+    server = Server()
+    try:
+        for round in range(8):
+            name = f"race{round}"
+            assert call(server, "POST", "/topics", {"name": name})[0] == 201
+            stream = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+            stream.request("GET", f"/topics/{name}/events")
+            events = stream.getresponse()
+            acknowledged, stop = [], threading.Event()
+
+            def publish():
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+                while not stop.is_set():
+                    connection.request("POST", f"/topics/{name}/messages", body="x", headers={"Content-Type": "text/plain"})
+                    answer = connection.getresponse()
+                    body = answer.read()
+                    if answer.status == 201:
+                        acknowledged.append(json.loads(body)["id"])
+                    else:
+                        assert answer.status == 404, (answer.status, body)
+                        return
+
+            publishers = [threading.Thread(target=publish) for _ in range(6)]
+            for publisher in publishers:
+                publisher.start()
+            time.sleep(0.2)
+            assert call(server, "DELETE", f"/topics/{name}")[0] == 204
+            stop.set()
+            for publisher in publishers:
+                publisher.join()
+            text = events.read().decode()
+            stream.close()
+            delivered = [line[4:] for line in text.split("\n") if line.startswith("id: ")]
+            end = json.loads(text.split("event: end\n", 1)[1].split("data: ", 1)[1].split("\n", 1)[0])
+            assert end["reason"] == "deleted"
+            late = [i for i in acknowledged if sequence(i) > sequence(end["lastId"])]
+            assert not late, f"round {round}: acknowledged after the stream's end at {end['lastId']}: {late}"
+            assert set(acknowledged) <= set(delivered)
+    finally:
+        server.stop()
