@@ -111,8 +111,8 @@ struct TailRoutes: Sendable {
             { [registry] (answer: @escaping @Sendable (Result<Void, HubError>) -> Void) in
                 store.deleteTail(id) { error in
                     if let error { return answer(.failure(StoreJournal.failure(error, of: store).hubError)) }
-                    // Another delete of it may have been kept meanwhile: gone is gone.
-                    try? registry.delete(id)
+                    // Another delete of it, sent at the same time, may have removed it first: one of them did.
+                    do throws(TailError) { try registry.delete(id) } catch { return answer(.failure(.notFound("no tail named \(id)"))) }
                     answer(.success(()))
                 }
             }, respond: { Response(status: 204) })

@@ -121,7 +121,11 @@ extension Hub {
         // meanwhile are kept after it, and dropped at the next start with the topic.
         journal.delete(topic: name.text) { [self] failure in
             if let failure { return completion(.failure(failure.hubError)) }
-            registry.withLock { registry in remove(name, from: &registry) }?()
+            // Another delete of the same topic, sent at the same time, may have removed it first: one of them did.
+            guard let finish = registry.withLock({ registry in remove(name, from: &registry) }) else {
+                return completion(.failure(.notFound("no topic named \(name)")))
+            }
+            finish()
             completion(.success(()))
         }
     }

@@ -94,3 +94,28 @@ def test_a_publish_that_loses_the_race_with_its_topics_deletion_is_refused_not_a
             assert set(acknowledged) <= set(delivered)
     finally:
         server.stop()
+
+
+def test_of_deletes_of_one_topic_or_tail_sent_at_once_one_is_told_204():
+    # Each saw it before the first was kept, and 2 to 16 of 20 were told 204; creates at once give one 201.
+    server = Server()
+    try:
+        (server.root / "app.log").write_text("one\n")
+        for round in range(3):
+            assert call(server, "POST", "/topics", {"name": f"gone{round}"})[0] == 201
+            assert call(server, "POST", "/tails", {"path": str(server.root / "app.log"), "name": f"t{round}"})[0] == 201
+            for target in (f"/topics/gone{round}", f"/tails/t{round}"):
+                statuses, start = [], threading.Barrier(20)
+
+                def delete():
+                    start.wait()
+                    statuses.append(call(server, "DELETE", target)[0])
+
+                deleters = [threading.Thread(target=delete) for _ in range(20)]
+                for deleter in deleters:
+                    deleter.start()
+                for deleter in deleters:
+                    deleter.join()
+                assert sorted(statuses) == [204] + [404] * 19, (target, statuses)
+    finally:
+        server.stop()
