@@ -45,14 +45,24 @@ extension JSONValue {
         copy.withUTF8 { encodeString(utf8: $0, into: &out) }
     }
 
-    /// Appends the valid UTF-8 `bytes` as a JSON string literal, escaping quotes, backslashes and control characters.
+    /// Appends the valid UTF-8 `bytes` as a JSON string literal, escaping quotes, backslashes, control characters and the
+    /// line and paragraph separators (U+2028, U+2029).
     public static func encodeString(utf8 bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Copy runs that need no escape in bulk.
         var runStart = 0
         for index in 0..<bytes.count {
             let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F else { continue }
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F || byte == 0xE2 else { continue }
+            if byte == 0xE2 {
+                // U+2028 and U+2029 are valid in a JSON string, but many line readers (Python's `splitlines`, older
+                // JavaScript) end a line at them: an NDJSON object must stay on its one line.
+                guard index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] & 0xFE == 0xA8 else { continue }
+                out.append(contentsOf: bytes[runStart..<index])
+                out.append(contentsOf: (bytes[index + 2] == 0xA8 ? #"\u2028"# : #"\u2029"#).utf8)
+                runStart = index + 3
+                continue
+            }
             out.append(contentsOf: bytes[runStart..<index])
             runStart = index + 1
             switch byte {

@@ -12,7 +12,8 @@ enum RequestBody {
         return type.trimmingSpaces.lowercased()
     }
 
-    /// Whether a `charset` parameter, if given, is UTF-8.
+    /// Whether every `charset` parameter, if any is given, names UTF-8 or its subset US-ASCII (two that disagree,
+    /// `charset=utf-8; charset=latin1`, do not).
     static func isUTF8(_ request: Request) -> Bool {
         // Without a parameter there is no charset: that answer needs no lower-casing.
         guard let header = request.headers["Content-Type"], header.utf8.contains(UInt8(ascii: ";")) else { return true }
@@ -20,11 +21,13 @@ enum RequestBody {
         for parameter in value.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingSpaces == "charset" else { continue }
-            let charset = pair[1].trimmingCharacters(in: "\" \t")
-            return charset == "utf-8" || charset == "utf8"
+            guard Self.utf8Charsets.contains(pair[1].trimmingCharacters(in: "\" \t")) else { return false }
         }
         return true
     }
+
+    /// The charsets a body may be declared in: UTF-8, and US-ASCII, whose text is UTF-8 as it is.
+    private static let utf8Charsets: Set<String> = ["utf-8", "utf8", "us-ascii", "ascii"]
 
     /// The body as a JSON value.
     /// - Throws: 400 for an empty body, a body that is not UTF-8 (`invalid_utf8`), or malformed JSON.

@@ -25,6 +25,16 @@ struct LineSplitter {
         var check: UInt64
         /// Whether this is a piece of a line longer than the cap, and more of it follows.
         var continues: Bool
+
+        /// A line; a byte order mark at the file's very start is left out of it: it marks the file's encoding, and
+        /// forwarded it would start the first line's data (SSE strips one only at a stream's start).
+        init(bytes: ArraySlice<UInt8>, start: Int64, end: Int64, check: UInt64, continues: Bool) {
+            self.bytes = start == 0 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+            self.start = start
+            self.end = end
+            self.check = check
+            self.continues = continues
+        }
     }
 
     let cap: Int

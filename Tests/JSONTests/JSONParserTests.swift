@@ -41,6 +41,15 @@ struct JSONParserTests {
         #expect(failure(Array(text.utf8)) != nil, "accepted \(text)")
     }
 
+    /// U+2028 and U+2029 went out as they are: valid JSON, but line readers (Python's `splitlines`) cut an NDJSON
+    /// object at them.
+    @Test func encodesTheLineSeparatorsEscapedAndReadsThemBack() {
+        let text = "a\u{2028}b\u{2029}c\u{2027}\u{202A}é"
+        let encoded = JSONValue.string(text).text
+        #expect(encoded == #""a\u2028b\u2029c\#u{2027}\#u{202A}é""#)
+        #expect(parse(encoded) == .string(text))
+    }
+
     @Test func rejectsInvalidUTF8() {
         for bytes: [UInt8] in [
             [0x22, 0xFF, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22],

@@ -18,6 +18,16 @@ struct LineSplitterTests {
         #expect(splitter.committed == 17)
     }
 
+    /// A file that starts with a byte order mark had it forwarded at the start of its first line's data.
+    @Test func leavesOutAByteOrderMarkAtTheFilesStartOnly() {
+        var splitter = LineSplitter(cap: 100, offset: 0)
+        let lines = splitter.feed(Array("\u{FEFF}one\n\u{FEFF}two\n".utf8)[...])
+        #expect(texts(lines) == ["one", "\u{FEFF}two"])
+        #expect(lines.map(\.end) == [7, 14])
+        var later = LineSplitter(cap: 100, offset: 5)
+        #expect(texts(later.feed(Array("\u{FEFF}x\n".utf8)[...])) == ["\u{FEFF}x"])
+    }
+
     @Test func keepsACRInsideALine() {
         var splitter = LineSplitter(cap: 100, offset: 0)
         #expect(texts(splitter.feed(Array("a\rb\n".utf8)[...])) == ["a\rb"])
