@@ -62,11 +62,7 @@ struct Access: Sendable {
     /// - Throws: 400 when `Authorization` or `access_token` is given more than once: which of two was meant cannot be
     ///   told, and taking the first would let their order decide between 200 and 403.
     static func token(in request: Request, cookie: Bool = true) throws(HTTPError) -> String? {
-        let authorizations = request.headers.values("Authorization").count
-        guard authorizations < 2 else {
-            throw HTTPError(400, "invalid_request", "a request carries one Authorization header; this one carries \(authorizations)")
-        }
-        if let bearer = bearer(request) { return bearer }
+        if let bearer = try bearer(request) { return bearer }
         if cookie, let value = Self.cookie(of: request) { return value }
         if let value = try StreamOptions.parameter("access_token", of: request), !value.isEmpty { return value }
         return nil
@@ -84,8 +80,13 @@ struct Access: Sendable {
     }
 
     /// The token of an `Authorization: Bearer …` header.
-    static func bearer(_ request: Request) -> String? {
-        guard let authorization = request.headers["Authorization"] else { return nil }
+    /// - Throws: 400 when there are two or more.
+    static func bearer(_ request: Request) throws(HTTPError) -> String? {
+        let authorizations = request.headers.values("Authorization")
+        guard authorizations.count < 2 else {
+            throw HTTPError(400, "invalid_request", "a request carries one Authorization header; this one carries \(authorizations.count)")
+        }
+        guard let authorization = authorizations.first else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingSpaces

@@ -21,7 +21,7 @@ struct SessionRoute: Sendable {
 
     private func open(_ request: Request) throws -> Response {
         guard access.isOn else { return Response(status: 204) }
-        guard let token = Access.bearer(request) else {
+        guard let token = try Access.bearer(request) else {
             // Only the header: a session is made from a token the page holds, not from a cookie or a query.
             throw HTTPError(
                 401, "unauthorized", "POST /session takes the token as Authorization: Bearer <token>", headers: ["WWW-Authenticate": "Bearer"])

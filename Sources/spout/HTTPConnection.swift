@@ -9,10 +9,12 @@ final class HTTPConnection {
         let status: Int
         let body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
-        /// The error's message when the body is Spout's JSON error, else the body as text.
+        /// The error's message when the body is Spout's JSON error, else its first line (a proxy's HTML page is not
+        /// printed whole).
         var reason: String {
             if let object = try? JSONParser.parse(body), let message = object["error"]?["message"]?.stringValue { return message }
-            return text
+            let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return first.count > 200 ? String(first.prefix(200)) + "…" : first
         }
     }
 

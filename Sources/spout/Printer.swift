@@ -11,13 +11,14 @@ struct Printer {
     private let terminal = isatty(1) != 0
     /// Whether the last text written was a piece of a longer line, which the next piece goes on.
     private var midLine = false
-    /// Names watched both as a tail and as a topic, whose headers say which of the two a line is from.
+    /// Tails whose name a topic of the stream may have too (a topic named, or one under a topic named, whose messages
+    /// its stream carries): their headers, and those of such topics, say which of the two a line is from.
     private let ambiguous: Set<String>
 
     /// A printer for the `tails` and `topics` named on the command line.
     init(json: Bool, tails: [String] = [], topics: [String] = []) {
         self.json = json
-        self.ambiguous = Set(tails).intersection(topics)
+        self.ambiguous = Set(tails.filter { tail in topics.contains { tail == $0 || tail.hasPrefix($0 + ".") } })
     }
 
     /// Shows one event of an `/events` stream in `format=json`.

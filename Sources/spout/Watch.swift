@@ -13,7 +13,8 @@ struct Watch: ParsableCommand {
             when the source changes; control events (truncated, rotated, gap, …) are said in words on stderr. When \
             the connection drops (a server restart), it reconnects with backoff and the last id, so no line is lost \
             or repeated; a source that is not there (404), from the start or deleted since, is waited for, as tail -F \
-            waits for a file (the others are shown meanwhile; once there, it is shown from its first message), and a \
+            waits for a file (the others are shown meanwhile; once there, it is shown from its start: a topic's last \
+            1,000 retained messages, a tail's last 10 lines), and so is a server not up yet; a \
             token that \
             is refused or has expired (401, 403) ends it with status 1. Ctrl-C ends it with status 0. Plain HTTP \
             only.
@@ -73,7 +74,12 @@ struct Watch: ParsableCommand {
             var absent: Set<String> = []
             for source in candidates {
                 let path = "/" + source.replacing("=", with: "s/")
-                guard (try? lookout.send("GET", path, headers: headers))?.status == 404 else {
+                // No answer (the server went away) says nothing of the source: one missing stays missing.
+                guard let answer = try? lookout.send("GET", path, headers: headers) else {
+                    if missing.contains(source) { absent.insert(source) }
+                    continue
+                }
+                guard answer.status == 404 else {
                     if missing.contains(source) { printer.say("\(source.replacing("=", with: " ")) has appeared") }
                     continue
                 }
@@ -134,7 +140,7 @@ struct Watch: ParsableCommand {
                 if !connected {
                     if error.description != lastTrouble { printer.say(error.description + "; trying again") }
                     lastTrouble = error.description
-                    // Once up, its sources are shown from their first message, as sources that appear are.
+                    // Once up, its sources are shown from their start, as sources that appear are.
                     appeared = true
                 }
                 answer = nil
@@ -154,8 +160,9 @@ struct Watch: ParsableCommand {
                     missing.formUnion(lookFor(present))
                     if present.contains(where: { missing.contains($0) }) { continue }
                 }
-                // A server at its connection limit (503 busy) may take this one in a moment: waited for, from the start.
-                guard connected || answer.status == 404 || answer.status == 503, answer.status != 401, answer.status != 403 else {
+                // A server at its connection limit (503 busy) may take this one in a moment, and one behind a proxy that
+                // is not up yet (502, 504) may come: waited for, from the start.
+                guard connected || [404, 502, 503, 504].contains(answer.status), answer.status != 401, answer.status != 403 else {
                     // The server's words for a 401 speak to browsers (cookie, ?access_token=): a console user gives it so.
                     let how = answer.status == 401 ? " (give a token with --token or SPOUT_TOKEN)" : ""
                     FileHandle.standardError("spout watch: the server answered \(answer.status): \(answer.reason)\(how)")

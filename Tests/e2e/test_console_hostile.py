@@ -116,6 +116,19 @@ def test_watch_tells_a_tail_and_a_topic_of_one_name_apart(server):
     finally:
         watch.kill()
         watch.wait()
+    # A topic under one named (`--topic svc` carries `svc.x`) may share a tail's name too.
+    (server.root / "x.log").write_text("x1\n")
+    assert call(server, "POST", "/tails", {"path": str(server.root / "x.log"), "name": "svc.x"})[0] == 201
+    assert call(server, "POST", "/topics", {"name": "svc.x"})[0] == 201
+    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", "svc.x", "--topic", "svc"],
+                             stdout=subprocess.PIPE)
+    try:
+        assert watch.stdout.readline() == b"==> svc.x (tail) <==\n" and watch.stdout.readline() == b"x1\n"
+        assert call(server, "POST", "/topics/svc.x/messages", text="m1")[0] == 201
+        assert [watch.stdout.readline() for _ in range(3)] == [b"\n", b"==> svc.x (topic) <==\n", b"m1\n"]
+    finally:
+        watch.kill()
+        watch.wait()
 
 
 def test_watch_started_before_its_server_waits_for_it():
@@ -191,3 +204,59 @@ def test_publish_goes_on_after_a_batch_too_large_on_a_new_connection(tmp_path):
             assert [m["data"][0] for m in page["messages"]] == list("ABCDE")
     finally:
         server.stop()
+
+
+def test_watch_says_nothing_of_a_missing_source_when_the_server_goes_away():
+    # A look that got no answer was taken for the source being there: "topic nope has appeared" as the server died.
+    server = Server("--in-memory")
+    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--topic", "nope"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        server.stop()
+        time.sleep(5)
+    finally:
+        watch.kill()
+        watch.wait()
+    errors = watch.stderr.read()
+    assert "topic nope is not there; waiting for it" in errors and "has appeared" not in errors, errors
+
+
+def test_watch_waits_through_a_proxys_502_at_the_start_and_names_it_in_one_line():
+    # Behind a proxy whose server is not up, the 502 ended the watch at once, and a later one printed the whole page.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    page = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body>\r\n</html>\r\n"
+    answer = b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+        len(page), page)
+    stop = False
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            connection.recv(65536)
+            connection.sendall(answer)
+            connection.close()
+
+    import threading
+    proxy = threading.Thread(target=serve)
+    proxy.start()
+    watch = subprocess.Popen([SPOUT, "watch", "--server", f"http://127.0.0.1:{port}/spout", "--topic", "t"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)
+        assert watch.poll() is None, watch.stderr.read()
+    finally:
+        watch.kill()
+        watch.wait()
+        stop = True
+        proxy.join()
+        listener.close()
+    errors = watch.stderr.read()
+    assert errors == "spout watch: the server answered 502: <html>; trying again\n", errors

@@ -216,6 +216,17 @@ def test_two_authorizations_are_refused_and_an_ignored_cookie_is_named(secret_fi
             body = json.loads(answer.read())
             connection.close()
             assert answer.status == 400 and "one Authorization header; this one carries 2" in body["error"]["message"]
+        # POST /session, which makes a lasting cookie of the header, took the first.
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.putrequest("POST", "/session")
+        connection.putheader("Authorization", f"Bearer {narrow}")
+        connection.putheader("Authorization", f"Bearer {wide}")
+        connection.putheader("Content-Length", "0")
+        connection.endheaders()
+        answer = connection.getresponse()
+        answer.read()
+        connection.close()
+        assert answer.status == 400 and answer.getheader("Set-Cookie") is None
         # A valid cookie sent by a page of another origin does not count (documented); the 401 asked for that cookie.
         for header, sender in (("Origin", "http://localhost:1"), ("Sec-Fetch-Site", "cross-site")):
             status, body = call(server, "GET", "/topics", headers={"Cookie": f"spout_token={wide}", header: sender})
