@@ -27,8 +27,12 @@ final class HeadDeadlines: @unchecked Sendable {
 
         /// By descriptor: ``closed``, ``notDue``, or the second (counted from `origin`, from 1) when a head is overdue.
         var due: [UInt32] = []
+        /// Descriptors whose head is overdue but whose last answer is still being read: given the whole timeout from
+        /// when it is.
+        var draining: Set<Int32> = []
 
         mutating func set(_ fd: Int32, _ value: UInt32) {
+            if !draining.isEmpty { draining.remove(fd) }
             if Int(fd) >= due.count {
                 due += [UInt32](repeating: Self.closed, count: max(Int(fd) + 1, due.count * 2, 64) - due.count)
             }
@@ -90,6 +94,7 @@ final class HeadDeadlines: @unchecked Sendable {
         slots.withLock { s in
             guard fd >= 0, Int(fd) < s.due.count, s.due[Int(fd)] != Slots.closed else { return }
             s.due[Int(fd)] = value
+            if !s.draining.isEmpty { s.draining.remove(fd) }
         }
     }
 
@@ -99,6 +104,7 @@ final class HeadDeadlines: @unchecked Sendable {
         slots.withLock { s in
             guard fd >= 0, Int(fd) < s.due.count else { return }
             s.due[Int(fd)] = Slots.closed
+            if !s.draining.isEmpty { s.draining.remove(fd) }
         }
     }
 
@@ -127,8 +133,14 @@ final class HeadDeadlines: @unchecked Sendable {
             for fd in s.due.indices where s.due[fd] != Slots.closed && s.due[fd] <= now {
                 // The slot is open, so libmicrohttpd has not closed the descriptor yet: it is this connection's.
                 // libmicrohttpd ends a request once its answer is in the socket's buffer, which a client may still be
-                // reading (a large page, slowly): its next head is due once it has read it, not while it reads.
+                // reading (a large page, slowly): its next head is due the whole timeout after it has read it, so it
+                // is looked at each second until then.
                 if Self.unread(Int32(fd)) {
+                    s.draining.insert(Int32(fd))
+                    s.due[fd] = now &+ 1
+                    continue
+                }
+                if s.draining.remove(Int32(fd)) != nil {
                     s.due[fd] = dueSecond()
                     continue
                 }

@@ -140,7 +140,7 @@ struct Serve: ParsableCommand {
             try server.start()
         } catch DaemonError.startFailed(let detail) where settings.server.tls != nil && detail.contains("TLS") {
             logger.critical(
-                "HTTPS did not start: the --tls-cert and --tls-key files are not a certificate (the server's own first, then any intermediates) and its matching private key (libmicrohttpd: \(detail))"
+                "HTTPS did not start: GnuTLS could not use the --tls-cert and --tls-key files, though each decodes: one is damaged inside, or of a kind it does not take (`openssl x509 -in CERT -noout` and `openssl pkey -in KEY -noout` say which) (libmicrohttpd: \(detail))"
             )
             throw ExitCode.failure
         } catch {

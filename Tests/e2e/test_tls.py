@@ -97,7 +97,7 @@ def test_a_stream_resumes_and_ends_cleanly_at_shutdown_over_tls(certificate, tls
 
 
 @pytest.mark.parametrize("case", ["mismatched", "missing", "not a certificate", "encrypted", "damaged key",
-                                  "damaged certificate", "out of order"])
+                                  "damaged certificate", "out of order", "refused by GnuTLS"])
 def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tmp_path):
     # libmicrohttpd says "Failed to initialize TLS support" for a damaged file, a key of another certificate and a
     # chain out of order alike: each is now found in the files' DER and named.
@@ -113,6 +113,12 @@ def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tm
         # An intermediate first (any other certificate stands for one here), then the server's own.
         cert, key = tmp_path / "chain.crt", certificate / "server.key"
         cert.write_text((certificate / "other.crt").read_text() + pem)
+    if case == "refused by GnuTLS":
+        # Whole DER, but not a key GnuTLS takes (an EC key saved without its public half): its message said the files
+        # were "not a certificate and its matching key", which they are.
+        key = tmp_path / "nopublic.key"
+        subprocess.run(["openssl", "ec", "-in", str(certificate / "server.key"), "-no_public", "-out", str(key)],
+                       check=True, capture_output=True)
     if case == "missing":
         cert = certificate / "nope.crt"
     if case == "not a certificate":
@@ -131,7 +137,8 @@ def test_a_bad_pair_of_files_refuses_to_start_and_says_why(certificate, case, tm
                 "encrypted": "encrypted with a passphrase",
                 "damaged key": f"--tls-key {key} is damaged or cut short: it does not decode to a private key",
                 "damaged certificate": f"--tls-cert {cert} is damaged or cut short: it does not decode to a certificate",
-                "out of order": "is out of order: the key is certificate 2's, which must come first"}
+                "out of order": "is out of order: the key is certificate 2's, which must come first",
+                "refused by GnuTLS": "GnuTLS could not use the --tls-cert and --tls-key files, though each decodes"}
     assert expected[case] in said, said
 
 
