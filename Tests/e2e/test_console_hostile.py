@@ -6,6 +6,7 @@ trying the console from outside; each test failed before its fix.
 import os
 import socket
 import subprocess
+import threading
 import time
 
 from conftest import Server, call
@@ -103,32 +104,23 @@ def test_watch_gives_up_on_a_server_that_takes_the_connection_and_never_answers(
 
 
 def test_watch_tells_a_tail_and_a_topic_of_one_name_apart(server):
-    # `--tail app --topic app` printed both under one `==> app <==`: lines of the file and messages mixed unmarked.
-    (server.root / "app.log").write_text("from the file\n")
-    assert call(server, "POST", "/tails", {"path": str(server.root / "app.log"), "name": "app"})[0] == 201
-    assert call(server, "POST", "/topics", {"name": "app"})[0] == 201
-    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", "app", "--topic", "app"],
-                             stdout=subprocess.PIPE)
-    try:
-        assert watch.stdout.readline() == b"==> app (tail) <==\n" and watch.stdout.readline() == b"from the file\n"
-        assert call(server, "POST", "/topics/app/messages", text="from the topic")[0] == 201
-        assert [watch.stdout.readline() for _ in range(3)] == [b"\n", b"==> app (topic) <==\n", b"from the topic\n"]
-    finally:
-        watch.kill()
-        watch.wait()
-    # A topic under one named (`--topic svc` carries `svc.x`) may share a tail's name too.
-    (server.root / "x.log").write_text("x1\n")
-    assert call(server, "POST", "/tails", {"path": str(server.root / "x.log"), "name": "svc.x"})[0] == 201
-    assert call(server, "POST", "/topics", {"name": "svc.x"})[0] == 201
-    watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", "svc.x", "--topic", "svc"],
-                             stdout=subprocess.PIPE)
-    try:
-        assert watch.stdout.readline() == b"==> svc.x (tail) <==\n" and watch.stdout.readline() == b"x1\n"
-        assert call(server, "POST", "/topics/svc.x/messages", text="m1")[0] == 201
-        assert [watch.stdout.readline() for _ in range(3)] == [b"\n", b"==> svc.x (topic) <==\n", b"m1\n"]
-    finally:
-        watch.kill()
-        watch.wait()
+    # `--tail app --topic app` printed both under one `==> app <==`: lines of the file and messages mixed unmarked. A
+    # topic under one named (`--topic svc` carries `svc.x`) may share a tail's name too.
+    for name, topic in (("app", "app"), ("svc.x", "svc")):
+        (server.root / f"{name}.log").write_text(f"file {name}\n")
+        assert call(server, "POST", "/tails", {"path": str(server.root / f"{name}.log"), "name": name})[0] == 201
+        assert call(server, "POST", "/topics", {"name": name})[0] == 201
+        watch = subprocess.Popen([SPOUT, "watch", "--server", server.url, "--tail", name, "--topic", topic],
+                                 stdout=subprocess.PIPE)
+        try:
+            assert [watch.stdout.readline() for _ in range(2)] == [
+                f"==> {name} (tail) <==\n".encode(), f"file {name}\n".encode()]
+            assert call(server, "POST", f"/topics/{name}/messages", text=f"topic {name}")[0] == 201
+            assert [watch.stdout.readline() for _ in range(3)] == [
+                b"\n", f"==> {name} (topic) <==\n".encode(), f"topic {name}\n".encode()]
+        finally:
+            watch.kill()
+            watch.wait()
 
 
 def test_watch_started_before_its_server_waits_for_it():
@@ -244,7 +236,6 @@ def test_watch_waits_through_a_proxys_502_at_the_start_and_names_it_in_one_line(
             connection.sendall(answer)
             connection.close()
 
-    import threading
     proxy = threading.Thread(target=serve)
     proxy.start()
     watch = subprocess.Popen([SPOUT, "watch", "--server", f"http://127.0.0.1:{port}/spout", "--topic", "t"],

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 
 from conftest import REPO, Server, call
 
@@ -124,7 +125,6 @@ def resident_bytes(server):
 def test_history_readers_that_do_not_read_hold_no_copy_of_the_page():
     # Each page was built whole for its connection: a reader that asked and never read held a copy of up to a topic's
     # whole retention, six times over when its data is escaped (twelve such readers took the server to 1.4 GB).
-    import urllib.request
     server = Server("--in-memory")
     readers = []
     try:

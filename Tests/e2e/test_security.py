@@ -6,6 +6,7 @@ tokens signed here with headers and claims `spout token` never makes.
 import base64
 import hashlib
 import hmac
+import http.client
 import http.server
 import json
 import subprocess
@@ -201,7 +202,6 @@ def test_a_token_is_read_as_rfc_7515_and_7519_say(secret_file):
 
 
 def test_two_authorizations_are_refused_and_an_ignored_cookie_is_named(secret_file):
-    import http.client
     server = Server("--auth-secret", str(secret_file))
     try:
         narrow, wide = mint(secret_file, "--subscribe", "a"), mint(secret_file, "--admin", "--subscribe", "*")
