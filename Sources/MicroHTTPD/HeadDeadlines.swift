@@ -6,9 +6,10 @@ import Threading
 /// libmicrohttpd's timeout counts seconds without a byte, so a client that sends a header byte every few seconds holds
 /// its connection, and its share of the connection limit, for ever, before any handler or token check has seen it.
 /// Here a connection's request head is due within the timeout of the connection's opening (a TLS handshake included)
-/// and of the end of its previous request (once its answer is read); the handler's first call for a request (its headers
-/// are in) lifts the deadline. Once a second a thread shuts down the sockets whose head is overdue. libmicrohttpd then reads the end of
-/// the stream and closes the connection itself, so only it ever closes the descriptor.
+/// and of the end of its previous request (once its answer is read); the handler's first call for a request (its
+/// headers are in) lifts the deadline. Once a second a thread shuts down the sockets whose head is overdue.
+/// libmicrohttpd then reads the end of the stream and closes the connection itself, so only it ever closes the
+/// descriptor.
 final class HeadDeadlines: @unchecked Sendable {
     // Unchecked: `thread` is written in `start` and `stop` only, which the daemon calls in order; the slots live in
     // `slots`, under its lock.
